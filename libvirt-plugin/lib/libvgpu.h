@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvgpu — host-side library for virtual GPUs: sysfs (mdev ABI) and the
+ * libvirt XML dialect of ARCHITECTURE.md §3.1.
+ *
+ * ========================================================================
+ * XML CONTRACT (schemas/ must match this; the library enforces it)
+ * ========================================================================
+ *
+ * 1. Dialect hostdev (inside <domain><devices>, or alone as a document):
+ *
+ *   <hostdev mode='subsystem' type='vgpu' managed='yes' display='on' ramfb='off'>
+ *     <source>
+ *       <parent address='0000:00:05.0'/>   optional; OR <parent name='pci_0000_00_05_0'/>
+ *       <type id='vgpu_sim-32m'/>          required, exactly one
+ *       <uuid>xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx</uuid>   optional
+ *       <attr name='NAME' value='VALUE'/>  zero or more, order kept
+ *     </source>
+ *     <address type='pci' .../>            optional; like <alias>, <boot>, <rom>,
+ *                                          <acpi>, <readonly>, <shareable>:
+ *                                          passed through untouched
+ *   </hostdev>
+ *
+ *   hostdev attributes: mode ('subsystem', optional), type ('vgpu', required),
+ *   managed ('yes'|'no', optional, absent means 'no' as in libvirt),
+ *   display and ramfb ('on'|'off', optional). The dialect elements carry no
+ *   XML namespace (they live next to libvirt's own elements).
+ *
+ *   Names (validated by vgpu_name_is_valid() before any path is built):
+ *     type id  : VGPU_NAME_TYPE    [A-Za-z0-9_][A-Za-z0-9_.+:-]{0,63}  (no '/', no '..')
+ *     parent   : VGPU_NAME_PARENT  PCI address DDDD:BB:SS.F (lower-case hex), or
+ *                VGPU_NAME_NODEDEV libvirt node device name pci_DDDD_BB_SS_F
+ *     uuid     : VGPU_NAME_UUID    8-4-4-4-12 hex (either case; stored lower-case)
+ *     attr name: VGPU_NAME_ATTR    one or two components "[group/]name", each like
+ *                                  a type id component (no '.' start, so no '..')
+ *     attr value: up to 4095 bytes of UTF-8 without control characters
+ *
+ * 2. Native form (what libvirt and QEMU see) — the hostdev is replaced in place:
+ *
+ *   <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='on' ramfb='off'>
+ *     <source><address uuid='...'/></source>
+ *     <address type='pci' .../>            (passed-through children kept)
+ *   </hostdev>
+ *
+ *   plus ONE entry per vGPU, in document order, under the domain's <metadata>
+ *   (created as the last child of <domain> when absent):
+ *
+ *   <metadata>
+ *     <vgpu:devices xmlns:vgpu='https://gitlab.com/vgpu/xmlns/vgpu/1.0'>
+ *       <vgpu:device uuid='UUID' type='TYPE' managed='yes|no' derived='yes'>
+ *         <vgpu:parent address='0000:00:05.0'/>   optional, or name='pci_...'
+ *         <vgpu:attr name='NAME' value='VALUE'/>  zero or more, in order
+ *       </vgpu:device>
+ *     </vgpu:devices>
+ *   </metadata>
+ *
+ *   vgpu:device attributes: uuid (required), type (required), managed
+ *   (optional, copied only when the dialect had it), derived (optional, 'yes'
+ *   when the UUID was derived because the dialect had no <uuid>; then
+ *   native → dialect omits <uuid> again). VGPU_METADATA_NS is the namespace,
+ *   VGPU_METADATA_PREFIX the prefix, VGPU_METADATA_KEY the key for
+ *   virDomainSetMetadata(); the root element of the metadata document is
+ *   <vgpu:devices> (schema: schemas/vgpu-metadata.rng).
+ *
+ *   Native → dialect converts every native mdev hostdev whose UUID has an
+ *   entry in <vgpu:devices>; entries are removed, and <vgpu:devices> (and
+ *   <metadata>, if nothing else is left in it) disappear. Other hostdevs and
+ *   everything else pass through. dialect → native → dialect gives back the
+ *   input (modulo formatting: documents are re-indented; hostdev attributes
+ *   come back in the order mode, type, managed, then the others).
+ *
+ * 3. Schemas (looked up in vgpu_schema_dir(), env VGPU_SCHEMA_DIR overrides):
+ *     vgpu-hostdev.rng  : start = a dialect <hostdev type='vgpu'> (and may also
+ *                         accept libvirt's own <hostdev>, e.g. by including
+ *                         libvirt's domain.rng and overriding start with
+ *                         <ref name="hostdev"/>) — used for VGPU_DOC_HOSTDEV
+ *                         and VGPU_DOC_HOSTDEV_NATIVE
+ *     vgpu-metadata.rng : start = <vgpu:devices> — VGPU_DOC_METADATA
+ *     vgpu-domain.rng   : libvirt's installed domain.rng plus the dialect
+ *                         hostdev and <vgpu:devices> in <metadata> —
+ *                         VGPU_DOC_DOMAIN
+ *   Node devices (VGPU_DOC_NODEDEV) are validated with libvirt's installed
+ *   nodedev.rng from vgpu_libvirt_schema_dir() (env VGPU_LIBVIRT_SCHEMA_DIR).
+ *
+ * 4. Stable UUIDs: a dialect hostdev without <uuid> gets
+ *      uuid_generate_sha1(ns = the domain's <uuid>,
+ *                         name = "vgpu:" TYPE ":" PARENT ":" N)
+ *    PARENT is the parent exactly as written (address or node device name)
+ *    or the empty string when absent; N is the decimal count of earlier
+ *    hostdevs in the same document that also have no <uuid> and the same TYPE
+ *    and PARENT (0 for the first). So the UUID depends only on the domain
+ *    UUID, the type, the parent and the order among identical vGPUs: adding,
+ *    removing or reordering other devices does not change it. A domain
+ *    without <uuid> cannot derive UUIDs (error VGPU_ERROR_XML_TRANSLATE).
+ *
+ * ========================================================================
+ * SYSFS
+ * ========================================================================
+ * Every system path is ROOT + an absolute path, ROOT being "/" unless the
+ * environment variable VGPU_ROOT names another directory (tests point it at
+ * a temporary fake tree). Paths used:
+ *   ROOT/sys/class/mdev_bus/PARENT/mdev_supported_types/TYPE/
+ *        {name,description,device_api,available_instances,create,devices/}
+ *   ROOT/sys/bus/mdev/devices/UUID/{remove,mdev_type,iommu_group,driver,ATTR}
+ *   ROOT/sys/kernel/iommu_groups/N/devices/   ROOT/dev/vfio/N
+ *
+ * Errors: every function that can fail takes GError **error (may be NULL),
+ * reports one translated message (domain VGPU_ERROR, codes VgpuErrorCode)
+ * saying what failed and what to do, and returns FALSE/NULL/-1.
+ * Thread-safety: functions are reentrant; objects are not shared-safe.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+G_BEGIN_DECLS
+
+/* ---------------------------------------------------------------- errors */
+
+#define VGPU_ERROR (vgpu_error_quark ())
+GQuark vgpu_error_quark (void);
+
+typedef enum {
+    VGPU_ERROR_FAILED,          /* anything not below */
+    VGPU_ERROR_INVALID_NAME,    /* type/parent/uuid/attr string rejected */
+    VGPU_ERROR_NOT_FOUND,       /* parent, type, device or file does not exist */
+    VGPU_ERROR_EXISTS,          /* a device with this UUID already exists */
+    VGPU_ERROR_NO_INSTANCES,    /* available_instances is 0 */
+    VGPU_ERROR_IO,              /* read/write of a sysfs or other file failed */
+    VGPU_ERROR_TIMEOUT,         /* bounded wait expired */
+    VGPU_ERROR_NOT_VIABLE,      /* IOMMU group not usable through VFIO */
+    VGPU_ERROR_XML_PARSE,       /* not well-formed, bad encoding */
+    VGPU_ERROR_XML_UNSAFE,      /* DTD/entities, too large, too deep */
+    VGPU_ERROR_XML_INVALID,     /* RelaxNG validation failed */
+    VGPU_ERROR_XML_TRANSLATE,   /* semantic error while translating */
+    VGPU_ERROR_SCHEMA,          /* a schema file is missing or broken */
+} VgpuErrorCode;
+
+/* ------------------------------------------------------- names and paths */
+
+typedef enum {
+    VGPU_NAME_TYPE,     /* mdev type id, e.g. vgpu_sim-32m */
+    VGPU_NAME_PARENT,   /* PCI address DDDD:BB:SS.F */
+    VGPU_NAME_NODEDEV,  /* libvirt node device name pci_DDDD_BB_SS_F */
+    VGPU_NAME_UUID,     /* 8-4-4-4-12 hex */
+    VGPU_NAME_ATTR,     /* vendor attribute name, "[group/]name" */
+    VGPU_NAME_LAST
+} VgpuNameKind;
+
+/* "type id", "parent address", ... (untranslated identifiers) */
+const char *vgpu_name_kind_to_string (VgpuNameKind kind);
+
+/* TRUE if @name is a valid @kind; otherwise FALSE with VGPU_ERROR_INVALID_NAME
+ * explaining the expected form. NULL @name is invalid. */
+gboolean vgpu_name_is_valid (VgpuNameKind kind, const char *name, GError **error);
+
+/* Accepts a PCI address or a node device name (pci_0000_00_05_0) and returns
+ * the sysfs device name (0000:00:05.0), newly allocated. */
+char *vgpu_parent_to_sysfs (const char *parent, GError **error);
+
+/* The root every system path derives from: $VGPU_ROOT or "/". Never NULL. */
+const char *vgpu_root (void);
+
+/* ROOT + @abs_path (which must start with '/'), newly allocated. */
+char *vgpu_root_path (const char *abs_path);
+
+/* Directories the schemas are read from ($VGPU_SCHEMA_DIR or the installed
+ * datadir; $VGPU_LIBVIRT_SCHEMA_DIR or libvirt's installed schemas). */
+const char *vgpu_schema_dir (void);
+const char *vgpu_libvirt_schema_dir (void);
+
+/* ------------------------------------------------------------------ sysfs */
+
+/* One key=value field of a type's description ("framebuffer=32M, heads=1"). */
+typedef struct {
+    char *key;
+    char *value;
+} VgpuField;
+
+typedef struct {
+    char *id;               /* directory name, e.g. vgpu_sim-32m */
+    char *parent;           /* sysfs parent name, e.g. 0000:00:05.0 */
+    char *name;             /* contents of name, or NULL if absent */
+    char *description;      /* raw description, or NULL */
+    GPtrArray *fields;      /* VgpuField*, parsed from description in order */
+    char *device_api;       /* e.g. vfio-pci, or NULL */
+    gint64 available;       /* available_instances, -1 if unreadable */
+    GPtrArray *devices;     /* char* UUIDs listed in devices/ (sorted) */
+} VgpuType;
+
+typedef struct {
+    char *name;             /* sysfs name under /sys/class/mdev_bus, e.g. 0000:00:05.0 */
+    char *nodedev;          /* libvirt node device name, e.g. pci_0000_00_05_0 */
+    GPtrArray *types;       /* VgpuType*, sorted by id */
+} VgpuGpu;
+
+/* A vGPU that exists in /sys/bus/mdev/devices. */
+typedef struct {
+    char *uuid;
+    char *type;             /* basename of the mdev_type link, or NULL */
+    char *parent;           /* sysfs parent name, or NULL */
+    char *driver;           /* bound driver, or NULL if unbound */
+    int iommu_group;        /* -1 if none */
+} VgpuMdev;
+
+void vgpu_field_free (VgpuField *f);
+void vgpu_type_free (VgpuType *t);
+void vgpu_gpu_free (VgpuGpu *g);
+void vgpu_mdev_free (VgpuMdev *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuField, vgpu_field_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuType, vgpu_type_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuGpu, vgpu_gpu_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuMdev, vgpu_mdev_free)
+
+/* Parses "k1=v1, k2=v2" (commas and/or newlines separate; blanks trimmed)
+ * into VgpuField* in order. Parts without '=' get an empty value. */
+GPtrArray *vgpu_description_parse (const char *description);
+
+/* Every GPU under ROOT/sys/class/mdev_bus, sorted by name, with its types.
+ * Returns an empty array when there are none; NULL only on error. */
+GPtrArray *vgpu_list_gpus (GError **error);
+
+/* One GPU (PCI address or node device name). */
+VgpuGpu *vgpu_get_gpu (const char *parent, GError **error);
+
+/* One type of one GPU. */
+VgpuType *vgpu_get_type (const char *parent, const char *type, GError **error);
+
+/* Every existing vGPU (ROOT/sys/bus/mdev/devices), sorted by UUID. */
+GPtrArray *vgpu_list_mdevs (GError **error);
+VgpuMdev *vgpu_get_mdev (const char *uuid, GError **error);
+
+/* A vendor attribute to write after create. */
+typedef struct {
+    char *name;
+    char *value;
+} VgpuAttr;
+VgpuAttr *vgpu_attr_new (const char *name, const char *value);
+void vgpu_attr_free (VgpuAttr *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuAttr, vgpu_attr_free)
+
+/* Chooses a parent for @type: @parent if given (checked to have the type),
+ * otherwise the first GPU (by name) that has @type with a free instance.
+ * Returns the sysfs parent name. */
+char *vgpu_pick_parent (const char *parent, const char *type, GError **error);
+
+/* Creates a vGPU: validates every name, picks the parent (see above), checks
+ * the type exists and has a free instance and that no device @uuid exists,
+ * writes @uuid to .../create, then writes each VgpuAttr of @attrs (may be
+ * NULL) in order to ROOT/sys/bus/mdev/devices/UUID/NAME, then, if
+ * @timeout_ms > 0, waits until the device is bound (vgpu_wait_bound).
+ * If anything after the create write fails, the device is removed again
+ * before returning FALSE, so nothing is left half-created.
+ * @parent_out (may be NULL) receives the sysfs parent that was used. */
+gboolean vgpu_create (const char *parent, const char *type, const char *uuid,
+                      GPtrArray *attrs, guint timeout_ms,
+                      char **parent_out, GError **error);
+
+/* Writes "1" to ROOT/sys/bus/mdev/devices/UUID/remove. */
+gboolean vgpu_remove (const char *uuid, GError **error);
+
+/* Waits (polling, at most @timeout_ms) until ROOT/sys/bus/mdev/devices/UUID
+ * exists and has a driver link; returns the driver name. VGPU_ERROR_TIMEOUT
+ * if it does not happen in time. */
+char *vgpu_wait_bound (const char *uuid, guint timeout_ms, GError **error);
+
+/* Waits until the device directory has disappeared (after vgpu_remove). */
+gboolean vgpu_wait_removed (const char *uuid, guint timeout_ms, GError **error);
+
+/* The IOMMU group number of a vGPU (from its iommu_group link). */
+int vgpu_iommu_group (const char *uuid, GError **error);
+
+/* "ROOT/dev/vfio/N" for the vGPU's group; checks that it exists. */
+char *vgpu_vfio_group_path (const char *uuid, GError **error);
+
+/* A group is viable when every device in ROOT/sys/kernel/iommu_groups/N/devices
+ * is unbound or bound to a VFIO driver (vfio-pci, vfio_mdev, vgpu_vfio,
+ * any vfio*, pci-stub or pcieport) and ROOT/dev/vfio/N exists. On failure the
+ * error names the device that makes it non-viable. */
+gboolean vgpu_iommu_group_viable (int group, GError **error);
+
+/* ------------------------------------------------------------------- XML */
+
+#define VGPU_METADATA_NS     "https://gitlab.com/vgpu/xmlns/vgpu/1.0"
+#define VGPU_METADATA_PREFIX "vgpu"
+#define VGPU_METADATA_KEY    "vgpu"
+
+/* Largest document accepted by the parse functions, in bytes. */
+#define VGPU_XML_MAX_SIZE (8 * 1024 * 1024)
+
+typedef enum {
+    VGPU_DOC_UNKNOWN,
+    VGPU_DOC_DOMAIN,          /* <domain> (dialect and/or native) */
+    VGPU_DOC_HOSTDEV,         /* <hostdev type='vgpu'> */
+    VGPU_DOC_HOSTDEV_NATIVE,  /* any other <hostdev> */
+    VGPU_DOC_METADATA,        /* <vgpu:devices> in our namespace */
+    VGPU_DOC_NODEDEV,         /* libvirt <device> (node device) */
+    VGPU_DOC_LAST
+} VgpuDocKind;
+
+/* "domain", "hostdev", "hostdev-native", "metadata", "nodedev", "unknown" */
+const char *vgpu_doc_kind_to_string (VgpuDocKind kind);
+VgpuDocKind vgpu_doc_kind_from_string (const char *str); /* UNKNOWN if no match */
+
+/* Parses untrusted XML: no network, no DTD at all (so no external entities
+ * and no entity expansion), at most VGPU_XML_MAX_SIZE bytes, UTF-8 checked by
+ * libxml2. Blank text nodes are dropped so the output can be re-indented.
+ * @source_name is used in messages (e.g. the file name). Free with xmlFreeDoc
+ * (g_autoptr(xmlDoc) works, see below). */
+xmlDoc *vgpu_xml_parse (const char *data, gsize len, const char *source_name,
+                        GError **error);
+
+/* Reads @path ("-" = standard input) with the size limit, then parses it. */
+xmlDoc *vgpu_xml_read_file (const char *path, GError **error);
+
+/* Serializes indented (2 spaces), with the XML declaration omitted and a
+ * trailing newline. */
+char *vgpu_xml_format (xmlDoc *doc);
+
+/* The kind of document from its root element (and type attribute). */
+VgpuDocKind vgpu_xml_detect_kind (xmlDoc *doc);
+
+/* Validates @doc against the schema for @kind (see contract 3). Pass
+ * VGPU_DOC_UNKNOWN to use vgpu_xml_detect_kind(). The error lists the first
+ * problems with line numbers. */
+gboolean vgpu_xml_validate (xmlDoc *doc, VgpuDocKind kind, GError **error);
+
+/* Validates @doc against the RelaxNG file @schema_path. */
+gboolean vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path,
+                                 GError **error);
+
+/* One vGPU as described by the dialect / metadata. */
+typedef enum {
+    VGPU_PARENT_NONE,      /* any parent with a free instance */
+    VGPU_PARENT_ADDRESS,   /* <parent address='0000:00:05.0'/> */
+    VGPU_PARENT_NODEDEV,   /* <parent name='pci_0000_00_05_0'/> */
+    VGPU_PARENT_LAST
+} VgpuParentKind;
+
+typedef enum {
+    VGPU_TRISTATE_ABSENT,
+    VGPU_TRISTATE_YES,
+    VGPU_TRISTATE_NO,
+    VGPU_TRISTATE_LAST
+} VgpuTristate;
+
+typedef struct {
+    char *uuid;               /* lower-case; never NULL once translated */
+    gboolean uuid_derived;    /* TRUE when derived (contract 4) */
+    char *type;
+    VgpuParentKind parent_kind;
+    char *parent;             /* as written; NULL with VGPU_PARENT_NONE */
+    VgpuTristate managed;     /* ABSENT means not managed */
+    GPtrArray *attrs;         /* VgpuAttr*, in order */
+} VgpuDevice;
+
+VgpuDevice *vgpu_device_new (void);
+void vgpu_device_free (VgpuDevice *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuDevice, vgpu_device_free)
+
+/* TRUE if the vGPU is managed (created at start, removed at stop). */
+gboolean vgpu_device_is_managed (const VgpuDevice *d);
+
+/* Sysfs parent name for vgpu_create(), or NULL for "any parent". */
+char *vgpu_device_sysfs_parent (const VgpuDevice *d, GError **error);
+
+/* The stable UUID of contract 4, lower-case, newly allocated.
+ * @domain_uuid must be a valid UUID; @parent may be NULL. */
+char *vgpu_derive_uuid (const char *domain_uuid, const char *type,
+                        const char *parent, guint ordinal, GError **error);
+
+/* Translates a whole <domain> document in place: every dialect hostdev
+ * becomes a native one and gets its metadata entry. On error the document is
+ * left unchanged. Returns the number of vGPUs translated (0 is fine), or -1.
+ * The returned devices (optional, VgpuDevice*) are in document order. */
+int vgpu_domain_to_native (xmlDoc *doc, GPtrArray **devices, GError **error);
+
+/* The reverse (see contract 2). On error the document is left unchanged.
+ * Returns the number of hostdevs converted back, or -1. */
+int vgpu_domain_from_native (xmlDoc *doc, GError **error);
+
+/* The vGPUs listed in the <vgpu:devices> metadata of a native <domain>
+ * document (what the libvirt hook acts on). Empty array if none. */
+GPtrArray *vgpu_domain_get_devices (xmlDoc *doc, GError **error);
+
+/* Parses a dialect <hostdev type='vgpu'> element (checks every name). The
+ * UUID is left NULL when the element has none. */
+VgpuDevice *vgpu_device_from_hostdev (xmlNode *hostdev, GError **error);
+
+/* Translates a standalone hostdev document (for attach/detach) in place to
+ * native. When the hostdev has no <uuid>, it is derived from @domain_uuid
+ * with ordinal @ordinal (error if @domain_uuid is NULL). Returns the device
+ * for the metadata entry. */
+VgpuDevice *vgpu_hostdev_to_native (xmlDoc *doc, const char *domain_uuid,
+                                    guint ordinal, GError **error);
+
+/* Turns a native mdev hostdev document back into the dialect, using @device
+ * (its metadata entry, whose uuid must match). */
+gboolean vgpu_hostdev_from_native (xmlDoc *doc, const VgpuDevice *device,
+                                   GError **error);
+
+/* Standalone <vgpu:devices> metadata document (for virDomainSetMetadata with
+ * VGPU_METADATA_KEY and VGPU_METADATA_NS) and its parser. */
+char *vgpu_metadata_format (GPtrArray *devices);
+GPtrArray *vgpu_metadata_parse (const char *xml, GError **error);
+
+/* The UUID of a native mdev hostdev element (newly allocated, lower-case),
+ * or NULL if it is not one. */
+char *vgpu_native_hostdev_uuid (xmlNode *hostdev);
+
+G_END_DECLS
+
+/* Convenience for callers. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
