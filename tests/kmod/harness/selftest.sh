@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Self-tests of the lab harness (TAP): exit statuses pass through exactly, output streams come
+# back separated and byte-exact, a panicking or hanging guest fails promptly with its console
+# shown, bad input gets one clear line, modules and services are there when asked for.
+#
+#   selftest.sh LAB BUILDDIR
+
+set -u
+lab=$1
+builddir=$2
+n=0
+failed=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+ok() { # status description
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/# stdout| /' "$out/stdout" | tail -n 15
+		sed 's/^/# stderr| /' "$out/stderr" | tail -n 25
+	fi
+}
+
+# lab ARGS... : run the lab, keep stdout/stderr, set $rc
+lab() {
+	"$lab" "$@" >"$out/stdout" 2>"$out/stderr"
+	rc=$?
+}
+
+expect_rc() { # expected description lab-args...
+	local want=$1 what=$2
+	shift 2
+	lab "$@"
+	[ "$rc" = "$want" ]
+	ok $? "$what (want status $want, got $rc)"
+}
+
+echo "1..20"
+
+expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
+expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
+expect_rc 7 "run -- sh -c 'exit 7' exits 7" run --builddir "$builddir" -- sh -c 'exit 7'
+expect_rc 0 "/dev/vfio/vfio exists in the lab" run --builddir "$builddir" -- test -c /dev/vfio/vfio
+
+# Every module the build made is loaded, after vfio and mdev.
+mods=$(for f in "$builddir"/kernel/*.ko; do [ -e "$f" ] && basename "$f" .ko | tr - _; done | sort | tr '\n' ' ')
+lab run --builddir "$builddir" -- sh -c 'cut -d" " -f1 /proc/modules | sort | tr "\n" " "'
+loaded=" $(cat "$out/stdout")"
+missing=""
+for m in vfio vfio_iommu_type1 mdev $mods; do
+	case $loaded in *" $m "*) ;; *) missing="$missing $m" ;; esac
+done
+[ "$rc" = 0 ] && [ -z "$missing" ]
+ok $? "vfio, vfio_iommu_type1, mdev and our modules ($mods) are loaded${missing:+ (missing:$missing)}"
+
+# Output: stdout and stderr separate, bytes unchanged (no CRLF), TAP passes through.
+lab run --builddir "$builddir" -- sh -c 'printf "ok 1 - a\n\tb\r\n"; printf "err\n" >&2'
+printf 'ok 1 - a\n\tb\r\n' | cmp -s - "$out/stdout" && grep -qx err "$out/stderr"
+ok $? "stdout and stderr come back separately and byte-exact"
+
+lab run --builddir "$builddir" -- sh -c 'head -c 200000 /dev/zero | tr "\0" x; echo'
+[ "$rc" = 0 ] && [ "$(wc -c <"$out/stdout")" = 200001 ]
+ok $? "200 kB of output arrive complete (got $(wc -c <"$out/stdout") bytes)"
+
+lab run --builddir "$builddir" -- pwd
+[ "$rc" = 0 ] && [ "$(cat "$out/stdout")" = "$PWD" ]
+ok $? "the command runs in the caller's working directory"
+
+lab run --builddir "$builddir" -- sh -c 'cat; echo end'
+[ "$rc" = 0 ] && [ "$(cat "$out/stdout")" = end ]
+ok $? "stdin is /dev/null"
+
+# Writes: the build directory is shared writable, the rest of the host is a guest-only overlay.
+mark="lab-selftest-$$"
+lab run --builddir "$builddir" -- sh -c "echo hi > '$builddir/$mark' && touch /etc/$mark && test -e /etc/$mark"
+[ "$rc" = 0 ] && [ "$(cat "$builddir/$mark" 2>/dev/null)" = hi ] && [ ! -e "/etc/$mark" ]
+ok $? "writes reach the build directory only; /etc stays untouched on the host"
+rm -f "$builddir/$mark"
+
+# A panic ends the run at once with status 125 and the panic text, not at the timeout.
+lab run --builddir "$builddir" --timeout 300 -- sh -c 'echo c > /proc/sysrq-trigger; sleep 600'
+[ "$rc" = 125 ] && grep -q 'Kernel panic' "$out/stderr"
+ok $? "a kernel panic fails the run with status 125 and shows the panic"
+
+lab run --builddir "$builddir" --timeout 20 -- sleep 600
+[ "$rc" = 124 ] && grep -q 'did not finish within 20s' "$out/stderr"
+ok $? "a hanging command times out with status 124"
+
+lab run --no-modules --nested -- test -c /dev/kvm
+[ "$rc" = 0 ]
+ok $? "--nested gives the guest /dev/kvm"
+
+lab run --no-modules --libvirt -- virsh -c qemu:///system version
+[ "$rc" = 0 ] && grep -q 'Running hypervisor: QEMU' "$out/stdout" && grep -q 'libvirt' "$out/stdout"
+ok $? "--libvirt: virsh reaches libvirtd and QEMU"
+
+lab run --no-modules --gpu-vram 64 -- sh -c 'cat /sys/bus/pci/devices/$LAB_GPU/vendor /sys/bus/pci/devices/$LAB_GPU/device; echo $((($(sed -n 1p /sys/bus/pci/devices/$LAB_GPU/resource | cut -d" " -f2) - $(sed -n 1p /sys/bus/pci/devices/$LAB_GPU/resource | cut -d" " -f1) + 1) >> 20))'
+[ "$rc" = 0 ] && [ "$(tr '\n' ' ' <"$out/stdout")" = "0x1234 0x1111 64 " ]
+ok $? "--gpu-vram 64 gives a 1234:1111 display device with a 64 MiB BAR 0 at \$LAB_GPU"
+
+# Bad input: one clear line, status 2, nothing booted.
+lab run --bogus -- true
+[ "$rc" = 2 ] && [ "$(wc -l <"$out/stderr")" = 1 ] && grep -q "unknown option '--bogus'" "$out/stderr"
+ok $? "an unknown option is refused in one line"
+
+lab run --builddir /nonexistent -- true
+[ "$rc" = 2 ] && [ "$(wc -l <"$out/stderr")" = 1 ] && grep -q "meson setup" "$out/stderr"
+ok $? "a missing build directory is refused in one line that says what to do"
+
+lab run --gpu-vram 300 -- true
+[ "$rc" = 2 ] && [ "$(wc -l <"$out/stderr")" = 1 ]
+ok $? "an out-of-range --gpu-vram is refused in one line"
+
+LAB_QEMU=/nonexistent/qemu-system-x86_64 lab run --no-modules -- true
+[ "$rc" = 125 ] && [ "$(wc -l <"$out/stderr")" = 1 ] && grep -q "apt-get install qemu-system-x86" "$out/stderr"
+ok $? "a missing QEMU is reported in one line that says what to install"
+
+# The first fetch with Debian's archive unreachable (a proxy nobody listens on).
+printf 'Acquire::http::Proxy "http://127.0.0.1:9";\nAcquire::https::Proxy "http://127.0.0.1:9";\n' >"$out/apt.conf"
+APT_CONFIG=$out/apt.conf LAB_CACHE=$out/cache lab fetch
+[ "$rc" = 125 ] && [ "$(grep -c "could not" "$out/stderr")" = 1 ] && grep -q "reachable.*tools/lab fetch" "$out/stderr"
+ok $? "a first fetch without network fails in one line that says what to do"
+
+echo "# $failed of $n failed"
+[ "$failed" = 0 ]
