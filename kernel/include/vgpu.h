@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vgpu.h - the vendor API of the vGPU core.
+ *
+ * A vendor driver registers a physical GPU with a table of vGPU types and a
+ * table of ops. The core turns that into an mdev parent (the standard mdev
+ * sysfs ABI), and the generic VFIO driver (vgpu_vfio) turns each vGPU into a
+ * VFIO PCI device: config space, region and interrupt uAPI, mmap faults and
+ * DMA are handled in common code. The vendor only describes its device and
+ * emulates its own registers.
+ *
+ * Lifecycle of one vGPU:
+ *   create -> (open -> accesses -> close)* -> destroy
+ * create/destroy run when user space writes the type's "create" file or the
+ * device's "remove" file, or when the GPU is unregistered. open/close run when
+ * the first VFIO user opens the device and when the last one closes it.
+ *
+ * Locking: every op that takes a struct vgpu_device is serialised per vGPU by
+ * the core (one mutex per vGPU, never a global one) unless its kerneldoc says
+ * otherwise. Ops may sleep unless their kerneldoc says otherwise.
+ *
+ * Return conventions: 0 or a negative errno; never -1, never a byte count.
+ */
+#ifndef _VGPU_H
+#define _VGPU_H
+
+#include <linux/device.h>
+#include <linux/mm_types.h>
+#include <linux/module.h>
+#include <linux/pci_regs.h>
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include <uapi/linux/vfio.h>
+
+struct vgpu_device;
+struct vgpu_gpu;
+
+/**
+ * struct vgpu_type - one kind of vGPU a physical GPU can create
+ * @name: sysfs name of the type, [A-Za-z0-9_.:-]+; the mdev type directory
+ *	is "<vendor driver name>-<name>", e.g. "vgpu_sim-32m".
+ * @pretty_name: human readable name, shown in the type's "name" file.
+ * @fb_size: framebuffer (VRAM) size of one vGPU, in bytes.
+ * @heads: number of display heads.
+ * @max_width: maximum horizontal resolution, in pixels.
+ * @max_height: maximum vertical resolution, in pixels.
+ * @max_instances: upper bound of simultaneous vGPUs of this type; the core
+ *	reserves one instance atomically at create and releases it at destroy,
+ *	so "available_instances" is exact. Must be at least 1.
+ * @description: free text (no newline) appended to the machine-readable
+ *	"description" file as its last key: "fb_size=<bytes>, heads=<n>,
+ *	max_resolution=<w>x<h>, max_instances=<n>, description=<text>".
+ * @driver_data: vendor private, returned by vgpu_get_type().
+ *
+ * The table passed to vgpu_register_gpu() must stay valid and unchanged until
+ * vgpu_unregister_gpu() returns.
+ */
+struct vgpu_type {
+	const char *name;
+	const char *pretty_name;
+	u64 fb_size;
+	unsigned int heads;
+	unsigned int max_width;
+	unsigned int max_height;
+	unsigned int max_instances;
+	const char *description;
+	const void *driver_data;
+};
+
+/**
+ * struct vgpu_mmap_area - a part of a region that may be mapped into user space
+ * @offset: start within the region; page aligned.
+ * @size: length in bytes; page aligned, non-zero.
+ *
+ * Reported to user space as a VFIO_REGION_INFO_CAP_SPARSE_MMAP area. Accesses
+ * outside all areas are trapped and go to the region_read/region_write ops.
+ */
+struct vgpu_mmap_area {
+	u64 offset;
+	u64 size;
+};
+
+/* struct vgpu_region.flags */
+#define VGPU_REGION_IO		BIT(0)	/* I/O-port BAR (else memory) */
+#define VGPU_REGION_MEM64	BIT(1)	/* 64-bit memory BAR, uses the next slot */
+#define VGPU_REGION_PREFETCH	BIT(2)	/* prefetchable memory BAR */
+#define VGPU_REGION_MMAP	BIT(3)	/* may be mmap()ed, see @areas */
+#define VGPU_REGION_READONLY	BIT(4)	/* writes refused with -EINVAL */
+
+/**
+ * struct vgpu_region - a BAR (or the ROM) of a vGPU
+ * @size: size in bytes; 0 means absent. BARs: a power of two, at least 16
+ *	for memory and 4 for I/O (I/O at most 256). ROM: a power of two, at
+ *	least 2 KiB; the ROM is always read-only and never mmap-able.
+ * @flags: VGPU_REGION_* flags.
+ * @areas: the mmap-able parts when VGPU_REGION_MMAP is set; NULL (with
+ *	@nr_areas 0) means the whole region. Areas must not overlap, must lie
+ *	inside the region and must not cover the MSI-X table or PBA.
+ * @nr_areas: number of entries in @areas.
+ *
+ * Only memory BARs can be mmap-able, and only through the mandatory
+ * &vgpu_ops.mmap_pfn translation: the core never maps a host BAR by itself.
+ */
+struct vgpu_region {
+	u64 size;
+	u32 flags;
+	const struct vgpu_mmap_area *areas;
+	unsigned int nr_areas;
+};
+
+/**
+ * struct vgpu_irqs - interrupts a vGPU can raise
+ * @intx: true if the device has a legacy INTx pin (INTA#).
+ * @msi: number of MSI vectors: 0 (no MSI capability) or a power of two up
+ *	to 32. The core emulates the MSI capability (64-bit, no per-vector mask).
+ * @msix: number of MSI-X vectors, 0 (no MSI-X capability) to 2048. The core
+ *	emulates the MSI-X capability, table and PBA.
+ * @msix_bar: BAR index holding the MSI-X table and PBA (a memory BAR).
+ * @msix_table_offset: offset of the table in that BAR, 8-byte aligned.
+ * @msix_pba_offset: offset of the PBA in that BAR, 8-byte aligned.
+ *
+ * Which eventfd fires for vgpu_raise_irq() is decided by the core from what
+ * the VFIO user enabled (VFIO_DEVICE_SET_IRQS) and from the guest's view of
+ * config space (INTx disable, MSI-X function and vector masks).
+ */
+struct vgpu_irqs {
+	bool intx;
+	unsigned int msi;
+	unsigned int msix;
+	unsigned int msix_bar;
+	u32 msix_table_offset;
+	u32 msix_pba_offset;
+};
+
+/**
+ * struct vgpu_config_cap - a vendor capability in PCI config space
+ * @id: PCI capability ID (PCI_CAP_ID_*, usually PCI_CAP_ID_VNDR).
+ * @len: total length including the 2-byte header, 4..(192 - core caps).
+ * @data: initial contents of the @len - 2 bytes after the header; NULL for
+ *	zeroes.
+ *
+ * The core places the capability in config space and links it into the
+ * capability list; the header (ID and next pointer) is owned by the core.
+ * Reads and writes of the body go to &vgpu_ops.config_read and
+ * &vgpu_ops.config_write when the vendor provides them; otherwise the body is
+ * read-only @data.
+ */
+struct vgpu_config_cap {
+	u8 id;
+	u8 len;
+	const u8 *data;
+};
+
+#define VGPU_MAX_CONFIG_CAPS	8
+
+/**
+ * struct vgpu_device_info - the PCI device a vGPU presents
+ * @vendor: PCI vendor ID.
+ * @device: PCI device ID.
+ * @subsystem_vendor: PCI subsystem vendor ID.
+ * @subsystem_device: PCI subsystem ID.
+ * @revision: revision ID.
+ * @class: 24-bit class code (base class << 16 | subclass << 8 | prog-if),
+ *	e.g. PCI_CLASS_DISPLAY_VGA << 8.
+ * @bars: the six BARs, indexed as VFIO_PCI_BAR0_REGION_INDEX + i.
+ * @rom: the expansion ROM; read through &vgpu_ops.region_read with index
+ *	VFIO_PCI_ROM_REGION_INDEX.
+ * @vga: true if the device decodes legacy VGA ranges; the VFIO VGA region
+ *	(VFIO_PCI_VGA_REGION_INDEX, offsets as in the VFIO uAPI) is then trapped
+ *	to region_read/region_write. False: no VGA region is reported.
+ * @irqs: interrupt declaration.
+ * @pcie: present a PCI Express endpoint capability (and 4 KiB config space).
+ * @caps: vendor capabilities, see struct vgpu_config_cap.
+ * @nr_caps: number of entries in @caps, at most VGPU_MAX_CONFIG_CAPS.
+ *
+ * Filled by the vendor in &vgpu_ops.create (the core zeroes it first) and
+ * validated by the core afterwards; it must not change while the vGPU exists.
+ * The standard config header (command, status, BARs, ROM BAR, interrupt
+ * line/pin, capability list) is emulated by the core from this description.
+ */
+struct vgpu_device_info {
+	u16 vendor;
+	u16 device;
+	u16 subsystem_vendor;
+	u16 subsystem_device;
+	u8 revision;
+	u32 class;
+	struct vgpu_region bars[PCI_STD_NUM_BARS];
+	struct vgpu_region rom;
+	bool vga;
+	struct vgpu_irqs irqs;
+	bool pcie;
+	const struct vgpu_config_cap *caps;
+	unsigned int nr_caps;
+};
+
+/**
+ * struct vgpu_attribute - a vendor sysfs attribute of each vGPU
+ * @name: file name inside the vGPU's "vendor/" directory
+ *	(/sys/bus/mdev/devices/<uuid>/vendor/<name>).
+ * @show: optional; formats the value into @buf (PAGE_SIZE) and returns the
+ *	length or a negative errno.
+ * @store: optional; parses @buf and returns @count or a negative errno.
+ *	Called with the vGPU mutex held and only while the vGPU has never been
+ *	opened: afterwards the core refuses writes with -EBUSY, so the vendor
+ *	can apply the value at open. This is how mdevctl "attrs" and libvirt
+ *	<attr> configure a vGPU.
+ *
+ * Files are 0644 with @store, 0444 without.
+ */
+struct vgpu_attribute {
+	const char *name;
+	ssize_t (*show)(struct vgpu_device *vgpu, char *buf);
+	ssize_t (*store)(struct vgpu_device *vgpu, const char *buf,
+			 size_t count);
+};
+
+/**
+ * struct vgpu_ops - what a vendor driver implements
+ * @owner: the vendor module (THIS_MODULE); pinned while any of its vGPUs
+ *	exists, so the vendor module cannot be unloaded under them.
+ *
+ * @create: mandatory. Set up vendor state for a new vGPU of @type (use
+ *	vgpu_set_drvdata()) and describe the device in @info. Return 0,
+ *	-ENOSPC when the GPU has no room left, or another negative errno.
+ *	Process context, may sleep.
+ * @destroy: mandatory. Undo @create. Called after the last close and after
+ *	all user mappings are gone; never fails.
+ * @get_available: optional. How many more vGPUs of @type the GPU could create
+ *	right now (e.g. from a VRAM allocator shared between types). The
+ *	reported "available_instances" is the minimum of this and the type's
+ *	unreserved instances. No vGPU lock held; must not sleep for long.
+ *
+ * @open: optional. The first VFIO user opened the vGPU. Return 0 or -errno
+ *	(the open then fails).
+ * @close: optional. The last VFIO user closed the vGPU. The core has already
+ *	disabled interrupts and zapped mappings; the vendor must drop all DMA
+ *	pins it holds and return its per-open state to the power-on state.
+ * @reset: optional. Device reset (VFIO_DEVICE_RESET, and before the first
+ *	open). The core resets config space, interrupts and mappings itself.
+ *
+ * @region_read: mandatory. Read @size bytes (1, 2, 4 or 8) at @offset of
+ *	region @index (VFIO_PCI_BAR0_REGION_INDEX..VFIO_PCI_BAR5_REGION_INDEX,
+ *	VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX) into @val. The
+ *	core guarantees @offset is naturally aligned to @size, inside the
+ *	region, not in an mmap-able area, not in the MSI-X table or PBA. Return
+ *	0 or -errno (-EIO for a device error).
+ * @region_write: mandatory. Same for a write of @val (low @size bytes).
+ *	Writes to read-only regions never reach the vendor.
+ * @mmap_pfn: mandatory. Translate page-aligned @offset of mmap-able region
+ *	@index into the PFN backing it (*@pfn) and the number of bytes
+ *	physically contiguous from there (*@len, at least PAGE_SIZE); the core
+ *	maps up to that much at once. Called from the page-fault handler with
+ *	mmap_lock held (it may sleep, but must not take locks it also holds
+ *	across vgpu_*() calls). Return 0, or a negative errno which makes the
+ *	access fail with SIGBUS.
+ *
+ * @config_read: optional. Read @size bytes at absolute config-space @offset,
+ *	which lies inside the body of one of the vendor's struct
+ *	vgpu_config_cap. Return 0 or -errno.
+ * @config_write: optional. Same for writes.
+ *
+ * @dma_unmap: optional, but required to use vgpu_dma_pin(). The VFIO user is
+ *	unmapping [@iova, @iova + @length): the vendor must unpin every page it
+ *	pinned in that range before returning (and never touch those IOVAs
+ *	again). Called without the vGPU mutex held (it comes from the IOMMU
+ *	backend, concurrently with other ops); may sleep.
+ *
+ * @query_plane: optional. Describe the current display plane for
+ *	VFIO_DEVICE_QUERY_GFX_PLANE with VFIO_GFX_PLANE_TYPE_REGION: on entry
+ *	@plane->drm_plane_type is DRM_PLANE_TYPE_PRIMARY or _CURSOR; fill
+ *	drm_format (0 if the plane is off), drm_format_mod, width, height,
+ *	stride, size, x_pos, y_pos, x_hot, y_hot and region_index (a region
+ *	the vendor declared mmap-able, usually BAR0). Return 0 or -errno.
+ *	Without this op the device has no display (-ENOTTY for that ioctl).
+ *
+ * @attrs: optional NULL-terminated array of vendor attributes of each vGPU.
+ *
+ * The mandatory ops are checked once, by vgpu_register_gpu(); the core never
+ * tests them for NULL afterwards.
+ */
+struct vgpu_ops {
+	struct module *owner;
+
+	int (*create)(struct vgpu_device *vgpu, const struct vgpu_type *type,
+		      struct vgpu_device_info *info);
+	void (*destroy)(struct vgpu_device *vgpu);
+	unsigned int (*get_available)(struct vgpu_gpu *gpu,
+				      const struct vgpu_type *type);
+
+	int (*open)(struct vgpu_device *vgpu);
+	void (*close)(struct vgpu_device *vgpu);
+	int (*reset)(struct vgpu_device *vgpu);
+
+	int (*region_read)(struct vgpu_device *vgpu, unsigned int index,
+			   u64 offset, unsigned int size, u64 *val);
+	int (*region_write)(struct vgpu_device *vgpu, unsigned int index,
+			    u64 offset, unsigned int size, u64 val);
+	int (*mmap_pfn)(struct vgpu_device *vgpu, unsigned int index,
+			u64 offset, unsigned long *pfn, u64 *len);
+
+	int (*config_read)(struct vgpu_device *vgpu, unsigned int offset,
+			   unsigned int size, u32 *val);
+	int (*config_write)(struct vgpu_device *vgpu, unsigned int offset,
+			    unsigned int size, u32 val);
+
+	void (*dma_unmap)(struct vgpu_device *vgpu, u64 iova, u64 length);
+
+	int (*query_plane)(struct vgpu_device *vgpu,
+			   struct vfio_device_gfx_plane_info *plane);
+
+	const struct vgpu_attribute *const *attrs;
+};
+
+/* vgpu.ko: registry and lifecycle */
+
+/**
+ * vgpu_register_gpu() - make a physical GPU's vGPU types available
+ * @dev: the physical GPU (usually &pci_dev->dev, bound to the vendor driver,
+ *	whose name prefixes the type names).
+ * @ops: vendor ops; must stay valid until vgpu_unregister_gpu() returns.
+ * @types: table of vGPU types, at least one, unique names.
+ * @nr_types: number of entries in @types.
+ * @drvdata: vendor data for the GPU, see vgpu_gpu_get_drvdata().
+ *
+ * Registers an mdev parent; all types exist before the parent's
+ * MDEV_STATE=registered uevent. Process context.
+ *
+ * Return: a handle, or an ERR_PTR: -EINVAL for a missing mandatory op or a
+ * malformed type table, -EEXIST if @dev is already registered, -ENOMEM.
+ */
+struct vgpu_gpu *vgpu_register_gpu(struct device *dev,
+				   const struct vgpu_ops *ops,
+				   const struct vgpu_type *types,
+				   unsigned int nr_types, void *drvdata);
+
+/**
+ * vgpu_unregister_gpu() - remove a GPU and all its vGPUs
+ * @gpu: handle from vgpu_register_gpu().
+ *
+ * Removes every vGPU of @gpu (a vGPU still open gets its VFIO REQ interrupt
+ * signalled and this call waits until its user closes it), then the mdev
+ * parent. Process context; may sleep for as long as users keep vGPUs open.
+ */
+void vgpu_unregister_gpu(struct vgpu_gpu *gpu);
+
+/**
+ * vgpu_gpu_get_drvdata() - the @drvdata given to vgpu_register_gpu()
+ * @gpu: a registered GPU.
+ */
+void *vgpu_gpu_get_drvdata(struct vgpu_gpu *gpu);
+
+/**
+ * vgpu_get_gpu() - the GPU a vGPU was created on
+ * @vgpu: a vGPU.
+ */
+struct vgpu_gpu *vgpu_get_gpu(struct vgpu_device *vgpu);
+
+/**
+ * vgpu_get_type() - the type a vGPU was created with
+ * @vgpu: a vGPU.
+ */
+const struct vgpu_type *vgpu_get_type(struct vgpu_device *vgpu);
+
+/**
+ * vgpu_set_drvdata() - attach vendor state to a vGPU (usually in create)
+ * @vgpu: a vGPU.
+ * @data: vendor state; the vendor frees it in destroy.
+ */
+void vgpu_set_drvdata(struct vgpu_device *vgpu, void *data);
+
+/**
+ * vgpu_get_drvdata() - vendor state set by vgpu_set_drvdata()
+ * @vgpu: a vGPU.
+ */
+void *vgpu_get_drvdata(struct vgpu_device *vgpu);
+
+/**
+ * vgpu_dev() - the vGPU's struct device (the mdev), for dev_dbg() and friends
+ * @vgpu: a vGPU.
+ */
+struct device *vgpu_dev(struct vgpu_device *vgpu);
+
+/**
+ * vgpu_uuid() - the vGPU's UUID
+ * @vgpu: a vGPU.
+ */
+const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
+
+/* vgpu_vfio.ko: services for the vendor while a vGPU is open */
+
+/**
+ * vgpu_raise_irq() - signal an interrupt of a vGPU
+ * @vgpu: the vGPU.
+ * @vector: MSI or MSI-X vector number; ignored (use 0) for INTx.
+ *
+ * Fires the eventfd of whichever interrupt type the VFIO user enabled. INTx
+ * is level-like: it is automasked until the user unmasks it. An MSI-X vector
+ * masked by the guest becomes pending (PBA) and fires when unmasked.
+ * Any context, including hard IRQ; takes only a spinlock.
+ *
+ * Return: 0 when signalled, -EAGAIN when masked (INTx masked, INTx disabled
+ * in the command register, MSI-X vector or function masked), -ENODEV when no
+ * interrupt is enabled, -EINVAL for a @vector beyond the enabled count.
+ */
+int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
+
+/**
+ * vgpu_dma_pin() - pin guest pages for device access
+ * @vgpu: an open vGPU whose vendor implements &vgpu_ops.dma_unmap.
+ * @iova: page-aligned guest I/O virtual address.
+ * @npage: number of pages, 1..VFIO_PIN_PAGES_MAX_ENTRIES.
+ * @prot: IOMMU_READ and/or IOMMU_WRITE.
+ * @pages: receives @npage struct page pointers.
+ *
+ * Wraps vfio_pin_pages(). Process context, may sleep.
+ *
+ * Return: @npage, or -EPERM if the guest disabled bus mastering
+ * (PCI_COMMAND_MASTER), -ENODEV if the vGPU is not open, -EOPNOTSUPP
+ * without a dma_unmap op, -EINVAL for bad arguments, or the errno of
+ * vfio_pin_pages().
+ */
+int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
+		 int prot, struct page **pages);
+
+/**
+ * vgpu_dma_unpin() - undo vgpu_dma_pin()
+ * @vgpu: the vGPU the pages were pinned for.
+ * @iova: as passed to vgpu_dma_pin().
+ * @npage: as passed to vgpu_dma_pin().
+ */
+void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage);
+
+/**
+ * vgpu_dma_rw() - copy to or from guest memory
+ * @vgpu: an open vGPU.
+ * @iova: guest I/O virtual address, any alignment.
+ * @data: kernel buffer.
+ * @len: bytes to copy.
+ * @write: true to write guest memory from @data, false to read into @data.
+ *
+ * Wraps vfio_dma_rw(). Process context, may sleep.
+ *
+ * Return: 0, -EPERM if bus mastering is disabled, -ENODEV if the vGPU is not
+ * open, or the errno of vfio_dma_rw() (-EFAULT for an unmapped IOVA).
+ */
+int vgpu_dma_rw(struct vgpu_device *vgpu, dma_addr_t iova, void *data,
+		size_t len, bool write);
+
+#endif /* _VGPU_H */
