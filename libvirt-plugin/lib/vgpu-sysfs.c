@@ -1,114 +1,694 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* SKELETON: not implemented yet; every function reports VGPU_ERROR_FAILED. */
+/* libvgpu: the mdev sysfs ABI (list, create, attributes, wait, remove,
+ * IOMMU groups). Every path is built under vgpu_root(), and only from names
+ * that passed vgpu_name_is_valid(). */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vgpu-private.h"
 
-void vgpu_field_free (VgpuField *f)
+#define MDEV_BUS_DIR     "/sys/class/mdev_bus"
+#define MDEV_DEVICES_DIR "/sys/bus/mdev/devices"
+#define IOMMU_GROUPS_DIR "/sys/kernel/iommu_groups"
+#define VFIO_DEV_DIR     "/dev/vfio"
+
+/* Poll interval of the bounded waits. */
+#define VGPU_POLL_US (10 * 1000)
+
+/* -------------------------------------------------------------- freeing */
+
+void
+vgpu_field_free (VgpuField *f)
 {
+    if (!f)
+        return;
+    g_free (f->key);
+    g_free (f->value);
+    g_free (f);
 }
 
-void vgpu_type_free (VgpuType *t)
+void
+vgpu_type_free (VgpuType *t)
 {
+    if (!t)
+        return;
+    g_free (t->id);
+    g_free (t->parent);
+    g_free (t->name);
+    g_free (t->description);
+    g_clear_pointer (&t->fields, g_ptr_array_unref);
+    g_free (t->device_api);
+    g_clear_pointer (&t->devices, g_ptr_array_unref);
+    g_free (t);
 }
 
-void vgpu_gpu_free (VgpuGpu *g)
+void
+vgpu_gpu_free (VgpuGpu *g)
 {
+    if (!g)
+        return;
+    g_free (g->name);
+    g_free (g->nodedev);
+    g_clear_pointer (&g->types, g_ptr_array_unref);
+    g_free (g);
 }
 
-void vgpu_mdev_free (VgpuMdev *m)
+void
+vgpu_mdev_free (VgpuMdev *m)
 {
+    if (!m)
+        return;
+    g_free (m->uuid);
+    g_free (m->type);
+    g_free (m->parent);
+    g_free (m->driver);
+    g_free (m);
 }
 
-GPtrArray *vgpu_description_parse (const char *description)
+VgpuAttr *
+vgpu_attr_new (const char *name, const char *value)
 {
+    VgpuAttr *a = g_new0 (VgpuAttr, 1);
+    a->name = g_strdup (name);
+    a->value = g_strdup (value);
+    return a;
+}
+
+void
+vgpu_attr_free (VgpuAttr *a)
+{
+    if (!a)
+        return;
+    g_free (a->name);
+    g_free (a->value);
+    g_free (a);
+}
+
+/* ---------------------------------------------------------- description */
+
+GPtrArray *
+vgpu_description_parse (const char *description)
+{
+    GPtrArray *fields = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_field_free);
+    if (description == NULL)
+        return fields;
+
+    g_auto (GStrv) parts = g_strsplit_set (description, ",\n", -1);
+    for (gsize i = 0; parts[i]; i++) {
+        char *part = g_strstrip (parts[i]);
+        if (part[0] == '\0')
+            continue;
+        VgpuField *f = g_new0 (VgpuField, 1);
+        char *eq = strchr (part, '=');
+        if (eq) {
+            *eq = '\0';
+            f->key = g_strdup (g_strstrip (part));
+            f->value = g_strdup (g_strstrip (eq + 1));
+        } else {
+            f->key = g_strdup (part);
+            f->value = g_strdup ("");
+        }
+        g_ptr_array_add (fields, f);
+    }
+    return fields;
+}
+
+/* ----------------------------------------------------------- helpers */
+
+static int
+cmp_strings (gconstpointer a, gconstpointer b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Names in @dir, sorted; NULL with an error if @dir cannot be read. */
+static GPtrArray *
+list_dir (const char *dir, GError **error)
+{
+    g_autoptr (GError) local = NULL;
+    g_autoptr (GDir) d = g_dir_open (dir, 0, &local);
+    if (d == NULL) {
+        g_set_error (error, VGPU_ERROR,
+                     g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                         ? VGPU_ERROR_NOT_FOUND : VGPU_ERROR_IO,
+                     _("Cannot list %1$s: %2$s. Check that the vGPU kernel modules "
+                       "are loaded."),
+                     dir, local->message);
+        return NULL;
+    }
+    GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+    const char *n;
+    while ((n = g_dir_read_name (d)) != NULL)
+        g_ptr_array_add (names, g_strdup (n));
+    g_ptr_array_sort (names, cmp_strings);
+    return names;
+}
+
+/* basename of a symlink's target, or NULL if @path is no symlink. */
+static char *
+link_basename (const char *path)
+{
+    g_autofree char *target = g_file_read_link (path, NULL);
+    if (target == NULL)
+        return NULL;
+    return g_path_get_basename (target);
+}
+
+static char *
+mdev_dir (const char *uuid)
+{
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    g_autofree char *rel = g_build_filename (MDEV_DEVICES_DIR, lower, NULL);
+    return vgpu_root_path (rel);
+}
+
+static char *
+type_dir (const char *sysfs_parent, const char *type)
+{
+    g_autofree char *rel = g_build_filename (MDEV_BUS_DIR, sysfs_parent,
+                                             "mdev_supported_types", type, NULL);
+    return vgpu_root_path (rel);
+}
+
+static char *
+nodedev_name (const char *sysfs_parent)
+{
+    /* 0000:00:05.0 -> pci_0000_00_05_0 */
+    g_autofree char *s = g_strdup (sysfs_parent);
+    g_strdelimit (s, ":.", '_');
+    return g_strconcat ("pci_", s, NULL);
+}
+
+/* Optional attribute: NULL when absent, error only for other failures. */
+static gboolean
+read_optional (const char *dir, const char *attr, char **out, GError **error)
+{
+    g_autofree char *path = g_build_filename (dir, attr, NULL);
+    g_autoptr (GError) local = NULL;
+    *out = vgpu_read_attr (path, &local);
+    if (*out == NULL && !g_error_matches (local, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
+        g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static VgpuType *
+load_type (const char *sysfs_parent, const char *type, GError **error)
+{
+    g_autofree char *dir = type_dir (sysfs_parent, type);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("GPU %1$s has no vGPU type '%2$s'; run 'vgpuctl types %1$s' to "
+                       "see the types it supports."),
+                     sysfs_parent, type);
+        return NULL;
+    }
+
+    g_autoptr (VgpuType) t = g_new0 (VgpuType, 1);
+    t->id = g_strdup (type);
+    t->parent = g_strdup (sysfs_parent);
+    t->available = -1;
+    if (!read_optional (dir, "name", &t->name, error) ||
+        !read_optional (dir, "description", &t->description, error) ||
+        !read_optional (dir, "device_api", &t->device_api, error))
+        return NULL;
+    t->fields = vgpu_description_parse (t->description);
+
+    g_autofree char *avail = NULL;
+    if (!read_optional (dir, "available_instances", &avail, error))
+        return NULL;
+    if (avail) {
+        guint64 v;
+        if (!g_ascii_string_to_unsigned (avail, 10, 0, G_MAXINT64, &v, NULL)) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
+                         _("%1$s/available_instances holds '%2$s', not a number; the "
+                           "vGPU driver is misbehaving, check its kernel log."),
+                         dir, avail);
+            return NULL;
+        }
+        t->available = (gint64) v;
+    }
+
+    g_autofree char *devdir = g_build_filename (dir, "devices", NULL);
+    if (g_file_test (devdir, G_FILE_TEST_IS_DIR)) {
+        t->devices = list_dir (devdir, error);
+        if (t->devices == NULL)
+            return NULL;
+    } else {
+        t->devices = g_ptr_array_new_with_free_func (g_free);
+    }
+    return g_steal_pointer (&t);
+}
+
+static VgpuGpu *
+load_gpu (const char *sysfs_parent, GError **error)
+{
+    g_autofree char *rel = g_build_filename (MDEV_BUS_DIR, sysfs_parent,
+                                             "mdev_supported_types", NULL);
+    g_autofree char *dir = vgpu_root_path (rel);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("%1$s is not a vGPU-capable GPU (no %2$s); run 'vgpuctl list' "
+                       "to see the GPUs."),
+                     sysfs_parent, dir);
+        return NULL;
+    }
+    g_autoptr (GPtrArray) names = list_dir (dir, error);
+    if (names == NULL)
+        return NULL;
+
+    g_autoptr (VgpuGpu) gpu = g_new0 (VgpuGpu, 1);
+    gpu->name = g_strdup (sysfs_parent);
+    gpu->nodedev = nodedev_name (sysfs_parent);
+    gpu->types = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_type_free);
+    for (guint i = 0; i < names->len; i++) {
+        const char *n = names->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_TYPE, n, NULL)) {
+            g_warning ("Ignoring oddly named type directory %s/%s", dir, n);
+            continue;
+        }
+        VgpuType *t = load_type (sysfs_parent, n, error);
+        if (t == NULL)
+            return NULL;
+        g_ptr_array_add (gpu->types, t);
+    }
+    return g_steal_pointer (&gpu);
+}
+
+/* ---------------------------------------------------------------- listing */
+
+GPtrArray *
+vgpu_list_gpus (GError **error)
+{
+    g_autofree char *dir = vgpu_root_path (MDEV_BUS_DIR);
+    g_autoptr (GPtrArray) gpus =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_gpu_free);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&gpus);   /* mdev not loaded: no GPUs */
+
+    g_autoptr (GPtrArray) names = list_dir (dir, error);
+    if (names == NULL)
+        return NULL;
+    for (guint i = 0; i < names->len; i++) {
+        const char *n = names->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_PARENT, n, NULL)) {
+            /* Not a PCI parent (e.g. a CSS or AP device): not ours to list. */
+            continue;
+        }
+        VgpuGpu *g = load_gpu (n, error);
+        if (g == NULL)
+            return NULL;
+        g_ptr_array_add (gpus, g);
+    }
+    return g_steal_pointer (&gpus);
+}
+
+VgpuGpu *
+vgpu_get_gpu (const char *parent, GError **error)
+{
+    g_autofree char *p = vgpu_parent_to_sysfs (parent, error);
+    if (p == NULL)
+        return NULL;
+    return load_gpu (p, error);
+}
+
+VgpuType *
+vgpu_get_type (const char *parent, const char *type, GError **error)
+{
+    g_autofree char *p = vgpu_parent_to_sysfs (parent, error);
+    if (p == NULL || !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
+        return NULL;
+    return load_type (p, type, error);
+}
+
+static VgpuMdev *
+load_mdev (const char *uuid, GError **error)
+{
+    g_autofree char *dir = mdev_dir (uuid);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("There is no vGPU %1$s; run 'vgpuctl list' to see the existing ones."),
+                     uuid);
+        return NULL;
+    }
+    g_autoptr (VgpuMdev) m = g_new0 (VgpuMdev, 1);
+    m->uuid = g_ascii_strdown (uuid, -1);
+    g_autofree char *type_link = g_build_filename (dir, "mdev_type", NULL);
+    m->type = link_basename (type_link);
+    /* .../mdev_bus-parent/mdev_supported_types/TYPE: the parent is two up. */
+    g_autofree char *target = g_file_read_link (type_link, NULL);
+    if (target) {
+        g_autofree char *up1 = g_path_get_dirname (target);
+        g_autofree char *up2 = g_path_get_dirname (up1);
+        m->parent = g_path_get_basename (up2);
+    }
+    g_autofree char *drv = g_build_filename (dir, "driver", NULL);
+    m->driver = link_basename (drv);
+    g_autofree char *grp_link = g_build_filename (dir, "iommu_group", NULL);
+    g_autofree char *grp = link_basename (grp_link);
+    guint64 n;
+    m->iommu_group = (grp && g_ascii_string_to_unsigned (grp, 10, 0, G_MAXINT, &n, NULL))
+                         ? (int) n : -1;
+    return g_steal_pointer (&m);
+}
+
+GPtrArray *
+vgpu_list_mdevs (GError **error)
+{
+    g_autofree char *dir = vgpu_root_path (MDEV_DEVICES_DIR);
+    g_autoptr (GPtrArray) out =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_mdev_free);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&out);
+    g_autoptr (GPtrArray) names = list_dir (dir, error);
+    if (names == NULL)
+        return NULL;
+    for (guint i = 0; i < names->len; i++) {
+        const char *n = names->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_UUID, n, NULL))
+            continue;
+        VgpuMdev *m = load_mdev (n, error);
+        if (m == NULL)
+            return NULL;
+        g_ptr_array_add (out, m);
+    }
+    return g_steal_pointer (&out);
+}
+
+VgpuMdev *
+vgpu_get_mdev (const char *uuid, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return NULL;
+    return load_mdev (uuid, error);
+}
+
+/* --------------------------------------------------------------- create */
+
+char *
+vgpu_pick_parent (const char *parent, const char *type, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
+        return NULL;
+
+    if (parent != NULL) {
+        g_autofree char *p = vgpu_parent_to_sysfs (parent, error);
+        if (p == NULL)
+            return NULL;
+        g_autofree char *gpudir_rel = g_build_filename (MDEV_BUS_DIR, p, NULL);
+        g_autofree char *gpudir = vgpu_root_path (gpudir_rel);
+        if (!g_file_test (gpudir, G_FILE_TEST_IS_DIR)) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                         _("GPU %1$s does not exist or is not vGPU-capable; run "
+                           "'vgpuctl list' to see the GPUs."),
+                         parent);
+            return NULL;
+        }
+        g_autoptr (VgpuType) t = load_type (p, type, error);
+        if (t == NULL)
+            return NULL;
+        return g_steal_pointer (&p);
+    }
+
+    g_autoptr (GPtrArray) gpus = vgpu_list_gpus (error);
+    if (gpus == NULL)
+        return NULL;
+    gboolean seen = FALSE;
+    for (guint i = 0; i < gpus->len; i++) {
+        VgpuGpu *g = gpus->pdata[i];
+        for (guint j = 0; j < g->types->len; j++) {
+            VgpuType *t = g->types->pdata[j];
+            if (strcmp (t->id, type) != 0)
+                continue;
+            seen = TRUE;
+            if (t->available > 0)
+                return g_strdup (g->name);
+        }
+    }
+    if (seen)
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                     _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
+                       "choose another type."),
+                     type);
+    else
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("No GPU offers vGPU type '%1$s'; run 'vgpuctl types' to see the "
+                       "available types."),
+                     type);
     return NULL;
 }
 
-GPtrArray *vgpu_list_gpus (GError **error)
+static gboolean
+attr_value_ok (const VgpuAttr *a, GError **error)
 {
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
+    const char *end;
+    gsize len = a->value ? strlen (a->value) : 0;
+    gboolean ok = a->value != NULL && len < 4096 && g_utf8_validate (a->value, -1, &end);
+    for (gsize i = 0; ok && i < len; i++)
+        if (g_ascii_iscntrl (a->value[i]))
+            ok = FALSE;
+    if (!ok)
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_INVALID_NAME,
+                     _("Invalid value for attribute '%1$s': use at most 4095 bytes of "
+                       "UTF-8 text without control characters."),
+                     a->name);
+    return ok;
+}
+
+gboolean
+vgpu_create (const char *parent, const char *type, const char *uuid,
+             GPtrArray *attrs, guint timeout_ms, char **parent_out, GError **error)
+{
+    /* Validate everything before touching sysfs. */
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error) ||
+        !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
+        return FALSE;
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
+            !attr_value_ok (a, error))
+            return FALSE;
+    }
+
+    g_autofree char *p = vgpu_pick_parent (parent, type, error);
+    if (p == NULL)
+        return FALSE;
+    g_autoptr (VgpuType) t = load_type (p, type, error);
+    if (t == NULL)
+        return FALSE;
+    if (t->available == 0) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                     _("GPU %1$s has no free instance of vGPU type '%2$s'; remove a vGPU "
+                       "or choose another parent or type."),
+                     p, type);
+        return FALSE;
+    }
+
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    g_autofree char *dev = mdev_dir (lower);
+    if (g_file_test (dev, G_FILE_TEST_EXISTS)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_EXISTS,
+                     _("A vGPU with UUID %1$s already exists; remove it first or use "
+                       "another UUID."),
+                     lower);
+        return FALSE;
+    }
+
+    g_autofree char *tdir = type_dir (p, type);
+    g_autofree char *create = g_build_filename (tdir, "create", NULL);
+    if (!vgpu_write_attr (create, lower, error))
+        return FALSE;
+
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        g_autofree char *path = g_build_filename (dev, a->name, NULL);
+        if (!vgpu_write_attr (path, a->value, error)) {
+            g_prefix_error (error, _("Could not apply vendor attribute '%1$s' to new vGPU "
+                                     "%2$s, so it was removed again: "),
+                            a->name, lower);
+            vgpu_remove (lower, NULL);
+            return FALSE;
+        }
+    }
+
+    if (timeout_ms > 0) {
+        g_autofree char *drv = vgpu_wait_bound (lower, timeout_ms, error);
+        if (drv == NULL) {
+            vgpu_remove (lower, NULL);
+            return FALSE;
+        }
+    }
+    if (parent_out)
+        *parent_out = g_steal_pointer (&p);
+    return TRUE;
+}
+
+gboolean
+vgpu_remove (const char *uuid, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return FALSE;
+    g_autofree char *dev = mdev_dir (uuid);
+    if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("There is no vGPU %1$s to remove; run 'vgpuctl list' to see the "
+                       "existing ones."),
+                     uuid);
+        return FALSE;
+    }
+    g_autofree char *path = g_build_filename (dev, "remove", NULL);
+    return vgpu_write_attr (path, "1", error);
+}
+
+/* ----------------------------------------------------------------- waits */
+
+char *
+vgpu_wait_bound (const char *uuid, guint timeout_ms, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return NULL;
+    g_autofree char *dev = mdev_dir (uuid);
+    g_autofree char *drv = g_build_filename (dev, "driver", NULL);
+    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+    for (;;) {
+        char *name = link_basename (drv);
+        if (name)
+            return name;
+        if (g_get_monotonic_time () >= deadline)
+            break;
+        g_usleep (VGPU_POLL_US);
+    }
+    if (!g_file_test (dev, G_FILE_TEST_IS_DIR))
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                     _("vGPU %1$s did not appear within %2$u ms; check the vGPU "
+                       "driver's kernel log (dmesg)."),
+                     uuid, timeout_ms);
+    else
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                     _("vGPU %1$s was created but not bound to a driver within %2$u ms; "
+                       "check that the vgpu_vfio module is loaded."),
+                     uuid, timeout_ms);
     return NULL;
 }
 
-VgpuGpu *vgpu_get_gpu (const char *parent, GError **error)
+gboolean
+vgpu_wait_removed (const char *uuid, guint timeout_ms, GError **error)
 {
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-VgpuType *vgpu_get_type (const char *parent, const char *type, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-GPtrArray *vgpu_list_mdevs (GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-VgpuMdev *vgpu_get_mdev (const char *uuid, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-VgpuAttr *vgpu_attr_new (const char *name, const char *value)
-{
-    return NULL;
-}
-
-void vgpu_attr_free (VgpuAttr *a)
-{
-}
-
-char *vgpu_pick_parent (const char *parent, const char *type, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-gboolean vgpu_create (const char *parent, const char *type, const char *uuid,
-                      GPtrArray *attrs, guint timeout_ms,
-                      char **parent_out, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return FALSE;
+    g_autofree char *dev = mdev_dir (uuid);
+    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+    for (;;) {
+        if (!g_file_test (dev, G_FILE_TEST_EXISTS))
+            return TRUE;
+        if (g_get_monotonic_time () >= deadline)
+            break;
+        g_usleep (VGPU_POLL_US);
+    }
+    g_set_error (error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                 _("vGPU %1$s was still present %2$u ms after its removal was requested; "
+                   "a program (QEMU?) may still hold it open."),
+                 uuid, timeout_ms);
     return FALSE;
 }
 
-gboolean vgpu_remove (const char *uuid, GError **error)
+/* ----------------------------------------------------------------- IOMMU */
+
+int
+vgpu_iommu_group (const char *uuid, GError **error)
 {
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return -1;
+    g_autofree char *dev = mdev_dir (uuid);
+    if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("There is no vGPU %1$s; create it first."), uuid);
+        return -1;
+    }
+    g_autofree char *link = g_build_filename (dev, "iommu_group", NULL);
+    g_autofree char *grp = link_basename (link);
+    guint64 n;
+    if (grp == NULL || !g_ascii_string_to_unsigned (grp, 10, 0, G_MAXINT, &n, NULL)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("vGPU %1$s has no IOMMU group; it is probably not bound to "
+                       "vgpu_vfio yet (check that the module is loaded)."),
+                     uuid);
+        return -1;
+    }
+    return (int) n;
+}
+
+char *
+vgpu_vfio_group_path (const char *uuid, GError **error)
+{
+    int group = vgpu_iommu_group (uuid, error);
+    if (group < 0)
+        return NULL;
+    g_autofree char *rel = g_strdup_printf (VFIO_DEV_DIR "/%d", group);
+    g_autofree char *path = vgpu_root_path (rel);
+    if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("The VFIO group device %1$s of vGPU %2$s does not exist; check "
+                       "that the vfio module is loaded."),
+                     path, uuid);
+        return NULL;
+    }
+    return g_steal_pointer (&path);
+}
+
+/* Drivers under which a device does not break a VFIO group's viability
+ * (as in the kernel's vfio group checks: VFIO drivers, pci-stub, bridges). */
+static const char *const viable_drivers[] = {
+    "vfio-pci", "vfio_mdev", "vgpu_vfio", "pci-stub", "pcieport",
+};
+
+static gboolean
+driver_is_viable (const char *driver)
+{
+    if (driver == NULL || g_str_has_prefix (driver, "vfio"))
+        return TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS (viable_drivers); i++)
+        if (strcmp (driver, viable_drivers[i]) == 0)
+            return TRUE;
     return FALSE;
 }
 
-char *vgpu_wait_bound (const char *uuid, guint timeout_ms, GError **error)
+gboolean
+vgpu_iommu_group_viable (int group, GError **error)
 {
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-gboolean vgpu_wait_removed (const char *uuid, guint timeout_ms, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return FALSE;
-}
-
-int vgpu_iommu_group (const char *uuid, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return -1;
-}
-
-char *vgpu_vfio_group_path (const char *uuid, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return NULL;
-}
-
-gboolean vgpu_iommu_group_viable (int group, GError **error)
-{
-    g_set_error_literal (error, VGPU_ERROR, VGPU_ERROR_FAILED, "not implemented yet");
-    return FALSE;
+    if (group < 0) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_INVALID_NAME,
+                     _("Invalid IOMMU group %1$d."), group);
+        return FALSE;
+    }
+    g_autofree char *rel = g_strdup_printf (IOMMU_GROUPS_DIR "/%d/devices", group);
+    g_autofree char *dir = vgpu_root_path (rel);
+    g_autoptr (GPtrArray) devs = list_dir (dir, error);
+    if (devs == NULL)
+        return FALSE;
+    for (guint i = 0; i < devs->len; i++) {
+        g_autofree char *drvlink = g_build_filename (dir, devs->pdata[i], "driver", NULL);
+        g_autofree char *drv = link_basename (drvlink);
+        if (!driver_is_viable (drv)) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_VIABLE,
+                         _("IOMMU group %1$d is not viable: device %2$s is bound to "
+                           "%3$s; unbind it or bind it to vfio-pci."),
+                         group, (const char *) devs->pdata[i], drv);
+            return FALSE;
+        }
+    }
+    g_autofree char *vrel = g_strdup_printf (VFIO_DEV_DIR "/%d", group);
+    g_autofree char *vpath = vgpu_root_path (vrel);
+    if (!g_file_test (vpath, G_FILE_TEST_EXISTS)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_VIABLE,
+                     _("IOMMU group %1$d has no VFIO group device %2$s; check that the "
+                       "vfio modules are loaded."),
+                     group, vpath);
+        return FALSE;
+    }
+    return TRUE;
 }
