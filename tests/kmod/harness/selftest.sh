@@ -95,7 +95,8 @@ lab run --no-modules --nested -- test -c /dev/kvm
 [ "$rc" = 0 ]
 ok $? "--nested gives the guest /dev/kvm"
 
-lab run --no-modules --libvirt -- virsh -c qemu:///system version
+# (with every kind of share, so the GPU's fixed PCI slot is checked against them all)
+lab run --builddir "$builddir" --rw "$out" --libvirt -- virsh -c qemu:///system version
 [ "$rc" = 0 ] && grep -q 'Running hypervisor: QEMU' "$out/stdout" && grep -q 'libvirt' "$out/stdout"
 ok $? "--libvirt: virsh reaches libvirtd and QEMU"
 
