@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu_sim: one vGPU as its guest sees it. BAR0 is the VRAM slice (mapped
+ * by the core through vsim_mmap_pfn) with a trapped mailbox page at its end;
+ * BAR2 holds the Bochs DISPI registers where bochs-drm looks for them, the
+ * copy engine and the MSI-X table (the latter emulated by the core).
+ *
+ * Registers are modelled as 32-bit words: every access the core hands us
+ * (1, 2, 4 or 8 bytes, naturally aligned) becomes word reads or masked word
+ * writes, so sub-word and split accesses behave like on hardware.
+ */
+#include <linux/io.h>
+#include <linux/slab.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_plane.h>
+
+#include "vgpu_sim.h"
+
+static struct vsim_vgpu *to_vsim(struct vgpu_device *vgpu)
+{
+	return vgpu_get_drvdata(vgpu);
+}
+
+static u32 vsim_guest_vram(const struct vsim_vgpu *v)
+{
+	return VGPU_SIM_GUEST_VRAM(v->bar0_size);
+}
+
+/* Power-on state of everything the guest can program. */
+static void vsim_reset_regs(struct vsim_vgpu *v)
+{
+	memset(v->dispi, 0, sizeof(v->dispi));
+	memset(v->vga, 0, sizeof(v->vga));
+	v->byteorder = VGPU_SIM_QEXT_LITTLE_ENDIAN;
+	memset(v->mbox, 0, sizeof(v->mbox));
+	v->mbox_writes = 0;
+	v->ce_iova = 0;
+	v->ce_vram_offset = 0;
+	v->ce_length = 0;
+	v->ce_ctrl = 0;
+	spin_lock_irq(&v->ce_lock);
+	v->ce_status = 0;
+	v->ce_error = VGPU_SIM_CE_ERR_NONE;
+	v->ce_done_count = 0;
+	v->ce_error_count = 0;
+	v->irq_status = 0;
+	spin_unlock_irq(&v->ce_lock);
+}
+
+/* ---- display ---------------------------------------------------------- */
+
+static unsigned int vsim_bytes_pp(u16 bpp)
+{
+	switch (bpp) {
+	case 16:
+		return 2;
+	case 32:
+		return 4;
+	default:
+		return 0;	/* valid DISPI depth we cannot scan out */
+	}
+}
+
+static u16 vsim_dispi_read(struct vsim_vgpu *v, unsigned int i)
+{
+	bool caps = v->dispi[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_GETCAPS;
+
+	switch (i) {
+	case VGPU_SIM_DISPI_ID:
+		return VGPU_SIM_DISPI_ID5;
+	case VGPU_SIM_DISPI_XRES:
+		return caps ? v->info->max_width : v->dispi[i];
+	case VGPU_SIM_DISPI_YRES:
+		return caps ? v->info->max_height : v->dispi[i];
+	case VGPU_SIM_DISPI_BPP:
+		return caps ? 32 : v->dispi[i];
+	case VGPU_SIM_DISPI_VIDEO_MEMORY_64K:
+		return vsim_guest_vram(v) >> 16;
+	default:
+		return i < VGPU_SIM_DISPI_NREGS ? v->dispi[i] : 0;
+	}
+}
+
+/* Clear what the new mode shows, as a Bochs card does on enable. */
+static void vsim_dispi_clear(struct vsim_vgpu *v)
+{
+	unsigned int bpp = v->dispi[VGPU_SIM_DISPI_BPP];
+	u64 len = (u64)v->dispi[VGPU_SIM_DISPI_XRES] *
+		  v->dispi[VGPU_SIM_DISPI_YRES] * DIV_ROUND_UP(bpp, 8);
+
+	memset_io(v->vram, 0, min_t(u64, len, vsim_guest_vram(v)));
+}
+
+static void vsim_dispi_write(struct vsim_vgpu *v, unsigned int i, u16 val)
+{
+	u16 old;
+
+	switch (i) {
+	case VGPU_SIM_DISPI_ID:
+	case VGPU_SIM_DISPI_VIDEO_MEMORY_64K:
+		return;		/* read-only */
+	case VGPU_SIM_DISPI_XRES:
+		if (val <= v->info->max_width)
+			v->dispi[i] = val;
+		return;
+	case VGPU_SIM_DISPI_YRES:
+		if (val <= v->info->max_height)
+			v->dispi[i] = val;
+		return;
+	case VGPU_SIM_DISPI_BPP:
+		if (!val)
+			val = 8;
+		if (val == 4 || val == 8 || val == 15 || val == 16 ||
+		    val == 24 || val == 32)
+			v->dispi[i] = val;
+		return;
+	case VGPU_SIM_DISPI_ENABLE:
+		old = v->dispi[i];
+		v->dispi[i] = val;
+		if ((val & VGPU_SIM_DISPI_ENABLED) &&
+		    !(old & VGPU_SIM_DISPI_ENABLED) &&
+		    !(val & VGPU_SIM_DISPI_NOCLEARMEM))
+			vsim_dispi_clear(v);
+		return;
+	default:
+		if (i < VGPU_SIM_DISPI_NREGS)
+			v->dispi[i] = val;
+	}
+}
+
+static int vsim_query_plane(struct vgpu_device *vgpu,
+			    struct vfio_device_gfx_plane_info *plane)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	const u16 *d = v->dispi;
+	unsigned int bpp = vsim_bytes_pp(d[VGPU_SIM_DISPI_BPP]);
+	u32 width = d[VGPU_SIM_DISPI_XRES], height = d[VGPU_SIM_DISPI_YRES];
+	u32 stride = max_t(u32, d[VGPU_SIM_DISPI_VIRT_WIDTH], width) * bpp;
+	u64 start = (u64)d[VGPU_SIM_DISPI_Y_OFFSET] * stride +
+		    (u64)d[VGPU_SIM_DISPI_X_OFFSET] * bpp;
+	u32 format;
+
+	plane->drm_format = 0;
+	plane->drm_format_mod = DRM_FORMAT_MOD_LINEAR;
+	plane->width = 0;
+	plane->height = 0;
+	plane->stride = 0;
+	plane->size = 0;
+	plane->x_pos = 0;
+	plane->y_pos = 0;
+	plane->x_hot = 0xffffffff;
+	plane->y_hot = 0xffffffff;
+	plane->region_index = VFIO_PCI_BAR0_REGION_INDEX;
+
+	if (plane->drm_plane_type == DRM_PLANE_TYPE_CURSOR)
+		return 0;	/* no cursor plane: reported as off */
+	if (plane->drm_plane_type != DRM_PLANE_TYPE_PRIMARY)
+		return -EINVAL;
+	if (!(d[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_ENABLED) || !bpp ||
+	    !width || !height)
+		return 0;
+	/*
+	 * QEMU maps the plane region once and scans out from its first mmap
+	 * area, so only a scanout at offset 0 can be shown (API-REQUESTS.md).
+	 */
+	if (start || (u64)stride * height > vsim_guest_vram(v))
+		return 0;
+	if (bpp == 2)
+		format = DRM_FORMAT_RGB565;
+	else if (v->byteorder == VGPU_SIM_QEXT_BIG_ENDIAN)
+		format = DRM_FORMAT_BGRX8888;
+	else
+		format = DRM_FORMAT_XRGB8888;
+
+	plane->drm_format = format;
+	plane->width = width;
+	plane->height = height;
+	plane->stride = stride;
+	plane->size = PAGE_ALIGN(stride * height);
+	return 0;
+}
+
+/* ---- BAR2: DISPI, VGA ports, qext, sim block -------------------------- */
+
+static u32 vsim_sim_read(struct vsim_vgpu *v, u32 off)
+{
+	u32 val;
+
+	switch (off) {
+	case VGPU_SIM_REG_ID:
+		return VGPU_SIM_ID_VALUE;
+	case VGPU_SIM_REG_VERSION:
+		return VGPU_SIM_VERSION_VALUE;
+	case VGPU_SIM_REG_VRAM_SIZE:
+		return v->bar0_size;
+	case VGPU_SIM_REG_MAX_RES:
+		return v->info->max_width | v->info->max_height << 16;
+	case VGPU_SIM_REG_HEADS:
+		return 1;
+	case VGPU_SIM_CE_IOVA_LO:
+		return lower_32_bits(v->ce_iova);
+	case VGPU_SIM_CE_IOVA_HI:
+		return upper_32_bits(v->ce_iova);
+	case VGPU_SIM_CE_VRAM_OFFSET:
+		return v->ce_vram_offset;
+	case VGPU_SIM_CE_LENGTH:
+		return v->ce_length;
+	case VGPU_SIM_CE_CTRL:
+		return v->ce_ctrl;
+	}
+
+	spin_lock_irq(&v->ce_lock);
+	switch (off) {
+	case VGPU_SIM_CE_STATUS:
+		val = v->ce_status;
+		break;
+	case VGPU_SIM_CE_ERROR:
+		val = v->ce_error;
+		break;
+	case VGPU_SIM_CE_DONE_COUNT:
+		val = v->ce_done_count;
+		break;
+	case VGPU_SIM_CE_ERROR_COUNT:
+		val = v->ce_error_count;
+		break;
+	case VGPU_SIM_REG_IRQ_STATUS:
+		val = v->irq_status;
+		break;
+	default:
+		val = 0;	/* unassigned: reads as zero */
+	}
+	spin_unlock_irq(&v->ce_lock);
+	return val;
+}
+
+static u32 merge(u32 old, u32 val, u32 mask)
+{
+	return (old & ~mask) | (val & mask);
+}
+
+static void vsim_sim_write(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
+{
+	switch (off) {
+	case VGPU_SIM_CE_IOVA_LO:
+		v->ce_iova = (v->ce_iova & ~0xffffffffULL) |
+			     merge(lower_32_bits(v->ce_iova), val, mask);
+		break;
+	case VGPU_SIM_CE_IOVA_HI:
+		v->ce_iova = lower_32_bits(v->ce_iova) |
+			     (u64)merge(upper_32_bits(v->ce_iova), val, mask) << 32;
+		break;
+	case VGPU_SIM_CE_VRAM_OFFSET:
+		v->ce_vram_offset = merge(v->ce_vram_offset, val, mask);
+		break;
+	case VGPU_SIM_CE_LENGTH:
+		v->ce_length = merge(v->ce_length, val, mask);
+		break;
+	case VGPU_SIM_CE_CTRL:
+		v->ce_ctrl = merge(v->ce_ctrl, val, mask) &
+			     VGPU_SIM_CE_CTRL_TO_GUEST;
+		break;
+	case VGPU_SIM_CE_DOORBELL:
+		vsim_ce_doorbell(v);
+		break;
+	case VGPU_SIM_REG_IRQ_STATUS:
+		spin_lock_irq(&v->ce_lock);
+		v->irq_status &= ~(val & mask);
+		spin_unlock_irq(&v->ce_lock);
+		break;
+	default:
+		break;		/* read-only or unassigned */
+	}
+}
+
+static u32 vsim_mmio_read32(struct vsim_vgpu *v, u32 off)
+{
+	if (off >= VGPU_SIM_VGA_OFFSET &&
+	    off < VGPU_SIM_VGA_OFFSET + VGPU_SIM_VGA_SIZE) {
+		const u8 *b = &v->vga[off - VGPU_SIM_VGA_OFFSET];
+
+		return b[0] | b[1] << 8 | b[2] << 16 | (u32)b[3] << 24;
+	}
+	if (off >= VGPU_SIM_DISPI_OFFSET &&
+	    off < VGPU_SIM_DISPI_REG(VGPU_SIM_DISPI_NREGS)) {
+		unsigned int i = (off - VGPU_SIM_DISPI_OFFSET) >> 1;
+
+		return vsim_dispi_read(v, i) |
+		       (u32)vsim_dispi_read(v, i + 1) << 16;
+	}
+	if (off == VGPU_SIM_QEXT_SIZE_REG)
+		return VGPU_SIM_QEXT_BLOCK_SIZE;
+	if (off == VGPU_SIM_QEXT_BYTEORDER)
+		return v->byteorder;
+	if (off >= VGPU_SIM_REG_ID && off < VGPU_SIM_MSIX_TABLE_OFFSET)
+		return vsim_sim_read(v, off);
+	return 0;	/* no EDID (bochs-drm falls back to its mode list) */
+}
+
+static void vsim_mmio_write32(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
+{
+	if (off >= VGPU_SIM_VGA_OFFSET &&
+	    off < VGPU_SIM_VGA_OFFSET + VGPU_SIM_VGA_SIZE) {
+		u8 *b = &v->vga[off - VGPU_SIM_VGA_OFFSET];
+		unsigned int k;
+
+		for (k = 0; k < 4; k++)
+			if (mask & (0xffu << (8 * k)))
+				b[k] = val >> (8 * k);
+		return;
+	}
+	if (off >= VGPU_SIM_DISPI_OFFSET &&
+	    off < VGPU_SIM_DISPI_REG(VGPU_SIM_DISPI_NREGS)) {
+		unsigned int i = (off - VGPU_SIM_DISPI_OFFSET) >> 1;
+
+		/* each 16-bit register is written only if touched */
+		if (mask & 0xffff)
+			vsim_dispi_write(v, i, merge(vsim_dispi_read(v, i),
+						     val, mask));
+		if (mask >> 16)
+			vsim_dispi_write(v, i + 1,
+					 merge(vsim_dispi_read(v, i + 1),
+					       val >> 16, mask >> 16));
+		return;
+	}
+	if (off == VGPU_SIM_QEXT_BYTEORDER) {
+		val = merge(v->byteorder, val, mask);
+		if (val == VGPU_SIM_QEXT_LITTLE_ENDIAN ||
+		    val == VGPU_SIM_QEXT_BIG_ENDIAN)
+			v->byteorder = val;
+		return;
+	}
+	if (off >= VGPU_SIM_REG_ID && off < VGPU_SIM_MSIX_TABLE_OFFSET)
+		vsim_sim_write(v, off, val, mask);
+}
+
+/* ---- BAR0: VRAM and the mailbox page ---------------------------------- */
+
+static u32 vsim_mbox_read32(struct vsim_vgpu *v, u32 off)
+{
+	switch (off) {
+	case VGPU_SIM_MBOX_MAGIC:
+		return VGPU_SIM_MBOX_MAGIC_VALUE;
+	case VGPU_SIM_MBOX_VRAM_MB:
+		return v->bar0_size >> 20;
+	case VGPU_SIM_MBOX_WRITES:
+		return v->mbox_writes;
+	}
+	if (off >= VGPU_SIM_MBOX_SCRATCH)
+		return le32_to_cpup((__le32 *)&v->mbox[off]);
+	return 0;
+}
+
+static void vsim_mbox_write32(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
+{
+	u32 old;
+
+	if (off < VGPU_SIM_MBOX_SCRATCH)
+		return;		/* read-only */
+	old = le32_to_cpup((__le32 *)&v->mbox[off]);
+	*(__le32 *)&v->mbox[off] = cpu_to_le32(merge(old, val, mask));
+}
+
+/* ---- region ops: split accesses into words ---------------------------- */
+
+typedef u32 (*vsim_rd32_t)(struct vsim_vgpu *v, u32 off);
+typedef void (*vsim_wr32_t)(struct vsim_vgpu *v, u32 off, u32 val, u32 mask);
+
+static u64 vsim_words_read(struct vsim_vgpu *v, vsim_rd32_t rd, u32 off,
+			   unsigned int size)
+{
+	u32 shift = (off & 3) * 8;
+
+	if (size == 8)
+		return rd(v, off) | (u64)rd(v, off + 4) << 32;
+	return (rd(v, off & ~3) >> shift) & GENMASK(size * 8 - 1, 0);
+}
+
+static void vsim_words_write(struct vsim_vgpu *v, vsim_wr32_t wr, u32 off,
+			     unsigned int size, u64 val)
+{
+	u32 shift = (off & 3) * 8;
+
+	if (size == 8) {
+		wr(v, off, lower_32_bits(val), ~0u);
+		wr(v, off + 4, upper_32_bits(val), ~0u);
+		return;
+	}
+	wr(v, off & ~3, (u32)val << shift, GENMASK(size * 8 - 1, 0) << shift);
+}
+
+static bool vsim_valid_size(unsigned int size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static int vsim_region_read(struct vgpu_device *vgpu, unsigned int index,
+			    u64 offset, unsigned int size, u64 *val)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	u64 mbox = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
+
+	if (!vsim_valid_size(size))
+		return -EINVAL;
+	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR:
+		if (offset + size > v->bar0_size)
+			return -EINVAL;
+		if (offset >= mbox) {
+			*val = vsim_words_read(v, vsim_mbox_read32,
+					       offset - mbox, size);
+			return 0;
+		}
+		switch (size) {
+		case 1:
+			*val = readb(v->vram + offset);
+			break;
+		case 2:
+			*val = readw(v->vram + offset);
+			break;
+		case 4:
+			*val = readl(v->vram + offset);
+			break;
+		default:
+			*val = readq(v->vram + offset);
+		}
+		return 0;
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_MMIO_BAR:
+		if (offset + size > VGPU_SIM_MMIO_SIZE)
+			return -EINVAL;
+		*val = vsim_words_read(v, vsim_mmio_read32, offset, size);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int vsim_region_write(struct vgpu_device *vgpu, unsigned int index,
+			     u64 offset, unsigned int size, u64 val)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	u64 mbox = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
+
+	if (!vsim_valid_size(size))
+		return -EINVAL;
+	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR:
+		if (offset + size > v->bar0_size)
+			return -EINVAL;
+		if (offset >= mbox) {
+			v->mbox_writes++;
+			vsim_words_write(v, vsim_mbox_write32, offset - mbox,
+					 size, val);
+			return 0;
+		}
+		switch (size) {
+		case 1:
+			writeb(val, v->vram + offset);
+			break;
+		case 2:
+			writew(val, v->vram + offset);
+			break;
+		case 4:
+			writel(val, v->vram + offset);
+			break;
+		default:
+			writeq(val, v->vram + offset);
+		}
+		return 0;
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_MMIO_BAR:
+		if (offset + size > VGPU_SIM_MMIO_SIZE)
+			return -EINVAL;
+		vsim_words_write(v, vsim_mmio_write32, offset, size, val);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Fault-on-access: the VRAM part of BAR0 maps onto the slice's pages. */
+static int vsim_mmap_pfn(struct vgpu_device *vgpu, unsigned int index,
+			 u64 offset, unsigned long *pfn, u64 *len)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	if (index != VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR ||
+	    offset >= v->vram_area.size || !PAGE_ALIGNED(offset))
+		return -EINVAL;
+	*pfn = PHYS_PFN(v->gpu->vram_start + v->slice_offset + offset);
+	*len = v->vram_area.size - offset;
+	return 0;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
+		       struct vgpu_device_info *info)
+{
+	struct vsim_gpu *g = vgpu_gpu_get_drvdata(vgpu_get_gpu(vgpu));
+	const struct vsim_type_info *ti = type->driver_data;
+	struct vsim_vgpu *v;
+	int ret;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	ret = vsim_slice_get(g, ti->fb_size, &v->slice_offset);
+	if (ret)
+		goto err_free;
+
+	v->vgpu = vgpu;
+	v->gpu = g;
+	v->info = ti;
+	v->bar0_size = ti->fb_size;
+	v->vram = g->vram + v->slice_offset;
+	v->vram_area.offset = 0;
+	v->vram_area.size = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
+	/* nothing of the previous tenant may show */
+	memset_io(v->vram, 0, v->bar0_size);
+	vsim_ce_init(v);
+	vsim_reset_regs(v);
+
+	info->vendor = VGPU_SIM_PCI_VENDOR;
+	info->device = VGPU_SIM_PCI_DEVICE;
+	info->subsystem_vendor = VGPU_SIM_SUBSYS_VENDOR;
+	info->subsystem_device = VGPU_SIM_SUBSYS_DEVICE(ti->index);
+	info->revision = VGPU_SIM_PCI_REVISION;
+	info->class = VGPU_SIM_PCI_CLASS;
+	info->bars[VGPU_SIM_VRAM_BAR] = (struct vgpu_region) {
+		.size = v->bar0_size,
+		.flags = VGPU_REGION_MEM64 | VGPU_REGION_PREFETCH |
+			 VGPU_REGION_MMAP,
+		.areas = &v->vram_area,
+		.nr_areas = 1,
+	};
+	info->bars[VGPU_SIM_MMIO_BAR] = (struct vgpu_region) {
+		.size = VGPU_SIM_MMIO_SIZE,
+	};
+	info->irqs = (struct vgpu_irqs) {
+		.intx = true,
+		.msi = 1,
+		.msix = VGPU_SIM_MSIX_VECTORS,
+		.msix_bar = VGPU_SIM_MMIO_BAR,
+		.msix_table_offset = VGPU_SIM_MSIX_TABLE_OFFSET,
+		.msix_pba_offset = VGPU_SIM_MSIX_PBA_OFFSET,
+	};
+	vgpu_set_drvdata(vgpu, v);
+	dev_dbg(vgpu_dev(vgpu), "slice at %#llx, %llu MiB\n",
+		v->slice_offset, v->bar0_size >> 20);
+	return 0;
+
+err_free:
+	kfree(v);
+	return ret;
+}
+
+static void vsim_destroy(struct vgpu_device *vgpu)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	vsim_ce_stop(v);
+	/* the next tenant of this slice must not see our data */
+	memset_io(v->vram, 0, v->bar0_size);
+	vsim_slice_put(v->gpu, v->slice_offset, v->bar0_size);
+	vgpu_set_drvdata(vgpu, NULL);
+	kfree(v);
+}
+
+static int vsim_reset(struct vgpu_device *vgpu)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	vsim_ce_stop(v);
+	vsim_reset_regs(v);
+	return 0;
+}
+
+static void vsim_close(struct vgpu_device *vgpu)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	/* drops every DMA pin before the core lets the IOVAs go */
+	vsim_ce_stop(v);
+	vsim_reset_regs(v);
+}
+
+const struct vgpu_ops vsim_ops = {
+	.owner = THIS_MODULE,
+	.create = vsim_create,
+	.destroy = vsim_destroy,
+	.get_available = vsim_get_available,
+	.close = vsim_close,
+	.reset = vsim_reset,
+	.region_read = vsim_region_read,
+	.region_write = vsim_region_write,
+	.mmap_pfn = vsim_mmap_pfn,
+	.dma_unmap = vsim_ce_dma_unmap,
+	.query_plane = vsim_query_plane,
+};

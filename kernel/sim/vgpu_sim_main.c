@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu_sim: a simulated GPU vendor driver on the vgpu core.
+ *
+ * The "physical GPU" is a QEMU Bochs display device (1234:1111, e.g.
+ * -device bochs-display,vgamem=256M): its VRAM BAR is carved into slices,
+ * one per vGPU. The driver never binds on its own; tell it which device:
+ *
+ *   modprobe vgpu_sim gpus=0000:00:05.0[,...]
+ * or, with the module loaded,
+ *   echo vgpu_sim > /sys/bus/pci/devices/0000:00:05.0/driver_override
+ *   echo 0000:00:05.0 > /sys/bus/pci/drivers_probe
+ *
+ * Keep the guest's bochs DRM driver away from that device (blacklist
+ * bochs, or unbind it first).
+ */
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+
+#include "vgpu_sim.h"
+
+static char *gpus;
+module_param(gpus, charp, 0444);
+MODULE_PARM_DESC(gpus, "comma-separated PCI addresses of the devices to drive (default: none)");
+
+unsigned int vsim_ce_delay_us;
+module_param_named(ce_delay_us, vsim_ce_delay_us, uint, 0644);
+MODULE_PARM_DESC(ce_delay_us, "copy engine pause per page in microseconds, to model a slow engine (default 0)");
+
+/* Types are data: VRAM slice size and the largest double-buffered mode. */
+static const struct vsim_type_info vsim_type_table[VSIM_MAX_TYPES] = {
+	{ 0, "16m", "vgpu_sim 16 MiB", SZ_16M, 1920, 1080 },
+	{ 1, "32m", "vgpu_sim 32 MiB", SZ_32M, 2560, 1440 },
+	{ 2, "64m", "vgpu_sim 64 MiB", SZ_64M, 2560, 1600 },
+	{ 3, "128m", "vgpu_sim 128 MiB", SZ_128M, 3840, 2160 },
+};
+
+#define VSIM_GRANULE	SZ_16M
+
+static bool vsim_requested(struct pci_dev *pdev)
+{
+	const char *name = pci_name(pdev);
+	size_t len = strlen(name);
+	const char *p = gpus;
+
+	if (pdev->driver_override && !strcmp(pdev->driver_override, VSIM_NAME))
+		return true;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && !strncmp(p, name, len))
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size)
+{
+	unsigned int n;
+
+	spin_lock(&g->alloc_lock);
+	n = vsim_alloc_available(&g->alloc, size);
+	spin_unlock(&g->alloc_lock);
+	return n;
+}
+
+int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
+{
+	int ret;
+
+	spin_lock(&g->alloc_lock);
+	ret = vsim_alloc_get(&g->alloc, size, offset);
+	spin_unlock(&g->alloc_lock);
+	return ret;
+}
+
+void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size)
+{
+	int ret;
+
+	spin_lock(&g->alloc_lock);
+	ret = vsim_alloc_put(&g->alloc, offset, size);
+	spin_unlock(&g->alloc_lock);
+	WARN_ON(ret);
+}
+
+unsigned int vsim_get_available(struct vgpu_gpu *gpu,
+				const struct vgpu_type *type)
+{
+	const struct vsim_type_info *ti = type->driver_data;
+
+	return vsim_slice_available(vgpu_gpu_get_drvdata(gpu), ti->fb_size);
+}
+
+static void vsim_init_types(struct vsim_gpu *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vsim_type_table); i++) {
+		const struct vsim_type_info *ti = &vsim_type_table[i];
+		struct vgpu_type *t = &g->types[g->nr_types];
+		unsigned int max = vsim_alloc_available(&g->alloc, ti->fb_size);
+
+		if (!max)
+			continue;	/* does not fit this GPU's VRAM */
+		t->name = ti->name;
+		t->pretty_name = ti->pretty_name;
+		t->fb_size = ti->fb_size;
+		t->heads = 1;
+		t->max_width = ti->max_width;
+		t->max_height = ti->max_height;
+		t->max_instances = max;
+		t->description = "Bochs DISPI display, copy engine, MSI-X/MSI/INTx";
+		t->driver_data = ti;
+		g->nr_types++;
+	}
+}
+
+static int vsim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct vsim_gpu *g;
+	int ret;
+
+	if (!vsim_requested(pdev))
+		return -ENODEV;	/* only devices we were told about */
+
+	g = devm_kzalloc(dev, sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	g->pdev = pdev;
+	spin_lock_init(&g->alloc_lock);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM)) {
+		dev_err(dev, "BAR0 is not a memory BAR: not a Bochs display\n");
+		return -ENODEV;
+	}
+	g->vram_start = pci_resource_start(pdev, 0);
+	g->vram_size = pci_resource_len(pdev, 0);
+	ret = vsim_alloc_init(&g->alloc, g->vram_size, VSIM_GRANULE);
+	if (ret) {
+		dev_err(dev, "VRAM of %pa bytes is too small for any vGPU\n",
+			&g->vram_size);
+		return ret;
+	}
+	if (!devm_request_mem_region(dev, g->vram_start, g->vram_size,
+				     VSIM_NAME))
+		return -EBUSY;
+	g->vram = devm_ioremap_wc(dev, g->vram_start, g->vram_size);
+	if (!g->vram)
+		return -ENOMEM;
+
+	vsim_init_types(g);
+	pci_set_drvdata(pdev, g);
+	g->gpu = vgpu_register_gpu(dev, &vsim_ops, g->types, g->nr_types, g);
+	if (IS_ERR(g->gpu))
+		return PTR_ERR(g->gpu);
+
+	dev_info(dev, "%llu MiB of VRAM, %u vGPU types\n",
+		 (unsigned long long)g->vram_size >> 20, g->nr_types);
+	return 0;
+}
+
+static void vsim_remove(struct pci_dev *pdev)
+{
+	struct vsim_gpu *g = pci_get_drvdata(pdev);
+
+	/* destroys every vGPU (and waits for their users) first */
+	vgpu_unregister_gpu(g->gpu);
+	WARN_ON(vsim_alloc_used_bytes(&g->alloc));
+}
+
+/* Matches only bind when asked: see vsim_requested(). */
+static const struct pci_device_id vsim_pci_ids[] = {
+	{ PCI_DEVICE(VGPU_SIM_PCI_VENDOR, VGPU_SIM_PCI_DEVICE) },
+	{ }
+};
+
+static struct pci_driver vsim_pci_driver = {
+	.name = VSIM_NAME,
+	.id_table = vsim_pci_ids,
+	.probe = vsim_probe,
+	.remove = vsim_remove,
+};
+
+static int __init vsim_init(void)
+{
+	return pci_register_driver(&vsim_pci_driver);
+}
+
+static void __exit vsim_exit(void)
+{
+	pci_unregister_driver(&vsim_pci_driver);
+}
+
+module_init(vsim_init);
+module_exit(vsim_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Simulated GPU vendor driver for the vgpu core");
+/* no MODULE_DEVICE_TABLE: never autoload for someone's real display */
