@@ -48,7 +48,7 @@ expect_rc 7 "run -- sh -c 'exit 7' exits 7" run --builddir "$builddir" -- sh -c 
 expect_rc 0 "/dev/vfio/vfio exists in the lab" run --builddir "$builddir" -- test -c /dev/vfio/vfio
 
 # Every module the build made is loaded, after vfio and mdev.
-mods=$(for f in "$builddir"/kernel/*.ko; do [ -e "$f" ] && basename "$f" .ko | tr - _; done | sort | tr '\n' ' ')
+mods=$(find "$builddir/kernel" -name '*.ko' -type f -printf '%f\n' | sed 's/\.ko$//; s/-/_/g' | sort | tr '\n' ' ')
 lab run --builddir "$builddir" -- sh -c 'cut -d" " -f1 /proc/modules | sort | tr "\n" " "'
 loaded=" $(cat "$out/stdout")"
 missing=""
