@@ -43,7 +43,8 @@
  *   </hostdev>
  *
  *   plus ONE entry per vGPU, in document order, under the domain's <metadata>
- *   (created as the last child of <domain> when absent):
+ *   (created when absent, after <name>/<uuid>/<genid>/<title>/<description>
+ *   as libvirt places it):
  *
  *   <metadata>
  *     <vgpu:devices xmlns:vgpu='https://gitlab.com/vgpu/xmlns/vgpu/1.0'>
@@ -247,7 +248,8 @@ char *vgpu_pick_parent (const char *parent, const char *type, GError **error);
 
 /* Creates a vGPU: validates every name, picks the parent (see above), checks
  * the type exists and has a free instance and that no device @uuid exists,
- * writes @uuid to .../create, then writes each VgpuAttr of @attrs (may be
+ * writes @uuid to .../create, waits (at most 2 s, or @timeout_ms if longer)
+ * for the device directory, then writes each VgpuAttr of @attrs (may be
  * NULL) in order to ROOT/sys/bus/mdev/devices/UUID/NAME, then, if
  * @timeout_ms > 0, waits until the device is bound (vgpu_wait_bound).
  * If anything after the create write fails, the device is removed again

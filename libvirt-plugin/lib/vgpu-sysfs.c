@@ -459,6 +459,21 @@ attr_value_ok (const VgpuAttr *a, GError **error)
     return ok;
 }
 
+/* How long vgpu_create() waits for the device directory at least. */
+#define VGPU_APPEAR_MS 2000
+
+static gboolean
+wait_exists (const char *path, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+    while (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
+        if (g_get_monotonic_time () >= deadline)
+            return FALSE;
+        g_usleep (VGPU_POLL_US);
+    }
+    return TRUE;
+}
+
 gboolean
 vgpu_create (const char *parent, const char *type, const char *uuid,
              GPtrArray *attrs, guint timeout_ms, char **parent_out, GError **error)
@@ -502,6 +517,16 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
     g_autofree char *create = g_build_filename (tdir, "create", NULL);
     if (!vgpu_write_attr (create, lower, error))
         return FALSE;
+
+    /* The kernel registers the device before the write returns; the wait
+     * only matters for slow or emulated sysfs implementations. */
+    if (!wait_exists (dev, MAX (timeout_ms, VGPU_APPEAR_MS))) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                     _("The kernel accepted vGPU %1$s but its device %2$s did not appear; "
+                       "check the vGPU driver's kernel log (dmesg)."),
+                     lower, dev);
+        return FALSE;
+    }
 
     for (guint i = 0; attrs && i < attrs->len; i++) {
         const VgpuAttr *a = attrs->pdata[i];

@@ -607,6 +607,25 @@ derive_missing (GPtrArray *devs, const char *domain_uuid, GError **error)
     return TRUE;
 }
 
+/* Puts a new <metadata> where libvirt itself formats it: after the
+ * identifying elements at the top of <domain>. */
+static void
+insert_metadata (xmlNodePtr root, xmlNodePtr metadata)
+{
+    static const char *const before[] = { "name", "uuid", "genid", "title", "description" };
+    xmlNodePtr last = NULL;
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        for (gsize i = 0; i < G_N_ELEMENTS (before); i++)
+            if (is_elem (c, before[i]))
+                last = c;
+    if (last)
+        xmlAddNextSibling (last, metadata);
+    else if (root->children)
+        xmlAddPrevSibling (root->children, metadata);
+    else
+        xmlAddChild (root, metadata);
+}
+
 int
 vgpu_domain_to_native (xmlDocPtr doc, GPtrArray **devices_out, GError **error)
 {
@@ -673,7 +692,7 @@ vgpu_domain_to_native (xmlDocPtr doc, GPtrArray **devices_out, GError **error)
     /* Pass 2: rewrite (cannot fail). */
     if (metadata == NULL) {
         metadata = xmlNewDocNode (doc, NULL, BAD_CAST "metadata", NULL);
-        xmlAddChild (root, metadata);
+        insert_metadata (root, metadata);
     }
     if (mdevs == NULL) {
         mdevs = metadata_devices_new (doc);

@@ -340,6 +340,34 @@ vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path, GError **error)
     return TRUE;
 }
 
+/* vgpu-domain.rng accepts any namespaced element in <metadata> (libxml2
+ * cannot override libvirt's metadata definition from there), so each of our
+ * metadata elements is validated on its own against vgpu-metadata.rng. */
+static gboolean
+validate_domain_metadata (xmlDoc *doc, GError **error)
+{
+    xmlNodePtr root = xmlDocGetRootElement (doc);
+    for (xmlNodePtr m = root->children; m; m = m->next) {
+        if (m->type != XML_ELEMENT_NODE || m->ns || strcmp ((const char *) m->name, "metadata"))
+            continue;
+        for (xmlNodePtr c = m->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE || c->ns == NULL ||
+                strcmp ((const char *) c->ns->href, VGPU_METADATA_NS) != 0)
+                continue;
+            g_autoptr (xmlDoc) sub = xmlNewDoc (BAD_CAST "1.0");
+            xmlDocSetRootElement (sub, xmlDocCopyNode (c, sub, 1));
+            if (doc->URL)
+                sub->URL = xmlStrdup (doc->URL);
+            g_autofree char *path = g_build_filename (vgpu_schema_dir (),
+                                                      schema_table[VGPU_DOC_METADATA].file,
+                                                      NULL);
+            if (!vgpu_xml_validate_with (sub, path, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 gboolean
 vgpu_xml_validate (xmlDoc *doc, VgpuDocKind kind, GError **error)
 {
@@ -361,5 +389,9 @@ vgpu_xml_validate (xmlDoc *doc, VgpuDocKind kind, GError **error)
     g_autofree char *path = g_build_filename (row->libvirt ? vgpu_libvirt_schema_dir ()
                                                            : vgpu_schema_dir (),
                                               row->file, NULL);
-    return vgpu_xml_validate_with (doc, path, error);
+    if (!vgpu_xml_validate_with (doc, path, error))
+        return FALSE;
+    if (kind == VGPU_DOC_DOMAIN)
+        return validate_domain_metadata (doc, error);
+    return TRUE;
 }
