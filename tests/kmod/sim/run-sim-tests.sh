@@ -1,0 +1,13 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs inside the lab: loads vgpu_sim if the lab did not (it builds in
+# kernel/sim/), then the VFIO client, whose TAP goes to stdout.
+#
+#   run-sim-tests.sh BUILDDIR SIM_TEST [CASE...]
+set -u
+builddir=$1
+shift
+if [ ! -d /sys/module/vgpu_sim ]; then
+	insmod "$builddir/kernel/sim/vgpu_sim.ko" || { echo "Bail out! insmod vgpu_sim.ko failed"; exit 1; }
+fi
+exec "$@"

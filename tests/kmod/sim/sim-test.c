@@ -1,0 +1,944 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vgpu_sim in the lab (TAP): binds the lab's Bochs display, then drives real
+ * vGPUs through sysfs and VFIO: types and exact capacity, device identity,
+ * VRAM mmap and trapped mailbox, DISPI, the copy engine with every error
+ * path, MSI-X/MSI/INTx, isolation between tenants and the display plane.
+ *
+ *   sim-test [-t NAME]...      (LAB_GPU names the PCI device)
+ * Exit: 0 all passed, 1 a failure, 4 skipped (no GPU in this lab).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "simtest.h"
+#include "vgpu_sim_regs.h"
+
+#define MiB (1ULL << 20)
+#define BAR0 VFIO_PCI_BAR0_REGION_INDEX
+#define BAR2 (VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_MMIO_BAR)
+#define DRM_PLANE_PRIMARY 1	/* the kernel's DRM_PLANE_TYPE_PRIMARY */
+#define DRM_PLANE_CURSOR 2
+/* DRM fourcc codes (uapi drm_fourcc.h, not installed on every host) */
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | \
+			    (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define DRM_FORMAT_XRGB8888 FOURCC('X', 'R', '2', '4')
+#define DRM_FORMAT_BGRX8888 FOURCC('B', 'X', '2', '4')
+#define DRM_FORMAT_RGB565 FOURCC('R', 'G', '1', '6')
+
+struct st_type {
+	const char *name;
+	uint64_t size;
+	unsigned int w, h;
+};
+
+static const struct st_type types[] = {
+	{ "16m", 16 * MiB, 1920, 1080 },
+	{ "32m", 32 * MiB, 2560, 1440 },
+	{ "64m", 64 * MiB, 2560, 1600 },
+	{ "128m", 128 * MiB, 3840, 2160 },
+};
+
+static uint64_t vram_total;
+
+static void param_write(const char *name, const char *val)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "/sys/module/vgpu_sim/parameters/%s", name);
+	ASSERT(sysfs_write(p, val) == 0);
+}
+
+/* ---- the physical GPU ------------------------------------------------- */
+
+static void t_bind(void)
+{
+	char p[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	/* loaded, but bound to nothing until told */
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
+	ASSERT(access("/sys/bus/pci/drivers/vgpu_sim", F_OK) == 0);
+	ASSERT(access(p, F_OK) != 0);
+	snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
+	ASSERT(access(p, F_OK) != 0);
+	/* a plain probe request does not bind it either */
+	ASSERT(sysfs_write("/sys/bus/pci/drivers_probe", st_gpu) == 0 ||
+	       errno == ENODEV);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
+	ASSERT(access(p, F_OK) != 0);
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", st_gpu);
+	ASSERT(sysfs_write(p, "vgpu_sim") == 0);
+	ASSERT(sysfs_write("/sys/bus/pci/drivers_probe", st_gpu) == 0);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
+	n = readlink(p, link, sizeof(link) - 1);
+	ASSERT(n > 0);
+	link[n] = 0;
+	ASSERT(strstr(link, "/vgpu_sim") != NULL);
+	snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
+	ASSERT(access(p, F_OK) == 0);
+	{
+		unsigned long long s, e, fl;
+		char line[256];
+		FILE *f;
+
+		/* the first line of "resource" is BAR0, the VRAM */
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/resource", st_gpu);
+		f = fopen(p, "r");
+		ASSERT(f);
+		ASSERT(fgets(line, sizeof(line), f));
+		fclose(f);
+		ASSERT(sscanf(line, "%llx %llx %llx", &s, &e, &fl) == 3);
+		vram_total = e - s + 1;
+	}
+	st_diag("physical VRAM: %llu MiB", (unsigned long long)vram_total >> 20);
+}
+
+static void t_types(void)
+{
+	char p[PATH_MAX], buf[512], want[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		const struct st_type *t = &types[i];
+		long long max = vram_total / t->size;
+
+		st_type_path(p, sizeof(p), t->name, "name");
+		if (!max) {
+			/* a type that cannot fit is not offered */
+			ASSERT(access(p, F_OK) != 0);
+			continue;
+		}
+		ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+		ASSERT(strstr(buf, "vgpu_sim") != NULL);
+		st_type_path(p, sizeof(p), t->name, "device_api");
+		ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+		ASSERT(strcmp(buf, "vfio-pci") == 0);
+		st_type_path(p, sizeof(p), t->name, "description");
+		ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+		st_diag("%s: %s", t->name, buf);
+		snprintf(want, sizeof(want), "fb_size=%llu,", (unsigned long long)t->size);
+		ASSERT(strstr(buf, want) != NULL);
+		ASSERT(strstr(buf, "heads=1,") != NULL);
+		snprintf(want, sizeof(want), "max_resolution=%ux%u,", t->w, t->h);
+		ASSERT(strstr(buf, want) != NULL);
+		snprintf(want, sizeof(want), "max_instances=%lld", max);
+		ASSERT(strstr(buf, want) != NULL);
+		ASSERT_CMP(st_available(t->name), ==, max);
+	}
+}
+
+/*
+ * available_instances must be exactly what can be created now: for each
+ * type, create until refused and compare, in a fragmented state.
+ */
+static void check_available_exact(void)
+{
+	static struct vgpu extra[16];
+	unsigned int i, k;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		long long avail = st_available(types[i].name);
+		int made = 0, ret;
+
+		if (avail < 0)
+			continue;	/* type not offered */
+		for (k = 0; k < 16; k++) {
+			ret = vgpu_create(&extra[k], types[i].name);
+			if (ret)
+				break;
+			made++;
+		}
+		ASSERT_CMP(made, ==, avail);
+		if (made < 16)
+			ASSERT(ret == -ENOSPC || ret == -EUSERS);
+		ASSERT_CMP(st_available(types[i].name), ==, 0);
+		for (k = 0; k < (unsigned int)made; k++)
+			vgpu_remove(&extra[k]);
+		ASSERT_CMP(st_available(types[i].name), ==, avail);
+	}
+}
+
+static void t_capacity(void)
+{
+	static struct vgpu a, b, c;
+	unsigned int i;
+
+	ASSERT(vgpu_create(&a, "64m") == 0);
+	ASSERT_CMP(st_available("16m"), ==, (vram_total - 64 * MiB) / (16 * MiB));
+	check_available_exact();
+	ASSERT(vgpu_create(&b, "16m") == 0);
+	ASSERT(vgpu_create(&c, "32m") == 0);
+	check_available_exact();
+	/* free a hole between live slices: fragmentation must be counted */
+	vgpu_remove(&b);
+	check_available_exact();
+	vgpu_remove(&a);
+	vgpu_remove(&c);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (vram_total >= types[i].size)
+			ASSERT_CMP(st_available(types[i].name), ==,
+				   vram_total / types[i].size);
+}
+
+struct racer {
+	struct vgpu g[64];
+	int made;
+	int err;
+};
+
+static void *race_create(void *arg)
+{
+	struct racer *r = arg;
+	int ret;
+
+	while (r->made < 64) {
+		ret = vgpu_create(&r->g[r->made], "16m");
+		if (ret) {
+			r->err = ret;
+			break;
+		}
+		r->made++;
+	}
+	return NULL;
+}
+
+static void t_concurrent_create(void)
+{
+	static struct racer r[2];
+	pthread_t th[2];
+	long long max = vram_total / (16 * MiB);
+	int i, k;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 2; i++)
+		ASSERT(pthread_create(&th[i], NULL, race_create, &r[i]) == 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	st_diag("threads created %d + %d", r[0].made, r[1].made);
+	ASSERT_CMP(r[0].made + r[1].made, ==, max);
+	for (i = 0; i < 2; i++)
+		ASSERT(r[i].err == -ENOSPC || r[i].err == -EUSERS);
+	for (i = 0; i < (int)(sizeof(types) / sizeof(types[0])); i++)
+		if (vram_total >= types[i].size)
+			ASSERT_CMP(st_available(types[i].name), ==, 0);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < r[i].made; k++)
+			vgpu_remove(&r[i].g[k]);
+	ASSERT_CMP(st_available("16m"), ==, max);
+}
+
+/* ---- one vGPU as a VFIO device ----------------------------------------- */
+
+static void t_device_info(void)
+{
+	static struct vgpu g;
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct st_region *r0, *r2;
+	uint32_t lo, hi;
+
+	ASSERT(vgpu_create(&g, "32m") == 0);
+	vgpu_open(&g);
+	ASSERT(ioctl(g.dev, VFIO_DEVICE_GET_INFO, &di) == 0);
+	ASSERT(di.flags & VFIO_DEVICE_FLAGS_PCI);
+	ASSERT(di.flags & VFIO_DEVICE_FLAGS_RESET);
+	ASSERT_CMP(di.num_regions, >=, VFIO_PCI_NUM_REGIONS);
+	ASSERT_CMP(di.num_irqs, >=, VFIO_PCI_MSIX_IRQ_INDEX + 1);
+
+	ASSERT_CMP(cfg_read(&g, 0x00, 2), ==, VGPU_SIM_PCI_VENDOR);
+	ASSERT_CMP(cfg_read(&g, 0x02, 2), ==, VGPU_SIM_PCI_DEVICE);
+	ASSERT_CMP(cfg_read(&g, 0x08, 1), ==, VGPU_SIM_PCI_REVISION);
+	ASSERT_CMP(cfg_read(&g, 0x09, 4) & 0xffffff, ==, VGPU_SIM_PCI_CLASS);
+	ASSERT_CMP(cfg_read(&g, 0x2c, 2), ==, VGPU_SIM_SUBSYS_VENDOR);
+	ASSERT_CMP(cfg_read(&g, 0x2e, 2), ==, VGPU_SIM_SUBSYS_DEVICE(1));
+
+	/* BAR0: 64-bit prefetchable memory of the slice size */
+	ASSERT_CMP(cfg_read(&g, 0x10, 4) & 0xf, ==, 0xc);
+	cfg_write(&g, 0x10, 4, 0xffffffff);
+	cfg_write(&g, 0x14, 4, 0xffffffff);
+	lo = cfg_read(&g, 0x10, 4);
+	hi = cfg_read(&g, 0x14, 4);
+	ASSERT_CMP(~(((uint64_t)hi << 32) | (lo & ~0xfu)) + 1, ==, 32 * MiB);
+	/* BAR2: 32-bit memory, the MMIO block */
+	cfg_write(&g, 0x18, 4, 0xffffffff);
+	ASSERT_CMP(~(cfg_read(&g, 0x18, 4) & ~0xfu) + 1, ==, VGPU_SIM_MMIO_SIZE);
+
+	r0 = &g.reg[BAR0];
+	r2 = &g.reg[BAR2];
+	ASSERT_CMP(r0->info.size, ==, 32 * MiB);
+	ASSERT(r0->info.flags & VFIO_REGION_INFO_FLAG_READ);
+	ASSERT(r0->info.flags & VFIO_REGION_INFO_FLAG_WRITE);
+	ASSERT(r0->info.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	ASSERT(r0->sparse);
+	ASSERT_CMP(r0->nr_areas, ==, 1);
+	ASSERT_CMP(r0->areas[0].offset, ==, 0);
+	ASSERT_CMP(r0->areas[0].size, ==, 32 * MiB - VGPU_SIM_MAILBOX_SIZE);
+	ASSERT_CMP(r2->info.size, ==, VGPU_SIM_MMIO_SIZE);
+	ASSERT(!(r2->info.flags & VFIO_REGION_INFO_FLAG_MMAP));
+	ASSERT_CMP(g.reg[VFIO_PCI_BAR0_REGION_INDEX + 1].info.size, ==, 0);
+	ASSERT_CMP(g.reg[VFIO_PCI_BAR0_REGION_INDEX + 3].info.size, ==, 0);
+	ASSERT_CMP(g.reg[VFIO_PCI_ROM_REGION_INDEX].info.size, ==, 0);
+	ASSERT_CMP(g.reg[VFIO_PCI_VGA_REGION_INDEX].info.size, ==, 0);
+
+	/* sim identity block */
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_ID, 4), ==, VGPU_SIM_ID_VALUE);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_VRAM_SIZE, 4), ==, 32 * MiB);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==, 2560 | 1440 << 16);
+	vgpu_remove(&g);
+}
+
+static void t_irq_info(void)
+{
+	static struct vgpu g;
+	static const struct { unsigned int index, count; } want[] = {
+		{ VFIO_PCI_INTX_IRQ_INDEX, 1 },
+		{ VFIO_PCI_MSI_IRQ_INDEX, 1 },
+		{ VFIO_PCI_MSIX_IRQ_INDEX, VGPU_SIM_MSIX_VECTORS },
+	};
+	unsigned int i;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	for (i = 0; i < 3; i++) {
+		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = want[i].index };
+
+		ASSERT(ioctl(g.dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) == 0);
+		ASSERT_CMP(ii.count, ==, want[i].count);
+		ASSERT(ii.flags & VFIO_IRQ_INFO_EVENTFD);
+	}
+	/* MSI-X capability: 2 vectors, table and PBA in BAR2 where declared */
+	{
+		unsigned int pos = cfg_read(&g, 0x34, 1), guard = 0, found = 0;
+
+		while (pos && guard++ < 48) {
+			if (cfg_read(&g, pos, 1) == 0x11) {
+				ASSERT_CMP((cfg_read(&g, pos + 2, 2) & 0x7ff) + 1, ==, 2);
+				ASSERT_CMP(cfg_read(&g, pos + 4, 4), ==,
+					   VGPU_SIM_MSIX_TABLE_OFFSET | VGPU_SIM_MMIO_BAR);
+				ASSERT_CMP(cfg_read(&g, pos + 8, 4), ==,
+					   VGPU_SIM_MSIX_PBA_OFFSET | VGPU_SIM_MMIO_BAR);
+				found |= 1;
+			}
+			if (cfg_read(&g, pos, 1) == 0x05)
+				found |= 2;
+			pos = cfg_read(&g, pos + 1, 1);
+		}
+		ASSERT_CMP(found, ==, 3);
+	}
+	vgpu_remove(&g);
+}
+
+static void fill(void *p, size_t len, uint32_t seed)
+{
+	uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		w[i] = seed ^ (uint32_t)(i * 2654435761u);
+}
+
+static size_t first_mismatch(const void *p, size_t len, uint32_t seed)
+{
+	const uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		if (w[i] != (seed ^ (uint32_t)(i * 2654435761u)))
+			return i * 4;
+	return (size_t)-1;
+}
+
+static bool all_zero(const volatile void *p, size_t len)
+{
+	const volatile uint64_t *q = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+static void t_vram_mmap(void)
+{
+	static struct vgpu g;
+	volatile uint32_t *vram;
+	struct st_region *r;
+	void *bad;
+	uint64_t off;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	r = &g.reg[BAR0];
+	vram = vram_map(&g);
+	/* a fresh slice is zeroed */
+	ASSERT(all_zero(vram, g.vram_len));
+	/* mmap write -> region read, and back, at both ends and inside */
+	for (off = 0; off < g.vram_len; off += g.vram_len / 4 - 4) {
+		vram[off / 4] = 0xa5000000u | (uint32_t)off;
+		ASSERT_CMP(bar_read(&g, BAR0, off, 4), ==, 0xa5000000u | (uint32_t)off);
+		bar_write(&g, BAR0, off, 4, 0x5a000000u | (uint32_t)off);
+		ASSERT_CMP(vram[off / 4], ==, 0x5a000000u | (uint32_t)off);
+	}
+	ASSERT_CMP(bar_read(&g, BAR0, 2, 2), ==, 0x5a00);
+	/* the mailbox page is trapped: no mmap of it, nor past the end */
+	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, g.dev,
+		   r->info.offset + VGPU_SIM_MAILBOX_OFFSET(r->info.size));
+	ASSERT(bad == MAP_FAILED);
+	bad = mmap(NULL, r->info.size, PROT_READ, MAP_SHARED, g.dev, r->info.offset);
+	ASSERT(bad == MAP_FAILED);
+	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, g.dev,
+		   g.reg[BAR2].info.offset);
+	ASSERT(bad == MAP_FAILED);
+	vgpu_remove(&g);
+}
+
+static void t_mailbox(void)
+{
+	static struct vgpu g;
+	uint64_t mb;
+	uint32_t w0;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	mb = VGPU_SIM_MAILBOX_OFFSET(g.reg[BAR0].info.size);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_MAGIC, 4), ==,
+		   VGPU_SIM_MBOX_MAGIC_VALUE);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_VRAM_MB, 4), ==, 16);
+	w0 = bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_WRITES, 4);
+	/* read-only words stay, scratch keeps what is written, writes count */
+	bar_write(&g, BAR0, mb + VGPU_SIM_MBOX_MAGIC, 4, 0);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_MAGIC, 4), ==,
+		   VGPU_SIM_MBOX_MAGIC_VALUE);
+	bar_write(&g, BAR0, mb + VGPU_SIM_MBOX_SCRATCH, 8, 0x1122334455667788ull);
+	bar_write(&g, BAR0, mb + 4092, 4, 0xdeadbeef);
+	bar_write(&g, BAR0, mb + VGPU_SIM_MBOX_SCRATCH + 1, 1, 0xee);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_SCRATCH, 8), ==,
+		   0x112233445566ee88ull);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + 4092, 4), ==, 0xdeadbeef);
+	ASSERT_CMP(bar_read(&g, BAR0, mb + VGPU_SIM_MBOX_WRITES, 4), ==, w0 + 4);
+	/* the mailbox is not VRAM: the page before it is untouched */
+	ASSERT_CMP(bar_read(&g, BAR0, mb - 8, 8), ==, 0);
+	vgpu_remove(&g);
+}
+
+static uint16_t dispi_rd(struct vgpu *g, unsigned int i)
+{
+	return bar_read(g, BAR2, VGPU_SIM_DISPI_REG(i), 2);
+}
+
+static void dispi_wr(struct vgpu *g, unsigned int i, uint16_t v)
+{
+	bar_write(g, BAR2, VGPU_SIM_DISPI_REG(i), 2, v);
+}
+
+static void t_dispi(void)
+{
+	static struct vgpu g;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_ID) & 0xfff0, ==, VGPU_SIM_DISPI_ID0);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_VIDEO_MEMORY_64K), ==,
+		   (16 * MiB - 0x10000) >> 16);
+	dispi_wr(&g, VGPU_SIM_DISPI_XRES, 800);
+	dispi_wr(&g, VGPU_SIM_DISPI_YRES, 600);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_YRES), ==, 600);
+	/* beyond the type's maximum: refused */
+	dispi_wr(&g, VGPU_SIM_DISPI_XRES, 4000);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
+	/* GETCAPS reads the maxima */
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_GETCAPS);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 1920);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_YRES), ==, 1080);
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, 0);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
+	/* a 32-bit access covers two registers */
+	bar_write(&g, BAR2, VGPU_SIM_DISPI_REG(VGPU_SIM_DISPI_X_OFFSET), 4, 0x00070003);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_X_OFFSET), ==, 3);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_Y_OFFSET), ==, 7);
+	/* qext block as bochs-drm probes it (revision 2) */
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_QEXT_SIZE_REG, 4), ==, 8);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4), ==,
+		   VGPU_SIM_QEXT_LITTLE_ENDIAN);
+	bar_write(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4, 0x12345678);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4), ==,
+		   VGPU_SIM_QEXT_LITTLE_ENDIAN);
+	/* VGA ports keep bytes */
+	bar_write(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1, 0x01);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1), ==, 0x01);
+	/* device reset returns everything to power-on */
+	ASSERT(ioctl(g.dev, VFIO_DEVICE_RESET) == 0);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 0);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1), ==, 0);
+	vgpu_remove(&g);
+}
+
+/* ---- copy engine ------------------------------------------------------ */
+
+#define IOVA_BASE 0x100000ull
+
+struct ce_env {
+	struct vgpu g;
+	uint8_t *buf;		/* guest memory, mapped at IOVA_BASE */
+	size_t buf_len;
+};
+
+static void ce_setup(struct ce_env *e, const char *type, size_t buf_len,
+		     unsigned int irq_index)
+{
+	uint16_t cmd;
+
+	ASSERT(vgpu_create(&e->g, type) == 0);
+	vgpu_open(&e->g);
+	e->buf_len = buf_len;
+	e->buf = mmap(NULL, buf_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT(e->buf != MAP_FAILED);
+	memset(e->buf, 0, buf_len);
+	dma_map(&e->g, e->buf, IOVA_BASE, buf_len);
+	cmd = cfg_read(&e->g, 0x04, 2);
+	cfg_write(&e->g, 0x04, 2, cmd | 0x6);	/* memory + bus master */
+	if (irq_index == VFIO_PCI_MSIX_IRQ_INDEX) {
+		unsigned int pos = cfg_read(&e->g, 0x34, 1);
+
+		while (pos && cfg_read(&e->g, pos, 1) != 0x11)
+			pos = cfg_read(&e->g, pos + 1, 1);
+		ASSERT(pos);
+		/* as QEMU does: enable in config space, then the eventfds */
+		cfg_write(&e->g, pos + 2, 2, 0x8000);
+		ASSERT(irq_set_eventfds(&e->g, irq_index, 2) == 0);
+	} else if (irq_index == VFIO_PCI_MSI_IRQ_INDEX) {
+		unsigned int pos = cfg_read(&e->g, 0x34, 1);
+
+		while (pos && cfg_read(&e->g, pos, 1) != 0x05)
+			pos = cfg_read(&e->g, pos + 1, 1);
+		ASSERT(pos);
+		cfg_write(&e->g, pos + 2, 2, cfg_read(&e->g, pos + 2, 2) | 1);
+		ASSERT(irq_set_eventfds(&e->g, irq_index, 1) == 0);
+	} else {
+		ASSERT(irq_set_eventfds(&e->g, irq_index, 1) == 0);
+	}
+}
+
+static void ce_teardown(struct ce_env *e)
+{
+	vgpu_remove(&e->g);
+	munmap(e->buf, e->buf_len);
+}
+
+static void ce_kick(struct vgpu *g, uint64_t iova, uint32_t vram_off,
+		    uint32_t len, bool to_guest)
+{
+	bar_write(g, BAR2, VGPU_SIM_CE_IOVA_LO, 4, (uint32_t)iova);
+	bar_write(g, BAR2, VGPU_SIM_CE_IOVA_HI, 4, iova >> 32);
+	bar_write(g, BAR2, VGPU_SIM_CE_VRAM_OFFSET, 4, vram_off);
+	bar_write(g, BAR2, VGPU_SIM_CE_LENGTH, 4, len);
+	bar_write(g, BAR2, VGPU_SIM_CE_CTRL, 4, to_guest ? VGPU_SIM_CE_CTRL_TO_GUEST : 0);
+	bar_write(g, BAR2, VGPU_SIM_CE_DOORBELL, 4, 1);
+}
+
+static uint32_t ce_status(struct vgpu *g)
+{
+	return bar_read(g, BAR2, VGPU_SIM_CE_STATUS, 4);
+}
+
+/* waits for the vector and checks the other one stayed quiet */
+static void ce_expect(struct vgpu *g, bool error, uint32_t code)
+{
+	unsigned int vec = error ? VGPU_SIM_MSIX_VEC_ERROR : VGPU_SIM_MSIX_VEC_COMPLETE;
+
+	ASSERT(irq_wait(g, vec, 10000));
+	ASSERT(!irq_fired(g, !vec));
+	ASSERT_CMP(ce_status(g) & VGPU_SIM_CE_STATUS_BUSY, ==, 0);
+	if (error) {
+		ASSERT(ce_status(g) & VGPU_SIM_CE_STATUS_ERROR);
+		ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_CE_ERROR, 4), ==, code);
+	} else {
+		ASSERT_CMP(ce_status(g), ==, VGPU_SIM_CE_STATUS_DONE);
+	}
+	ASSERT(bar_read(g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4) &
+	       (error ? VGPU_SIM_IRQ_ERROR : VGPU_SIM_IRQ_COMPLETE));
+	bar_write(g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4), ==, 0);
+}
+
+static void t_ce_copy(void)
+{
+	static struct ce_env e;
+	const size_t len = 3 * 4096 + 100;	/* unaligned, crosses pages */
+	volatile uint8_t *vram;
+
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	vram = vram_map(&e.g);
+	fill(e.buf + 8, len, 0x1234);
+	/* guest -> VRAM, from an unaligned IOVA to an unaligned offset */
+	ce_kick(&e.g, IOVA_BASE + 8, 4096 + 4, len, false);
+	ce_expect(&e.g, false, 0);
+	ASSERT_CMP(first_mismatch((const void *)(vram + 4096 + 4), len, 0x1234), ==, (size_t)-1);
+	ASSERT(all_zero(vram, 4096));
+	ASSERT_CMP(vram[4096 + 4 + len], ==, 0);
+	ASSERT(all_zero(vram + 4 * 4096 + 4096, 64 * 4096));
+	/* VRAM -> guest, into another part of the buffer */
+	ce_kick(&e.g, IOVA_BASE + 512 * 1024, 4096 + 4, len, true);
+	ce_expect(&e.g, false, 0);
+	ASSERT_CMP(first_mismatch(e.buf + 512 * 1024, len, 0x1234), ==, (size_t)-1);
+	ASSERT(all_zero(e.buf + 512 * 1024 + ((len + 7) & ~7ul), 4096));
+	ASSERT(all_zero(e.buf + 256 * 1024, 256 * 1024));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, 2);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR_COUNT, 4), ==, 0);
+	ce_teardown(&e);
+}
+
+static void t_ce_errors(void)
+{
+	static struct ce_env e;
+	volatile uint8_t *vram;
+	uint32_t guest_vram;
+
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	vram = vram_map(&e.g);
+	guest_vram = e.g.vram_len;
+	fill(e.buf, e.buf_len, 0x77);
+
+	/* IOVA not mapped at all, and a range running off the mapping */
+	ce_kick(&e.g, 0x40000000ull, 0, 4096, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	ce_kick(&e.g, IOVA_BASE + e.buf_len - 4096, 0, 8192, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	ce_kick(&e.g, 0xfffffffffffff000ull, 0, 8192, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	/* lengths: zero, above the engine's maximum */
+	ce_kick(&e.g, IOVA_BASE, 0, 0, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_LENGTH);
+	ce_kick(&e.g, IOVA_BASE, 0, VGPU_SIM_CE_MAX_LENGTH + 1, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_LENGTH);
+	/* VRAM ranges past the slice, into the mailbox, wrapping */
+	ce_kick(&e.g, IOVA_BASE, guest_vram - 4096, 8192, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
+	ce_kick(&e.g, IOVA_BASE, guest_vram, 4, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
+	ce_kick(&e.g, IOVA_BASE, 0xfffff000u, 0x2000, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
+	ce_kick(&e.g, IOVA_BASE, 0, 16 * MiB, true);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
+	/* bus mastering off: the engine may not touch guest memory */
+	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) & ~0x4);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) | 0x4);
+
+	/* nothing moved anywhere */
+	ASSERT(all_zero(vram, e.g.vram_len));
+	ASSERT_CMP(first_mismatch(e.buf, e.buf_len, 0x77), ==, (size_t)-1);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR_COUNT, 4), ==, 10);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, 0);
+	/* and the engine still works */
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ce_expect(&e.g, false, 0);
+	ASSERT_CMP(first_mismatch((const void *)vram, 4096, 0x77), ==, (size_t)-1);
+	ce_teardown(&e);
+}
+
+static void t_ce_busy_and_unmap(void)
+{
+	static struct ce_env e;
+	const size_t len = 8 * MiB;
+	volatile uint8_t *vram;
+	struct timespec t0, t1;
+
+	ce_setup(&e, "16m", len, VFIO_PCI_MSIX_IRQ_INDEX);
+	vram = vram_map(&e.g);
+	fill(e.buf, len, 0x99);
+	/* slow the engine so the second doorbell surely lands mid-copy */
+	param_write("ce_delay_us", "200");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ce_kick(&e.g, IOVA_BASE, 0, len, false);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	bar_write(&e.g, BAR2, VGPU_SIM_CE_DOORBELL, 4, 1);
+	/* the overlapping doorbell fails at once; the first job goes on */
+	ASSERT(irq_wait(&e.g, VGPU_SIM_MSIX_VEC_ERROR, 10000));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR, 4), ==, VGPU_SIM_CE_ERR_BUSY);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	ASSERT(irq_wait(&e.g, VGPU_SIM_MSIX_VEC_COMPLETE, 60000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	st_diag("8 MiB copy with 200us/page took %.2f s",
+		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_DONE);
+	ASSERT_CMP(first_mismatch((const void *)vram, len, 0x99), ==, (size_t)-1);
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+
+	/* unmapping the guest buffer mid-copy aborts it */
+	ce_kick(&e.g, IOVA_BASE, 0, len, true);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	usleep(20000);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	ASSERT_CMP(dma_unmap(&e.g, IOVA_BASE, len), ==, 0);
+	ASSERT(irq_wait(&e.g, VGPU_SIM_MSIX_VEC_ERROR, 10000));
+	ASSERT(!irq_fired(&e.g, VGPU_SIM_MSIX_VEC_COMPLETE));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR, 4), ==, VGPU_SIM_CE_ERR_UNMAPPED);
+	ASSERT_CMP(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY, ==, 0);
+	param_write("ce_delay_us", "0");
+	/* the source VRAM is intact; the unmapped IOVA is now refused */
+	ASSERT_CMP(first_mismatch((const void *)vram, len, 0x99), ==, (size_t)-1);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, true);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	ce_teardown(&e);
+}
+
+/* MSI and INTx carry both causes on their single vector */
+static void t_msi_intx(void)
+{
+	static struct ce_env e;
+	struct vfio_irq_set unmask = {
+		.argsz = sizeof(unmask),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		.index = VFIO_PCI_INTX_IRQ_INDEX,
+		.count = 1,
+	};
+
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSI_IRQ_INDEX);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4), ==, VGPU_SIM_IRQ_COMPLETE);
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	ce_kick(&e.g, IOVA_BASE, 0, 0, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4), ==, VGPU_SIM_IRQ_ERROR);
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	irq_disable(&e.g, VFIO_PCI_MSI_IRQ_INDEX);
+	ce_teardown(&e);
+
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_INTX_IRQ_INDEX);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	/* automasked: a second cause stays silent until unmasked */
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	usleep(200000);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_DONE);
+	ASSERT(!irq_fired(&e.g, 0));
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	ASSERT(ioctl(e.g.dev, VFIO_DEVICE_SET_IRQS, &unmask) == 0);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	ce_teardown(&e);
+}
+
+/* ---- isolation -------------------------------------------------------- */
+
+static void t_isolation(void)
+{
+	static struct vgpu a, b, c;
+	volatile uint32_t *va, *vb, *vc;
+	size_t i;
+
+	ASSERT(vgpu_create(&a, "16m") == 0);
+	ASSERT(vgpu_create(&b, "16m") == 0);
+	vgpu_open(&a);
+	vgpu_open(&b);
+	va = vram_map(&a);
+	vb = vram_map(&b);
+	for (i = 0; i < a.vram_len / 4; i += 1024)
+		va[i] = 0xaaaa0000u | (uint32_t)i;
+	ASSERT(all_zero(vb, b.vram_len));
+	for (i = 0; i < b.vram_len / 4; i += 1024)
+		vb[i] = 0xbbbb0000u | (uint32_t)i;
+	for (i = 0; i < a.vram_len / 4; i += 1024)
+		ASSERT_CMP(va[i], ==, 0xaaaa0000u | (uint32_t)i);
+	/* destroy a tenant: its slice is reused zeroed */
+	vgpu_remove(&a);
+	ASSERT(vgpu_create(&c, "16m") == 0);
+	vgpu_open(&c);
+	vc = vram_map(&c);
+	ASSERT(all_zero(vc, c.vram_len));
+	ASSERT_CMP(bar_read(&c, BAR0, 0, 8), ==, 0);
+	for (i = 0; i < b.vram_len / 4; i += 1024)
+		ASSERT_CMP(vb[i], ==, 0xbbbb0000u | (uint32_t)i);
+	vgpu_remove(&b);
+	vgpu_remove(&c);
+}
+
+/* ---- display plane ---------------------------------------------------- */
+
+static int query_plane(struct vgpu *g, uint32_t flags, uint32_t type,
+		       struct vfio_device_gfx_plane_info *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->argsz = sizeof(*p);
+	p->flags = flags;
+	p->drm_plane_type = type;
+	return ioctl(g->dev, VFIO_DEVICE_QUERY_GFX_PLANE, p);
+}
+
+static void t_plane(void)
+{
+	static struct vgpu g;
+	struct vfio_device_gfx_plane_info p;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+			   DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_ERRNO(query_plane(&g, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+				 DRM_PLANE_PRIMARY, &p), EINVAL);
+	/* display off: a zeroed plane */
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, 0);
+	/* the mode bochs-drm sets */
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, 0);
+	dispi_wr(&g, VGPU_SIM_DISPI_BPP, 32);
+	dispi_wr(&g, VGPU_SIM_DISPI_XRES, 1024);
+	dispi_wr(&g, VGPU_SIM_DISPI_YRES, 768);
+	dispi_wr(&g, VGPU_SIM_DISPI_VIRT_WIDTH, 1024);
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE,
+		 VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+	ASSERT_CMP(p.width, ==, 1024);
+	ASSERT_CMP(p.height, ==, 768);
+	ASSERT_CMP(p.stride, ==, 4096);
+	ASSERT_CMP(p.size, ==, 4096 * 768);
+	ASSERT_CMP(p.region_index, ==, VFIO_PCI_BAR0_REGION_INDEX);
+	/* big-endian byte order is the BGRX format */
+	bar_write(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4, VGPU_SIM_QEXT_BIG_ENDIAN);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_BGRX8888);
+	/* 16 bpp */
+	dispi_wr(&g, VGPU_SIM_DISPI_BPP, 16);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_RGB565);
+	ASSERT_CMP(p.stride, ==, 2048);
+	/* no cursor plane */
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_CURSOR, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, 0);
+	/* disabled again */
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, 0);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, 0);
+	vgpu_remove(&g);
+}
+
+/* ---- after everything -------------------------------------------------- */
+
+static void t_unbind_and_dmesg(void)
+{
+	char p[PATH_MAX];
+	static struct vgpu g;
+	int len;
+	char *log;
+
+	/* unbinding the GPU removes a live vGPU with it */
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", st_gpu);
+	ASSERT(sysfs_write(p, st_gpu) == 0);
+	g.created = false;
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s", g.uuid);
+	ASSERT(access(p, F_OK) != 0);
+	snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
+	ASSERT(access(p, F_OK) != 0);
+
+	len = klogctl(10, NULL, 0);
+	ASSERT(len > 0);
+	log = malloc(len + 1);
+	ASSERT(log);
+	len = klogctl(3, log, len);
+	ASSERT(len >= 0);
+	log[len] = 0;
+	ASSERT(strstr(log, "WARNING:") == NULL);
+	ASSERT(strstr(log, "BUG:") == NULL);
+	ASSERT(strstr(log, "Oops") == NULL);
+	free(log);
+}
+
+/* ---- runner ----------------------------------------------------------- */
+
+struct st_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+static const struct st_case cases[] = {
+	{ "bind", t_bind },
+	{ "types", t_types },
+	{ "capacity", t_capacity },
+	{ "concurrent-create", t_concurrent_create },
+	{ "device-info", t_device_info },
+	{ "irq-info", t_irq_info },
+	{ "vram-mmap", t_vram_mmap },
+	{ "mailbox", t_mailbox },
+	{ "dispi", t_dispi },
+	{ "ce-copy", t_ce_copy },
+	{ "ce-errors", t_ce_errors },
+	{ "ce-busy-unmap", t_ce_busy_and_unmap },
+	{ "msi-intx", t_msi_intx },
+	{ "isolation", t_isolation },
+	{ "plane", t_plane },
+	{ "unbind-dmesg", t_unbind_and_dmesg },
+};
+
+static bool selected(int argc, char **argv, const char *name)
+{
+	int i;
+
+	if (argc < 2)
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
+/* sim-test [CASE...]: all cases, or the named ones ("bind" always runs) */
+int main(int argc, char **argv)
+{
+	unsigned int n = sizeof(cases) / sizeof(cases[0]), planned = 0;
+	/* kept across longjmp() */
+	volatile unsigned int i, num = 0;
+	volatile int failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	st_gpu = getenv("LAB_GPU");
+	if (!st_gpu || !*st_gpu) {
+		printf("1..0 # SKIP no physical GPU in this lab (LAB_GPU empty)\n");
+		return 4;
+	}
+	for (i = 0; i < n; i++)
+		planned += i == 0 || selected(argc, argv, cases[i].name);
+	printf("1..%u\n", planned);
+	for (i = 0; i < n; i++) {
+		if (i && !selected(argc, argv, cases[i].name))
+			continue;
+		num++;
+		st_current = cases[i].name;
+		if (!setjmp(st_fail_jmp)) {
+			cases[i].fn();
+			printf("ok %u - %s\n", num, cases[i].name);
+		} else {
+			printf("not ok %u - %s\n", num, cases[i].name);
+			failed++;
+			/* nothing else means anything without the GPU bound */
+			if (i == 0) {
+				for (i++; i < n; i++)
+					if (selected(argc, argv, cases[i].name))
+						printf("not ok %u - %s # not run: bind failed\n",
+						       ++num, cases[i].name);
+				break;
+			}
+		}
+		vgpu_cleanup_all();
+	}
+	return failed ? 1 : 0;
+}

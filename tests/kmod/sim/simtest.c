@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * VFIO client helpers for vgpu_sim's in-lab tests (see simtest.h).
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "simtest.h"
+
+jmp_buf st_fail_jmp;
+const char *st_current;
+const char *st_gpu;
+
+void st_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void st_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# %s: %s:%d: ", st_current ? st_current : "?", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	longjmp(st_fail_jmp, 1);
+}
+
+/* ---- sysfs ---------------------------------------------------------- */
+
+int sysfs_write(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int sysfs_read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+long long sysfs_read_ll(const char *path)
+{
+	char buf[64], *end;
+	long long v;
+
+	if (sysfs_read_str(path, buf, sizeof(buf)))
+		return -1;
+	v = strtoll(buf, &end, 0);
+	return *end ? -1 : v;
+}
+
+/* ---- vGPUs -------------------------------------------------------------- */
+
+#define MAX_LIVE 64
+static struct vgpu *live[MAX_LIVE];
+
+void st_type_path(char *buf, size_t len, const char *type, const char *file)
+{
+	snprintf(buf, len, "/sys/class/mdev_bus/%s/mdev_supported_types/vgpu_sim-%s/%s",
+		 st_gpu, type, file);
+}
+
+long long st_available(const char *type)
+{
+	char p[PATH_MAX];
+
+	st_type_path(p, sizeof(p), type, "available_instances");
+	return sysfs_read_ll(p);
+}
+
+static void new_uuid(char *buf)
+{
+	ASSERT(sysfs_read_str("/proc/sys/kernel/random/uuid", buf, 40) == 0);
+}
+
+int vgpu_create(struct vgpu *g, const char *type)
+{
+	char p[PATH_MAX];
+	int ret, i;
+
+	memset(g, 0, sizeof(*g));
+	g->container = g->group = g->dev = -1;
+	g->efd[0] = g->efd[1] = -1;
+	snprintf(g->type, sizeof(g->type), "%s", type);
+	new_uuid(g->uuid);
+	st_type_path(p, sizeof(p), type, "create");
+	ret = sysfs_write(p, g->uuid);
+	if (ret) {
+		errno = -ret;	/* for the caller's assertion message */
+		return ret;
+	}
+	g->created = true;
+	for (i = 0; i < MAX_LIVE; i++) {
+		if (!live[i]) {
+			live[i] = g;
+			break;
+		}
+	}
+	return 0;
+}
+
+void vgpu_close(struct vgpu *g)
+{
+	int i;
+
+	if (g->vram)
+		munmap(g->vram, g->vram_len);
+	g->vram = NULL;
+	for (i = 0; i < 2; i++) {
+		if (g->efd[i] >= 0)
+			close(g->efd[i]);
+		g->efd[i] = -1;
+	}
+	if (g->dev >= 0)
+		close(g->dev);
+	if (g->group >= 0)
+		close(g->group);
+	if (g->container >= 0)
+		close(g->container);
+	g->dev = g->group = g->container = -1;
+}
+
+void vgpu_remove(struct vgpu *g)
+{
+	char p[PATH_MAX];
+	int i;
+
+	vgpu_close(g);
+	if (!g->created)
+		return;
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/remove", g->uuid);
+	g->created = false;
+	for (i = 0; i < MAX_LIVE; i++)
+		if (live[i] == g)
+			live[i] = NULL;
+	ASSERT(sysfs_write(p, "1") == 0);
+}
+
+void vgpu_cleanup_all(void)
+{
+	char p[PATH_MAX];
+	int i;
+
+	for (i = 0; i < MAX_LIVE; i++) {
+		struct vgpu *g = live[i];
+
+		if (!g)
+			continue;
+		live[i] = NULL;
+		vgpu_close(g);
+		snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/remove", g->uuid);
+		if (g->created && sysfs_write(p, "1"))
+			st_diag("cleanup: could not remove %s", g->uuid);
+		g->created = false;
+	}
+}
+
+static void get_region(struct vgpu *g, unsigned int index)
+{
+	struct st_region *r = &g->reg[index];
+	struct vfio_region_info *info;
+	size_t sz = 4096;
+	unsigned int i;
+
+	info = calloc(1, sz);
+	ASSERT(info);
+	info->argsz = sz;
+	info->index = index;
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_GET_REGION_INFO, info) == 0);
+	ASSERT_CMP(info->argsz, <=, sz);
+	r->info = *info;
+	r->info.argsz = sizeof(r->info);
+	if (info->flags & VFIO_REGION_INFO_FLAG_CAPS && info->cap_offset) {
+		struct vfio_info_cap_header *h;
+		unsigned int off = info->cap_offset;
+
+		while (off) {
+			ASSERT_CMP(off + sizeof(*h), <=, info->argsz);
+			h = (void *)((char *)info + off);
+			if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+				struct vfio_region_info_cap_sparse_mmap *s = (void *)h;
+
+				r->sparse = true;
+				r->nr_areas = s->nr_areas;
+				ASSERT_CMP(s->nr_areas, <=, 4);
+				for (i = 0; i < s->nr_areas; i++)
+					r->areas[i] = s->areas[i];
+			}
+			off = h->next;
+		}
+	}
+	free(info);
+}
+
+void vgpu_open(struct vgpu *g)
+{
+	char p[PATH_MAX], link[PATH_MAX], dev[64];
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	ssize_t n;
+	unsigned int i;
+
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/iommu_group", g->uuid);
+	n = readlink(p, link, sizeof(link) - 1);
+	ASSERT(n > 0);
+	link[n] = 0;
+	snprintf(dev, sizeof(dev), "/dev/vfio/%s", basename(link));
+
+	g->container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT(g->container >= 0);
+	ASSERT_CMP(ioctl(g->container, VFIO_GET_API_VERSION), ==, VFIO_API_VERSION);
+	ASSERT(ioctl(g->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1);
+	g->group = open(dev, O_RDWR);
+	ASSERT(g->group >= 0);
+	ASSERT(ioctl(g->group, VFIO_GROUP_GET_STATUS, &st) == 0);
+	ASSERT(st.flags & VFIO_GROUP_FLAGS_VIABLE);
+	ASSERT(ioctl(g->group, VFIO_GROUP_SET_CONTAINER, &g->container) == 0);
+	ASSERT(ioctl(g->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+	g->dev = ioctl(g->group, VFIO_GROUP_GET_DEVICE_FD, g->uuid);
+	ASSERT(g->dev >= 0);
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++)
+		get_region(g, i);
+}
+
+static void rw_exact(bool wr, int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+
+	ASSERT_CMP(n, ==, (ssize_t)len);
+}
+
+uint32_t cfg_read(struct vgpu *g, unsigned int off, unsigned int size)
+{
+	uint32_t v = 0;
+
+	rw_exact(false, g->dev, &v, size,
+		 g->reg[VFIO_PCI_CONFIG_REGION_INDEX].info.offset + off);
+	return v;
+}
+
+void cfg_write(struct vgpu *g, unsigned int off, unsigned int size, uint32_t val)
+{
+	rw_exact(true, g->dev, &val, size,
+		 g->reg[VFIO_PCI_CONFIG_REGION_INDEX].info.offset + off);
+}
+
+uint64_t bar_read(struct vgpu *g, unsigned int bar, uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	rw_exact(false, g->dev, &v, size, g->reg[bar].info.offset + off);
+	return v;
+}
+
+void bar_write(struct vgpu *g, unsigned int bar, uint64_t off, unsigned int size, uint64_t val)
+{
+	rw_exact(true, g->dev, &val, size, g->reg[bar].info.offset + off);
+}
+
+void *vram_map(struct vgpu *g)
+{
+	struct st_region *r = &g->reg[VFIO_PCI_BAR0_REGION_INDEX];
+
+	if (g->vram)
+		return g->vram;
+	ASSERT(r->sparse && r->nr_areas >= 1);
+	g->vram_len = r->areas[0].size;
+	g->vram = mmap(NULL, g->vram_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       g->dev, r->info.offset + r->areas[0].offset);
+	ASSERT(g->vram != MAP_FAILED);
+	return g->vram;
+}
+
+void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	ASSERT(ioctl(g->container, VFIO_IOMMU_MAP_DMA, &m) == 0);
+}
+
+int dma_unmap(struct vgpu *g, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(g->container, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
+}
+
+int irq_set_eventfds(struct vgpu *g, unsigned int index, unsigned int count)
+{
+	char buf[sizeof(struct vfio_irq_set) + 2 * sizeof(int)];
+	struct vfio_irq_set *s = (void *)buf;
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (g->efd[i] < 0)
+			g->efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT(g->efd[i] >= 0);
+	}
+	s->argsz = sizeof(*s) + count * sizeof(int);
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = index;
+	s->start = 0;
+	s->count = count;
+	memcpy(s->data, g->efd, count * sizeof(int));
+	return ioctl(g->dev, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+void irq_disable(struct vgpu *g, unsigned int index)
+{
+	struct vfio_irq_set s = {
+		.argsz = sizeof(s),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+		.start = 0,
+		.count = 0,
+	};
+
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_SET_IRQS, &s) == 0);
+}
+
+bool irq_fired(struct vgpu *g, unsigned int i)
+{
+	uint64_t cnt;
+
+	return read(g->efd[i], &cnt, sizeof(cnt)) == sizeof(cnt) && cnt;
+}
+
+bool irq_wait(struct vgpu *g, unsigned int i, int ms)
+{
+	struct pollfd p = { .fd = g->efd[i], .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return irq_fired(g, i);
+}
