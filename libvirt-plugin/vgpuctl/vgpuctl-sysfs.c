@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vgpuctl verbs that act on this host's vGPUs through libvgpu's sysfs layer:
+ * list, types, create, remove, qemu-args, handoff.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "vgpuctl.h"
+
+static void
+print_json (JsonBuilder *builder)
+{
+    g_autoptr (JsonNode) root = json_builder_get_root (builder);
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    json_generator_set_pretty (gen, TRUE);
+    json_generator_set_root (gen, root);
+    g_autofree char *out = json_generator_to_data (gen, NULL);
+    printf ("%s\n", out);
+}
+
+static void
+json_add_string_or_null (JsonBuilder *b, const char *member, const char *value)
+{
+    json_builder_set_member_name (b, member);
+    if (value)
+        json_builder_add_string_value (b, value);
+    else
+        json_builder_add_null_value (b);
+}
+
+/* ------------------------------------------------------------------ list */
+
+int
+vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("Columns: UUID, type, parent GPU, bound driver, IOMMU group."),
+                        entries, &argc, &argv, 0, 0))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) mdevs = vgpu_list_mdevs (&error);
+    if (mdevs == NULL)
+        return vgpuctl_report (error);
+
+    if (json) {
+        g_autoptr (JsonBuilder) b = json_builder_new ();
+        json_builder_begin_array (b);
+        for (guint i = 0; i < mdevs->len; i++) {
+            const VgpuMdev *m = mdevs->pdata[i];
+            json_builder_begin_object (b);
+            json_add_string_or_null (b, "uuid", m->uuid);
+            json_add_string_or_null (b, "type", m->type);
+            json_add_string_or_null (b, "parent", m->parent);
+            json_add_string_or_null (b, "driver", m->driver);
+            json_builder_set_member_name (b, "iommu_group");
+            if (m->iommu_group >= 0)
+                json_builder_add_int_value (b, m->iommu_group);
+            else
+                json_builder_add_null_value (b);
+            json_builder_end_object (b);
+        }
+        json_builder_end_array (b);
+        print_json (b);
+        return VGPUCTL_EXIT_OK;
+    }
+
+    for (guint i = 0; i < mdevs->len; i++) {
+        const VgpuMdev *m = mdevs->pdata[i];
+        g_autofree char *group = m->iommu_group >= 0 ?
+            g_strdup_printf ("%d", m->iommu_group) : g_strdup ("-");
+        printf ("%s  %-20s %-14s %-10s %s\n", m->uuid, m->type ? m->type : "-",
+                m->parent ? m->parent : "-", m->driver ? m->driver : "-", group);
+    }
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ----------------------------------------------------------------- types */
+
+static void
+json_add_type (JsonBuilder *b, const VgpuType *t)
+{
+    json_builder_begin_object (b);
+    json_add_string_or_null (b, "id", t->id);
+    json_add_string_or_null (b, "name", t->name);
+    json_add_string_or_null (b, "description", t->description);
+    json_builder_set_member_name (b, "fields");
+    json_builder_begin_object (b);
+    for (guint i = 0; t->fields && i < t->fields->len; i++) {
+        const VgpuField *f = t->fields->pdata[i];
+        json_add_string_or_null (b, f->key, f->value);
+    }
+    json_builder_end_object (b);
+    json_add_string_or_null (b, "device_api", t->device_api);
+    json_builder_set_member_name (b, "available_instances");
+    if (t->available >= 0)
+        json_builder_add_int_value (b, t->available);
+    else
+        json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "devices");
+    json_builder_begin_array (b);
+    for (guint i = 0; t->devices && i < t->devices->len; i++)
+        json_builder_add_string_value (b, t->devices->pdata[i]);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+}
+
+static void
+print_gpu (const VgpuGpu *g)
+{
+    printf ("%s (%s)\n", g->name, g->nodedev ? g->nodedev : "-");
+    for (guint i = 0; i < g->types->len; i++) {
+        const VgpuType *t = g->types->pdata[i];
+        g_autofree char *avail = t->available >= 0 ?
+            g_strdup_printf ("%" G_GINT64_FORMAT, t->available) : g_strdup ("?");
+        /* TRANSLATORS: one vGPU type: its id, free instances, then its name. */
+        printf (_("  %1$-24s free %2$-4s %3$s\n"), t->id, avail, t->name ? t->name : "");
+        if (t->description)
+            printf ("  %-24s %s\n", "", t->description);
+    }
+}
+
+int
+vgpuctl_cmd_types (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("GPU is a PCI address (0000:00:05.0) or a libvirt node device "
+                                "name (pci_0000_00_05_0); without it, every GPU is listed."),
+                        entries, &argc, &argv, 0, 1))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) gpus = NULL;
+    if (argc == 2) {
+        VgpuGpu *g = vgpu_get_gpu (argv[1], &error);
+        if (g == NULL)
+            return vgpuctl_report (error);
+        gpus = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_gpu_free);
+        g_ptr_array_add (gpus, g);
+    } else {
+        gpus = vgpu_list_gpus (&error);
+        if (gpus == NULL)
+            return vgpuctl_report (error);
+    }
+
+    if (json) {
+        g_autoptr (JsonBuilder) b = json_builder_new ();
+        json_builder_begin_array (b);
+        for (guint i = 0; i < gpus->len; i++) {
+            const VgpuGpu *g = gpus->pdata[i];
+            json_builder_begin_object (b);
+            json_add_string_or_null (b, "gpu", g->name);
+            json_add_string_or_null (b, "nodedev", g->nodedev);
+            json_builder_set_member_name (b, "types");
+            json_builder_begin_array (b);
+            for (guint j = 0; j < g->types->len; j++)
+                json_add_type (b, g->types->pdata[j]);
+            json_builder_end_array (b);
+            json_builder_end_object (b);
+        }
+        json_builder_end_array (b);
+        print_json (b);
+        return VGPUCTL_EXIT_OK;
+    }
+
+    if (gpus->len == 0) {
+        /* Not an error: report it on stderr and keep stdout empty for scripts. */
+        g_printerr ("%s\n", _("No GPU offers vGPU types on this host; load the GPU's vGPU "
+                              "driver (e.g. vgpu_sim) first."));
+        return VGPUCTL_EXIT_OK;
+    }
+    for (guint i = 0; i < gpus->len; i++)
+        print_gpu (gpus->pdata[i]);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- create */
+
+int
+vgpuctl_cmd_create (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *type = NULL, *parent = NULL, *uuid = NULL;
+    g_auto (GStrv) attr_args = NULL;
+    int timeout = -1;
+    const GOptionEntry entries[] = {
+        { "type", 't', 0, G_OPTION_ARG_STRING, &type,
+          N_("vGPU type id, e.g. vgpu_sim-32m (required; see 'vgpuctl types')"), N_("TYPE") },
+        { "parent", 'p', 0, G_OPTION_ARG_STRING, &parent,
+          N_("GPU to create it on (PCI address or node device name); default: the first "
+             "GPU with a free instance"), N_("GPU") },
+        { "uuid", 'u', 0, G_OPTION_ARG_STRING, &uuid,
+          N_("UUID of the new vGPU; default: a random one"), N_("UUID") },
+        { "attr", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &attr_args,
+          N_("Vendor attribute written after creation, in order (repeatable)"),
+          N_("NAME=VALUE") },
+        { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
+          N_("Seconds to wait until the vGPU is bound to its driver (0: do not wait; "
+             "default 10)"), N_("SECONDS") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("Prints the UUID of the new vGPU. If anything fails after "
+                                "the vGPU appeared, it is removed again."),
+                        entries, &argc, &argv, 0, 0))
+        return VGPUCTL_EXIT_USAGE;
+    if (type == NULL) {
+        vgpuctl_error (_("The option --type is required; run 'vgpuctl types' to see the "
+                         "vGPU types of this host."));
+        return VGPUCTL_EXIT_USAGE;
+    }
+
+    g_autoptr (GPtrArray) attrs = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_attr_free);
+    for (char **a = attr_args; a && *a; a++) {
+        const char *eq = strchr (*a, '=');
+        if (eq == NULL || eq == *a) {
+            vgpuctl_error (_("Vendor attribute '%1$s' is not of the form NAME=VALUE; write "
+                             "e.g. --attr vendor/label=web."), *a);
+            return VGPUCTL_EXIT_USAGE;
+        }
+        g_autofree char *name = g_strndup (*a, eq - *a);
+        g_ptr_array_add (attrs, vgpu_attr_new (name, eq + 1));
+    }
+
+    g_autofree char *random_uuid = uuid ? NULL : g_uuid_string_random ();
+    g_autofree char *used_parent = NULL;
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_create (parent, type, uuid ? uuid : random_uuid, attrs,
+                      vgpuctl_timeout_ms (timeout), &used_parent, &error))
+        return vgpuctl_report (error);
+
+    g_autofree char *lower = g_ascii_strdown (uuid ? uuid : random_uuid, -1);
+    printf ("%s\n", lower);
+    g_printerr (_("Created vGPU %1$s of type %2$s on GPU %3$s.\n"), lower, type, used_parent);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- remove */
+
+int
+vgpuctl_cmd_remove (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    int timeout = -1;
+    const GOptionEntry entries[] = {
+        { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
+          N_("Seconds to wait until the vGPU is gone (0: do not wait; default 10)"),
+          N_("SECONDS") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("A vGPU in use by a guest is only removed once the guest "
+                                "releases it."),
+                        entries, &argc, &argv, 1, 1))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_remove (argv[1], &error))
+        return vgpuctl_report (error);
+    guint ms = vgpuctl_timeout_ms (timeout);
+    if (ms > 0 && !vgpu_wait_removed (argv[1], ms, &error))
+        return vgpuctl_report (error);
+    g_printerr (_("Removed vGPU %1$s.\n"), argv[1]);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- qemu-args */
+
+int
+vgpuctl_cmd_qemu_args (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    gboolean display = FALSE;
+    g_autofree char *id = NULL;
+    const GOptionEntry entries[] = {
+        { "display", 'd', 0, G_OPTION_ARG_NONE, &display,
+          N_("Show the vGPU's screen in QEMU's display (display=on)"), NULL },
+        { "id", 'i', 0, G_OPTION_ARG_STRING, &id, N_("QEMU device id"), N_("ID") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("Prints one QEMU option per line; the vGPU must exist. For an "
+                                "unprivileged QEMU, run 'vgpuctl handoff' first."),
+                        entries, &argc, &argv, 1, 1))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_autoptr (GError) error = NULL;
+    g_autoptr (VgpuMdev) m = vgpu_get_mdev (argv[1], &error);
+    if (m == NULL)
+        return vgpuctl_report (error);
+    if (id && !vgpu_name_is_valid (VGPU_NAME_TYPE, id, NULL)) {
+        vgpuctl_error (_("'%1$s' is not usable as a QEMU device id; use letters, digits, "
+                         "'-', '_' and '.'."), id);
+        return VGPUCTL_EXIT_USAGE;
+    }
+
+    /* QEMU runs on the real root; VGPU_ROOT only relocates it for tests. */
+    g_autofree char *abs = g_strdup_printf ("/sys/bus/mdev/devices/%s", m->uuid);
+    g_autofree char *sysfsdev = vgpu_root_path (abs);
+    GString *dev = g_string_new ("vfio-pci,sysfsdev=");
+    g_string_append (dev, sysfsdev);
+    if (display)
+        g_string_append (dev, ",display=on");
+    if (id)
+        g_string_append_printf (dev, ",id=%s", id);
+    printf ("-device\n%s\n", dev->str);
+    g_string_free (dev, TRUE);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* --------------------------------------------------------------- handoff */
+
+static gboolean
+lookup_user (const char *user, uid_t *uid, gid_t *gid)
+{
+    struct passwd *pw = getpwnam (user);
+    if (pw == NULL) {
+        guint64 n;
+        if (g_ascii_string_to_unsigned (user, 10, 0, G_MAXINT32, &n, NULL)) {
+            pw = getpwuid ((uid_t) n);
+            if (pw == NULL) {
+                *uid = (uid_t) n;
+                *gid = (gid_t) -1;
+                return TRUE;
+            }
+        }
+    }
+    if (pw == NULL)
+        return FALSE;
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return TRUE;
+}
+
+int
+vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *user = NULL;
+    const GOptionEntry entries[] = {
+        { "user", 'U', 0, G_OPTION_ARG_STRING, &user,
+          N_("User (name or number) that will run QEMU (required)"), N_("USER") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("Checks that the vGPU's IOMMU group is viable, then makes its "
+                                "VFIO group node (/dev/vfio/N) belong to USER. Nothing is "
+                                "changed when the group is not viable."),
+                        entries, &argc, &argv, 1, 1))
+        return VGPUCTL_EXIT_USAGE;
+    if (user == NULL) {
+        vgpuctl_error (_("The option --user is required: name the user that will run QEMU."));
+        return VGPUCTL_EXIT_USAGE;
+    }
+    uid_t uid;
+    gid_t gid;
+    if (!lookup_user (user, &uid, &gid)) {
+        vgpuctl_error (_("There is no user '%1$s'; give an existing user name or number."),
+                       user);
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    g_autoptr (GError) error = NULL;
+    int group = vgpu_iommu_group (argv[1], &error);
+    if (group < 0)
+        return vgpuctl_report (error);
+    if (!vgpu_iommu_group_viable (group, &error))
+        return vgpuctl_report (error);
+    g_autofree char *node = vgpu_vfio_group_path (argv[1], &error);
+    if (node == NULL)
+        return vgpuctl_report (error);
+
+    if (chown (node, uid, gid) < 0) {
+        int e = errno;
+        vgpuctl_error (_("Cannot give %1$s to user %2$s: %3$s; run vgpuctl as root."),
+                       node, user, g_strerror (e));
+        return VGPUCTL_EXIT_FAILED;
+    }
+    if (chmod (node, 0660) < 0) {
+        int e = errno;
+        vgpuctl_error (_("Cannot set the mode of %1$s: %2$s; run vgpuctl as root."),
+                       node, g_strerror (e));
+        return VGPUCTL_EXIT_FAILED;
+    }
+    printf (_("IOMMU group %1$d of vGPU %2$s is viable; %3$s now belongs to user %4$s.\n"),
+            group, argv[1], node, user);
+    return VGPUCTL_EXIT_OK;
+}

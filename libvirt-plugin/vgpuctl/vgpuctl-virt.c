@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vgpuctl verbs that go through the libvirt C API: define, attach-device,
+ * detach-device. The XML translation is libvgpu's; what happens here is the
+ * order of the steps and undoing them when a later step fails, so that no
+ * vGPU is left created without a domain that knows about it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "vgpuctl.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virConnect, virConnectClose)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
+
+static void
+silent_libvirt_error (void *opaque G_GNUC_UNUSED, virErrorPtr err G_GNUC_UNUSED)
+{
+    /* Errors are reported once, by vgpuctl, with what to do next. */
+}
+
+static const char *
+libvirt_message (void)
+{
+    const char *msg = virGetLastErrorMessage ();
+    return msg ? msg : _("unknown libvirt error");
+}
+
+static virConnect *
+open_connection (const char *uri)
+{
+    virSetErrorFunc (NULL, silent_libvirt_error);
+    virConnect *conn = virConnectOpen (uri);
+    if (conn == NULL)
+        vgpuctl_error (_("Cannot connect to libvirt at %1$s: %2$s; check that libvirtd runs "
+                         "and that you may use it, or choose another URI with --connect."),
+                       uri ? uri : _("the default URI"), libvirt_message ());
+    return conn;
+}
+
+static virDomain *
+lookup_domain (virConnect *conn, const char *name)
+{
+    virDomain *dom = virDomainLookupByName (conn, name);
+    if (dom == NULL)
+        dom = virDomainLookupByUUIDString (conn, name);
+    guint64 id;
+    if (dom == NULL && g_ascii_string_to_unsigned (name, 10, 0, G_MAXINT, &id, NULL))
+        dom = virDomainLookupByID (conn, (int) id);
+    if (dom == NULL)
+        vgpuctl_error (_("There is no domain '%1$s' (by name, UUID or id); run 'virsh list "
+                         "--all' to see the domains."), name);
+    return dom;
+}
+
+/* ------------------------------------------------------------- metadata */
+
+/* The vGPUs in @dom's metadata for @flag (LIVE or CONFIG); empty when the
+ * domain has no vGPU metadata. */
+static GPtrArray *
+get_metadata (virDomain *dom, unsigned int flag, GError **error)
+{
+    char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, VGPU_METADATA_NS, flag);
+    if (xml == NULL) {
+        virErrorPtr e = virGetLastError ();
+        if (e && e->code == VIR_ERR_NO_DOMAIN_METADATA)
+            return g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
+                     _("Cannot read the vGPU metadata of domain %1$s: %2$s; check the "
+                       "domain with 'virsh dumpxml'."),
+                     virDomainGetName (dom), libvirt_message ());
+        return NULL;
+    }
+    GPtrArray *devs = vgpu_metadata_parse (xml, error);
+    free (xml);
+    return devs;
+}
+
+/* Replaces the vGPU metadata of @dom (for @flag) by @devs (removed when
+ * empty). */
+static gboolean
+set_metadata (virDomain *dom, GPtrArray *devs, unsigned int flag, GError **error)
+{
+    g_autofree char *xml = devs->len ? vgpu_metadata_format (devs) : NULL;
+    if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, VGPU_METADATA_PREFIX,
+                              VGPU_METADATA_NS, flag) < 0) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
+                     _("Cannot record the vGPUs in the metadata of domain %1$s: %2$s"),
+                     virDomainGetName (dom), libvirt_message ());
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+same_place (const VgpuDevice *a, const VgpuDevice *b)
+{
+    return g_strcmp0 (a->type, b->type) == 0 && a->parent_kind == b->parent_kind &&
+           g_strcmp0 (a->parent, b->parent) == 0;
+}
+
+static const VgpuDevice *
+find_uuid (GPtrArray *devs, const char *uuid)
+{
+    for (guint i = 0; devs && i < devs->len; i++) {
+        const VgpuDevice *d = devs->pdata[i];
+        if (g_ascii_strcasecmp (d->uuid, uuid) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* ----------------------------------------------------------------- define */
+
+int
+vgpuctl_cmd_define (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *uri = NULL;
+    const GOptionEntry entries[] = {
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          N_("libvirt connection URI (default: libvirt's default)"), N_("URI") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("FILE is a <domain> document that may contain <hostdev "
+                                "type='vgpu'> elements ('-' reads standard input). They are "
+                                "translated to native mdev hostdevs plus vGPU metadata, and the "
+                                "domain is defined. Managed vGPUs are created when it starts "
+                                "(by the libvirt hook), not now."),
+                        entries, &argc, &argv, 1, 1))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1]);
+    if (doc == NULL)
+        return VGPUCTL_EXIT_INVALID;
+    VgpuDocKind kind = vgpu_xml_detect_kind (doc);
+    if (kind != VGPU_DOC_DOMAIN) {
+        vgpuctl_error (_("%1$s is a %2$s document, not a <domain>; 'vgpuctl define' needs a "
+                         "domain."), argv[1], vgpu_doc_kind_to_string (kind));
+        return VGPUCTL_EXIT_INVALID;
+    }
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_xml_validate (doc, kind, &error)) {
+        g_prefix_error (&error, "%s: ", argv[1]);
+        return vgpuctl_report (error);
+    }
+    int n = vgpu_domain_to_native (doc, NULL, &error);
+    if (n < 0)
+        return vgpuctl_report (error);
+    g_autofree char *xml = vgpu_xml_format (doc);
+
+    g_autoptr (virConnect) conn = open_connection (uri);
+    if (conn == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    g_autoptr (virDomain) dom = virDomainDefineXMLFlags (conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+    if (dom == NULL) {
+        vgpuctl_error (_("libvirt refused the domain of %1$s: %2$s; fix the document and run "
+                         "'vgpuctl validate' on it."), argv[1], libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+    printf (g_dngettext (GETTEXT_PACKAGE, "Domain %1$s defined from %2$s with %3$d vGPU.\n",
+                         "Domain %1$s defined from %2$s with %3$d vGPUs.\n", n),
+            virDomainGetName (dom), argv[1], n);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ------------------------------------------------------- attach / detach */
+
+typedef struct {
+    gboolean live;
+    gboolean config;
+    unsigned int flags;       /* VIR_DOMAIN_AFFECT_* for attach/detach */
+} Targets;
+
+/* Resolves --live/--config like virsh: neither means the domain's current
+ * state (live if running, else its definition). */
+static gboolean
+resolve_targets (virDomain *dom, gboolean live, gboolean config, Targets *t)
+{
+    int active = virDomainIsActive (dom);
+    if (active < 0) {
+        vgpuctl_error (_("Cannot get the state of domain %1$s: %2$s"), virDomainGetName (dom),
+                       libvirt_message ());
+        return FALSE;
+    }
+    if (!live && !config) {
+        live = active;
+        config = !active;
+    }
+    if (live && !active) {
+        vgpuctl_error (_("Domain %1$s is not running; use --config to change its definition."),
+                       virDomainGetName (dom));
+        return FALSE;
+    }
+    t->live = live;
+    t->config = config;
+    t->flags = (live ? VIR_DOMAIN_AFFECT_LIVE : 0) | (config ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+    return TRUE;
+}
+
+/* Reads and checks a <hostdev type='vgpu'> document. */
+static xmlDoc *
+read_vgpu_hostdev (const char *path, int *rc)
+{
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (path);
+    *rc = VGPUCTL_EXIT_INVALID;
+    if (doc == NULL)
+        return NULL;
+    VgpuDocKind kind = vgpu_xml_detect_kind (doc);
+    if (kind != VGPU_DOC_HOSTDEV) {
+        vgpuctl_error (_("%1$s is a %2$s document, not a <hostdev type='vgpu'>; use 'virsh "
+                         "attach-device' or 'virsh detach-device' for other devices."),
+                       path, vgpu_doc_kind_to_string (kind));
+        return NULL;
+    }
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_xml_validate (doc, kind, &error)) {
+        g_prefix_error (&error, "%s: ", path);
+        *rc = vgpuctl_report (error);
+        return NULL;
+    }
+    *rc = VGPUCTL_EXIT_OK;
+    return g_steal_pointer (&doc);
+}
+
+/* Removes a vGPU this command created; returns NULL or why it failed. */
+static char *
+undo_create (const char *uuid, guint timeout_ms)
+{
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_remove (uuid, &error) ||
+        (timeout_ms > 0 && !vgpu_wait_removed (uuid, timeout_ms, &error)))
+        return g_strdup (error->message);
+    return NULL;
+}
+
+static void
+report_undone (const char *what, const char *uuid, const char *undo_error)
+{
+    if (undo_error)
+        vgpuctl_error (_("%1$s; removing the new vGPU %2$s failed as well (%3$s): run "
+                         "'vgpuctl remove %2$s'."), what, uuid, undo_error);
+    else
+        vgpuctl_error (_("%1$s; the new vGPU %2$s was removed again."), what, uuid);
+}
+
+int
+vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *uri = NULL;
+    gboolean live = FALSE, config = FALSE;
+    int timeout = -1;
+    const GOptionEntry entries[] = {
+        { "live", 'l', 0, G_OPTION_ARG_NONE, &live, N_("Attach to the running domain"), NULL },
+        { "config", 'f', 0, G_OPTION_ARG_NONE, &config,
+          N_("Attach to the domain's persistent definition"), NULL },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          N_("libvirt connection URI (default: libvirt's default)"), N_("URI") },
+        { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
+          N_("Seconds to wait for a new vGPU to be bound to its driver (default 10)"),
+          N_("SECONDS") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("FILE is a <hostdev type='vgpu'> document ('-' reads standard "
+                                "input). Without --live or --config the domain's current state "
+                                "is changed. A managed vGPU is created first when attaching "
+                                "live; if libvirt then refuses the device, it is removed again. "
+                                "The vGPU is recorded in the domain's metadata, so the libvirt "
+                                "hook creates and removes it at later starts and stops."),
+                        entries, &argc, &argv, 2, 2))
+        return VGPUCTL_EXIT_USAGE;
+
+    int rc;
+    g_autoptr (xmlDoc) doc = read_vgpu_hostdev (argv[2], &rc);
+    if (doc == NULL)
+        return rc;
+    g_autoptr (virConnect) conn = open_connection (uri);
+    if (conn == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    g_autoptr (virDomain) dom = lookup_domain (conn, argv[1]);
+    if (dom == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    const char *dom_name = virDomainGetName (dom);
+    Targets t;
+    if (!resolve_targets (dom, live, config, &t))
+        return VGPUCTL_EXIT_FAILED;
+    char dom_uuid[VIR_UUID_STRING_BUFLEN];
+    if (virDomainGetUUIDString (dom, dom_uuid) < 0) {
+        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), dom_name,
+                       libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) meta_live = NULL, meta_config = NULL;
+    if ((t.live && !(meta_live = get_metadata (dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
+        (t.config && !(meta_config = get_metadata (dom, VIR_DOMAIN_AFFECT_CONFIG, &error))))
+        return vgpuctl_report (error);
+
+    /* A derived UUID counts the vGPUs of the same type and parent that the
+     * domain has already (libvgpu.h, contract 4); the new one comes last. */
+    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (doc),
+                                                              &error);
+    if (wanted == NULL)
+        return vgpuctl_report (error);
+    GPtrArray *primary = t.live ? meta_live : meta_config;
+    guint ordinal = 0;
+    for (guint i = 0; i < primary->len; i++) {
+        const VgpuDevice *d = primary->pdata[i];
+        if (d->uuid_derived && same_place (d, wanted))
+            ordinal++;
+    }
+    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (doc, dom_uuid, ordinal, &error);
+    if (dev == NULL)
+        return vgpuctl_report (error);
+    if (find_uuid (meta_live, dev->uuid) || find_uuid (meta_config, dev->uuid)) {
+        vgpuctl_error (_("vGPU %1$s is already attached to domain %2$s; detach it first or "
+                         "give the new one another <uuid>."), dev->uuid, dom_name);
+        return VGPUCTL_EXIT_FAILED;
+    }
+    g_autofree char *native = vgpu_xml_format (doc);
+
+    /* 1. Create the vGPU (managed, live only: otherwise the hook does it at
+     *    the next start). */
+    guint timeout_ms = vgpuctl_timeout_ms (timeout);
+    gboolean created = FALSE;
+    if (vgpu_device_is_managed (dev) && t.live) {
+        g_autofree char *parent = vgpu_device_sysfs_parent (dev, &error);
+        if (parent == NULL && error != NULL)
+            return vgpuctl_report (error);
+        if (!vgpu_create (parent, dev->type, dev->uuid, dev->attrs, timeout_ms, NULL, &error))
+            return vgpuctl_report (error);
+        created = TRUE;
+    }
+
+    /* 2. Give libvirt the native hostdev. */
+    if (virDomainAttachDeviceFlags (dom, native, t.flags) < 0) {
+        g_autofree char *what = g_strdup_printf (_("libvirt could not attach vGPU %1$s to "
+                                                   "domain %2$s: %3$s"),
+                                                 dev->uuid, dom_name, libvirt_message ());
+        if (!created) {
+            vgpuctl_error ("%s", what);
+            return VGPUCTL_EXIT_FAILED;
+        }
+        g_autofree char *undo = undo_create (dev->uuid, timeout_ms);
+        report_undone (what, dev->uuid, undo);
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    /* 3. Record it in the metadata of every target. */
+    const struct {
+        gboolean on;
+        unsigned int flag;
+        GPtrArray *old;
+    } steps[] = {
+        { t.live, VIR_DOMAIN_AFFECT_LIVE, meta_live },
+        { t.config, VIR_DOMAIN_AFFECT_CONFIG, meta_config },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (steps); i++) {
+        if (!steps[i].on)
+            continue;
+        g_autoptr (GPtrArray) now = g_ptr_array_new ();
+        for (guint j = 0; j < steps[i].old->len; j++)
+            g_ptr_array_add (now, steps[i].old->pdata[j]);
+        g_ptr_array_add (now, dev);
+        if (set_metadata (dom, now, steps[i].flag, &error))
+            continue;
+
+        /* Undo: metadata already written, the device, the vGPU. */
+        for (gsize k = 0; k < i; k++)
+            if (steps[k].on)
+                set_metadata (dom, steps[k].old, steps[k].flag, NULL);
+        virDomainDetachDeviceFlags (dom, native, t.flags);
+        g_autofree char *what = g_strdup_printf (_("%1$s, so the device was detached again"),
+                                                 error->message);
+        if (!created) {
+            vgpuctl_error ("%s", what);
+            return VGPUCTL_EXIT_FAILED;
+        }
+        g_autofree char *undo = undo_create (dev->uuid, timeout_ms);
+        report_undone (what, dev->uuid, undo);
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    printf (_("vGPU %1$s (type %2$s) attached to domain %3$s.\n"), dev->uuid, dev->type,
+            dom_name);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* TRUE if the live XML of @dom still has a hostdev for vGPU @uuid. */
+static gboolean
+live_still_has (virDomain *dom, const char *uuid, gboolean *has)
+{
+    char *xml = virDomainGetXMLDesc (dom, 0);
+    if (xml == NULL) {
+        vgpuctl_error (_("Cannot read the live XML of domain %1$s: %2$s"),
+                       virDomainGetName (dom), libvirt_message ());
+        return FALSE;
+    }
+    g_autoptr (GError) error = NULL;
+    g_autoptr (xmlDoc) doc = vgpu_xml_parse (xml, strlen (xml), "libvirt", &error);
+    free (xml);
+    if (doc == NULL) {
+        vgpuctl_report (error);
+        return FALSE;
+    }
+    *has = FALSE;
+    for (xmlNode *n = xmlDocGetRootElement (doc)->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual (n->name, BAD_CAST "devices"))
+            continue;
+        for (xmlNode *h = n->children; h; h = h->next) {
+            if (h->type != XML_ELEMENT_NODE || !xmlStrEqual (h->name, BAD_CAST "hostdev"))
+                continue;
+            g_autofree char *u = vgpu_native_hostdev_uuid (h);
+            if (u && g_ascii_strcasecmp (u, uuid) == 0)
+                *has = TRUE;
+        }
+    }
+    return TRUE;
+}
+
+/* Gives a dialect hostdev without <uuid> the UUID of the attached vGPU it
+ * names, before any <attr> (the dialect's order). */
+static void
+add_uuid (xmlDoc *doc, const char *uuid)
+{
+    xmlNode *root = xmlDocGetRootElement (doc);
+    for (xmlNode *s = root->children; s; s = s->next) {
+        if (s->type != XML_ELEMENT_NODE || !xmlStrEqual (s->name, BAD_CAST "source"))
+            continue;
+        xmlNode *u = xmlNewDocNode (doc, NULL, BAD_CAST "uuid", BAD_CAST uuid);
+        xmlNode *attr = NULL;
+        for (xmlNode *c = s->children; c && !attr; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, BAD_CAST "attr"))
+                attr = c;
+        if (attr)
+            xmlAddPrevSibling (attr, u);
+        else
+            xmlAddChild (s, u);
+        return;
+    }
+}
+
+int
+vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *uri = NULL;
+    gboolean live = FALSE, config = FALSE;
+    int timeout = -1;
+    const GOptionEntry entries[] = {
+        { "live", 'l', 0, G_OPTION_ARG_NONE, &live, N_("Detach from the running domain"), NULL },
+        { "config", 'f', 0, G_OPTION_ARG_NONE, &config,
+          N_("Detach from the domain's persistent definition"), NULL },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          N_("libvirt connection URI (default: libvirt's default)"), N_("URI") },
+        { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
+          N_("Seconds to wait for a managed vGPU to disappear (default 10)"), N_("SECONDS") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("FILE is the <hostdev type='vgpu'> document that was attached "
+                                "('-' reads standard input); without <uuid> it names the one "
+                                "vGPU of its type and parent. A managed vGPU is removed once "
+                                "the guest released it; exit status 4 means the guest has not "
+                                "released it yet and it will be removed when the domain stops."),
+                        entries, &argc, &argv, 2, 2))
+        return VGPUCTL_EXIT_USAGE;
+
+    int rc;
+    g_autoptr (xmlDoc) doc = read_vgpu_hostdev (argv[2], &rc);
+    if (doc == NULL)
+        return rc;
+    g_autoptr (virConnect) conn = open_connection (uri);
+    if (conn == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    g_autoptr (virDomain) dom = lookup_domain (conn, argv[1]);
+    if (dom == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    const char *dom_name = virDomainGetName (dom);
+    Targets t;
+    if (!resolve_targets (dom, live, config, &t))
+        return VGPUCTL_EXIT_FAILED;
+    char dom_uuid[VIR_UUID_STRING_BUFLEN];
+    if (virDomainGetUUIDString (dom, dom_uuid) < 0) {
+        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), dom_name,
+                       libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) meta_live = NULL, meta_config = NULL;
+    if ((t.live && !(meta_live = get_metadata (dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
+        (t.config && !(meta_config = get_metadata (dom, VIR_DOMAIN_AFFECT_CONFIG, &error))))
+        return vgpuctl_report (error);
+    GPtrArray *primary = t.live ? meta_live : meta_config;
+
+    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (doc),
+                                                              &error);
+    if (wanted == NULL)
+        return vgpuctl_report (error);
+
+    /* Which attached vGPU does FILE name? */
+    const VgpuDevice *entry = NULL;
+    if (wanted->uuid) {
+        entry = find_uuid (primary, wanted->uuid);
+        if (entry == NULL) {
+            vgpuctl_error (_("vGPU %1$s is not attached to domain %2$s (it is not in the "
+                             "domain's vGPU metadata); check the UUID with 'virsh dumpxml %2$s'."),
+                           wanted->uuid, dom_name);
+            return VGPUCTL_EXIT_FAILED;
+        }
+    } else {
+        g_autoptr (GPtrArray) uuids = g_ptr_array_new ();
+        for (guint i = 0; i < primary->len; i++) {
+            const VgpuDevice *d = primary->pdata[i];
+            if (same_place (d, wanted)) {
+                entry = d;
+                g_ptr_array_add (uuids, d->uuid);
+            }
+        }
+        if (uuids->len == 0) {
+            vgpuctl_error (_("Domain %1$s has no vGPU of type %2$s with this parent; check "
+                             "FILE against 'vgpuctl domxml-from-native'."), dom_name,
+                           wanted->type);
+            return VGPUCTL_EXIT_FAILED;
+        }
+        if (uuids->len > 1) {
+            g_ptr_array_add (uuids, NULL);
+            g_autofree char *list = g_strjoinv (", ", (char **) uuids->pdata);
+            vgpuctl_error (_("Domain %1$s has several vGPUs of type %2$s (%3$s); add the <uuid> "
+                             "of the one to detach to FILE."), dom_name, wanted->type, list);
+            return VGPUCTL_EXIT_FAILED;
+        }
+        add_uuid (doc, entry->uuid);
+    }
+    g_autofree char *uuid = g_strdup (entry->uuid);
+    gboolean managed = vgpu_device_is_managed (entry);
+
+    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (doc, dom_uuid, 0, &error);
+    if (dev == NULL)
+        return vgpuctl_report (error);
+    g_autofree char *native = vgpu_xml_format (doc);
+
+    if (virDomainDetachDeviceFlags (dom, native, t.flags) < 0) {
+        vgpuctl_error (_("libvirt could not detach vGPU %1$s from domain %2$s: %3$s"), uuid,
+                       dom_name, libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+
+    /* A live detach completes when the guest lets go of the device. */
+    gboolean held = FALSE;
+    if (t.live && !live_still_has (dom, uuid, &held))
+        return VGPUCTL_EXIT_FAILED;
+
+    const struct {
+        gboolean on;
+        unsigned int flag;
+        GPtrArray *devs;
+    } steps[] = {
+        /* While the guest holds it, the live entry stays so that the hook
+         * removes the vGPU when the domain stops. */
+        { t.live && !held, VIR_DOMAIN_AFFECT_LIVE, meta_live },
+        { t.config, VIR_DOMAIN_AFFECT_CONFIG, meta_config },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (steps); i++) {
+        if (!steps[i].on)
+            continue;
+        g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+        for (guint j = 0; j < steps[i].devs->len; j++) {
+            VgpuDevice *d = steps[i].devs->pdata[j];
+            if (g_ascii_strcasecmp (d->uuid, uuid) != 0)
+                g_ptr_array_add (rest, d);
+        }
+        if (!set_metadata (dom, rest, steps[i].flag, &error)) {
+            vgpuctl_error (_("vGPU %1$s was detached from domain %2$s, but %3$s; edit the "
+                             "vGPU metadata with 'virsh metadata %2$s %4$s --edit'."),
+                           uuid, dom_name, error->message, VGPU_METADATA_NS);
+            return VGPUCTL_EXIT_FAILED;
+        }
+    }
+
+    if (held) {
+        vgpuctl_error (_("The guest of domain %1$s has not released vGPU %2$s yet; it will be "
+                         "removed when the domain stops."), dom_name, uuid);
+        return VGPUCTL_EXIT_PENDING;
+    }
+    if (managed && t.live) {
+        g_autoptr (VgpuMdev) m = vgpu_get_mdev (uuid, NULL);
+        guint timeout_ms = vgpuctl_timeout_ms (timeout);
+        if (m && (!vgpu_remove (uuid, &error) ||
+                  (timeout_ms > 0 && !vgpu_wait_removed (uuid, timeout_ms, &error)))) {
+            vgpuctl_error (_("vGPU %1$s was detached from domain %2$s, but removing it failed: "
+                             "%3$s"), uuid, dom_name, error->message);
+            return VGPUCTL_EXIT_FAILED;
+        }
+    }
+    printf (_("vGPU %1$s detached from domain %2$s.\n"), uuid, dom_name);
+    return VGPUCTL_EXIT_OK;
+}
