@@ -9,6 +9,7 @@
 
 #include <linux/version.h>
 #include <linux/eventfd.h>
+#include <linux/mm.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "vgpu needs Linux 6.1 or later (mdev_register_parent with type tables)"
@@ -37,14 +38,22 @@ static inline void vgpu_eventfd_signal(struct eventfd_ctx *ctx)
 #define VGPU_COMPAT_IOMMUFD_OPS
 #endif
 
-/*
- * PFN maps (VM_PFNMAP) only get huge_fault from 6.12 on; before that the
- * fault handler pre-faults a whole contiguous run with PTEs instead.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#define VGPU_COMPAT_HUGE_PFNMAP 1
+/* 6.3 made vma->vm_flags read-only behind vm_flags_set(). */
+static inline void vgpu_vm_flags_set(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
 #else
-#define VGPU_COMPAT_HUGE_PFNMAP 0
+	vma->vm_flags |= flags;
 #endif
+}
+
+/*
+ * Huge (PMD) entries in PFN maps: 6.1 never calls huge_fault for VM_PFNMAP
+ * VMAs (hugepage_vma_check() refuses VM_NO_KHUGEPAGED), PFN-map huge faults
+ * arrived in 6.12. On 6.1 the fault handler therefore maps the contiguous run
+ * around a fault with PTEs in one go instead.
+ */
 
 #endif /* _VGPU_COMPAT_H */

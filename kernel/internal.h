@@ -56,13 +56,15 @@ struct vgpu_device {
 
 /*
  * The VFIO side plugs into the core through this: probe turns a created vGPU
- * into a VFIO device (validating vgpu->info), remove undoes it and returns
- * only once no user holds the device any more.
+ * into a VFIO device (validating vgpu->info), remove unregisters it and
+ * returns only once no user holds the device any more, free drops what is
+ * left after the vendor's destroy (so vendor calls during destroy are safe).
  */
 struct vgpu_backend {
 	struct module *owner;
 	int (*probe)(struct vgpu_device *vgpu);
 	void (*remove)(struct vgpu_device *vgpu);
+	void (*free)(struct vgpu_device *vgpu);
 };
 
 int vgpu_backend_register(const struct vgpu_backend *backend);

@@ -152,6 +152,9 @@ static int vgpu_mdev_probe(struct mdev_device *mdev)
 
 err_backend_remove:
 	backend->remove(vgpu);
+	gpu->ops->destroy(vgpu);
+	backend->free(vgpu);
+	goto err_free;
 err_destroy:
 	gpu->ops->destroy(vgpu);
 err_free:
@@ -181,6 +184,7 @@ static void vgpu_mdev_remove(struct mdev_device *mdev)
 	/* Returns once the last VFIO user closed (REQ is signalled first). */
 	backend->remove(vgpu);
 	vgpu->gpu->ops->destroy(vgpu);
+	backend->free(vgpu);
 	dev_set_drvdata(&mdev->dev, NULL);
 	mutex_destroy(&vgpu->lock);
 	kfree(vgpu);

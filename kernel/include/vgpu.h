@@ -154,6 +154,21 @@ struct vgpu_config_cap {
 #define VGPU_MAX_CONFIG_CAPS	8
 
 /**
+ * struct vgpu_extra_region - a vendor-defined (device specific) region
+ * @region: size, flags and mmap-able areas, as for a BAR.
+ * @type: VFIO region type, reported in VFIO_REGION_INFO_CAP_TYPE (e.g.
+ *	VFIO_REGION_TYPE_PCI_VENDOR_TYPE | vendor ID).
+ * @subtype: VFIO region subtype.
+ */
+struct vgpu_extra_region {
+	struct vgpu_region region;
+	u32 type;
+	u32 subtype;
+};
+
+#define VGPU_MAX_EXTRA_REGIONS	4
+
+/**
  * struct vgpu_device_info - the PCI device a vGPU presents
  * @vendor: PCI vendor ID.
  * @device: PCI device ID.
@@ -188,6 +203,8 @@ struct vgpu_device_info {
 	struct vgpu_region bars[PCI_STD_NUM_BARS];
 	struct vgpu_region rom;
 	bool vga;
+	const struct vgpu_extra_region *regions;
+	unsigned int nr_regions;
 	struct vgpu_irqs irqs;
 	bool pcie;
 	const struct vgpu_config_cap *caps;
@@ -241,10 +258,12 @@ struct vgpu_attribute {
  *
  * @region_read: mandatory. Read @size bytes (1, 2, 4 or 8) at @offset of
  *	region @index (VFIO_PCI_BAR0_REGION_INDEX..VFIO_PCI_BAR5_REGION_INDEX,
- *	VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX) into @val. The
- *	core guarantees @offset is naturally aligned to @size, inside the
- *	region, not in an mmap-able area, not in the MSI-X table or PBA. Return
- *	0 or -errno (-EIO for a device error).
+ *	VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX, or an extra
+ *	region's index) into @val. The core guarantees @offset is naturally
+ *	aligned to @size, inside the region and not in the MSI-X table or PBA
+ *	(which the core emulates). Accesses inside mmap-able areas arrive here
+ *	too, through read()/write() of the device fd. Return 0 or -errno (-EIO
+ *	for a device error).
  * @region_write: mandatory. Same for a write of @val (low @size bytes).
  *	Writes to read-only regions never reach the vendor.
  * @mmap_pfn: mandatory. Translate page-aligned @offset of mmap-able region
@@ -404,6 +423,19 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
  * interrupt is enabled, -EINVAL for a @vector beyond the enabled count.
  */
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
+
+/**
+ * vgpu_zap_region() - unmap every user mapping of a region
+ * @vgpu: the vGPU.
+ * @index: region index.
+ *
+ * For a vendor whose &vgpu_ops.mmap_pfn translation changed: change the
+ * translation first, then call this; the next access faults and asks
+ * mmap_pfn again. Process context; may be called from ops that hold the vGPU
+ * mutex (region_write, config_write, reset). A no-op while the vGPU is not
+ * open.
+ */
+void vgpu_zap_region(struct vgpu_device *vgpu, unsigned int index);
 
 /**
  * vgpu_dma_pin() - pin guest pages for device access

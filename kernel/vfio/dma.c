@@ -1,23 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* skeleton */
+/*
+ * DMA services for vendors: guest memory only through the VFIO core
+ * (vfio_pin_pages/vfio_dma_rw), only while the vGPU is open and the guest
+ * allows bus mastering, and pins invalidated through dma_unmap.
+ */
+#include <linux/iommu.h>
 #include <linux/module.h>
-#include "internal.h"
+#include <linux/vfio.h>
+
+#include "vfio.h"
+
+/* Takes open_lock for read; returns with it held only on success. */
+static int dma_begin(struct vgpu_vfio *vv)
+{
+	down_read(&vv->open_lock);
+	if (!vv->open) {
+		up_read(&vv->open_lock);
+		return -ENODEV;
+	}
+	if (!READ_ONCE(vv->bus_master)) {
+		up_read(&vv->open_lock);
+		return -EPERM;
+	}
+	return 0;
+}
 
 int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 		 int prot, struct page **pages)
 {
-	return -ENODEV;
+	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
+	int ret;
+
+	if (!vv)
+		return -ENODEV;
+	if (!vv->ops->dma_unmap)
+		return -EOPNOTSUPP;
+	if (npage <= 0 || npage > VFIO_PIN_PAGES_MAX_ENTRIES || !pages ||
+	    offset_in_page(iova) || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+	    prot & ~(IOMMU_READ | IOMMU_WRITE))
+		return -EINVAL;
+	ret = dma_begin(vv);
+	if (ret)
+		return ret;
+	ret = vfio_pin_pages(&vv->vdev, iova, npage, prot, pages);
+	up_read(&vv->open_lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vgpu_dma_pin);
 
 void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage)
 {
+	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
+
+	if (!vv || npage <= 0 || npage > VFIO_PIN_PAGES_MAX_ENTRIES)
+		return;
+	/* Unpinning must work even with bus mastering off. */
+	down_read(&vv->open_lock);
+	if (vv->open)
+		vfio_unpin_pages(&vv->vdev, iova, npage);
+	up_read(&vv->open_lock);
 }
 EXPORT_SYMBOL_GPL(vgpu_dma_unpin);
 
 int vgpu_dma_rw(struct vgpu_device *vgpu, dma_addr_t iova, void *data,
 		size_t len, bool write)
 {
-	return -ENODEV;
+	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
+	int ret;
+
+	if (!vv)
+		return -ENODEV;
+	if (!data || !len || len > INT_MAX)
+		return -EINVAL;
+	ret = dma_begin(vv);
+	if (ret)
+		return ret;
+	ret = vfio_dma_rw(&vv->vdev, iova, data, len, write);
+	up_read(&vv->open_lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vgpu_dma_rw);
+
+void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+	struct vgpu_vfio *vv = to_vv(vdev);
+
+	if (vv->ops->dma_unmap)
+		vv->ops->dma_unmap(vv->vgpu, iova, length);
+}

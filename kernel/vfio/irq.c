@@ -1,10 +1,535 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* skeleton */
-#include <linux/module.h>
-#include "internal.h"
+/*
+ * Interrupts of a vGPU: GET_IRQ_INFO/SET_IRQS for what the vendor declared
+ * (INTx, MSI, MSI-X) plus ERR and REQ, the MSI-X table and PBA, and
+ * vgpu_raise_irq() for the vendor.
+ */
+#include <linux/bitmap.h>
+#include <linux/eventfd.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "compat.h"
+#include "vfio.h"
+
+static unsigned int num_irqs(struct vgpu_vfio *vv, unsigned int index)
+{
+	const struct vgpu_irqs *q = &vv->vgpu->info.irqs;
+
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		return q->intx ? 1 : 0;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		return q->msi;
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		return q->msix;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		return vv->vgpu->info.pcie ? 1 : 0;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	}
+	return 0;
+}
+
+int vgpu_vfio_irq_init(struct vgpu_vfio *vv)
+{
+	const struct vgpu_irqs *q = &vv->vgpu->info.irqs;
+	unsigned int nvec = max(q->msi, q->msix);
+
+	spin_lock_init(&vv->irq.lock);
+	vv->irq.type = -1;
+	if (nvec) {
+		vv->irq.vec = kcalloc(nvec, sizeof(*vv->irq.vec), GFP_KERNEL);
+		if (!vv->irq.vec)
+			return -ENOMEM;
+	}
+	if (q->msix) {
+		vv->irq.msix_pending = bitmap_zalloc(q->msix, GFP_KERNEL);
+		vv->msix_table = kzalloc(vgpu_msix_table_size(q->msix),
+					 GFP_KERNEL);
+		if (!vv->irq.msix_pending || !vv->msix_table)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Power-on state of the MSI-X table: zeroed, vectors not masked (see below). */
+void vgpu_vfio_msix_reset(struct vgpu_vfio *vv)
+{
+	if (vv->msix_table)
+		memset(vv->msix_table, 0,
+		       vgpu_msix_table_size(vv->vgpu->info.irqs.msix));
+}
+
+void vgpu_vfio_irq_fini(struct vgpu_vfio *vv)
+{
+	kfree(vv->irq.vec);
+	bitmap_free(vv->irq.msix_pending);
+	kfree(vv->msix_table);
+}
+
+long vgpu_vfio_irq_info(struct vgpu_vfio *vv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	info.count = num_irqs(vv, info.index);
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	else if (info.index == VFIO_PCI_MSI_IRQ_INDEX ||
+		 info.index == VFIO_PCI_MSIX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static void put_ctx(struct eventfd_ctx *ctx)
+{
+	if (ctx)
+		eventfd_ctx_put(ctx);
+}
+
+/* Swap one trigger slot under the lock; the old context is put after. */
+static void swap_ctx(struct vgpu_vfio *vv, struct eventfd_ctx **slot,
+		     struct eventfd_ctx *ctx)
+{
+	struct eventfd_ctx *old;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	old = *slot;
+	*slot = ctx;
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+	put_ctx(old);
+}
+
+static void intx_unmask(struct vgpu_vfio *vv)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	vv->irq.intx_masked = false;
+	WRITE_ONCE(vv->cfg.intx_status, false);
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+}
+
+static int intx_unmask_handler(void *opaque, void *unused)
+{
+	intx_unmask(opaque);
+	return 0;
+}
+
+/* Vectors/INTx of @type off; caller holds vgpu->lock. */
+static void disable_type(struct vgpu_vfio *vv)
+{
+	struct eventfd_ctx *intx, **old = NULL;
+	unsigned int i, n = 0;
+	unsigned long flags;
+
+	vfio_virqfd_disable(&vv->irq.intx_unmask);
+	if (vv->irq.vec) {
+		n = max(vv->vgpu->info.irqs.msi, vv->vgpu->info.irqs.msix);
+		old = kcalloc(n, sizeof(*old), GFP_KERNEL);
+	}
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	intx = vv->irq.intx;
+	vv->irq.intx = NULL;
+	vv->irq.intx_masked = false;
+	WRITE_ONCE(vv->cfg.intx_status, false);
+	for (i = 0; i < n; i++) {
+		if (old)
+			old[i] = vv->irq.vec[i];
+		else if (vv->irq.vec[i])
+			/* No memory for the list: put under the lock (no sleep). */
+			eventfd_ctx_put(vv->irq.vec[i]);
+		vv->irq.vec[i] = NULL;
+	}
+	if (vv->irq.msix_pending)
+		bitmap_zero(vv->irq.msix_pending, vv->vgpu->info.irqs.msix);
+	vv->irq.type = -1;
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+
+	put_ctx(intx);
+	for (i = 0; old && i < n; i++)
+		put_ctx(old[i]);
+	kfree(old);
+}
+
+void vgpu_vfio_irq_disable_all(struct vgpu_vfio *vv)
+{
+	lockdep_assert_held(&vv->vgpu->lock);
+	disable_type(vv);
+	swap_ctx(vv, &vv->irq.err, NULL);
+	swap_ctx(vv, &vv->irq.req, NULL);
+}
+
+static bool want(u32 flags, const u8 *data, unsigned int i)
+{
+	if ((flags & VFIO_IRQ_SET_DATA_TYPE_MASK) == VFIO_IRQ_SET_DATA_BOOL)
+		return data[i];
+	return true;
+}
+
+static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
+{
+	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	unsigned long flags;
+	s32 fd;
+
+	switch (hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
+	case VFIO_IRQ_SET_ACTION_MASK:
+		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD)
+			return -EINVAL;
+		if (hdr->count && want(hdr->flags, data, 0)) {
+			spin_lock_irqsave(&vv->irq.lock, flags);
+			vv->irq.intx_masked = true;
+			spin_unlock_irqrestore(&vv->irq.lock, flags);
+		}
+		return 0;
+	case VFIO_IRQ_SET_ACTION_UNMASK:
+		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+			if (!hdr->count)
+				return -EINVAL;
+			fd = *(s32 *)data;
+			if (fd < 0) {
+				vfio_virqfd_disable(&vv->irq.intx_unmask);
+				return 0;
+			}
+			if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
+				return -EINVAL;
+			return vfio_virqfd_enable(vv, intx_unmask_handler, NULL,
+						  NULL, &vv->irq.intx_unmask,
+						  fd);
+		}
+		if (hdr->count && want(hdr->flags, data, 0))
+			intx_unmask(vv);
+		return 0;
+	case VFIO_IRQ_SET_ACTION_TRIGGER:
+		if (!hdr->count) {
+			if (dtype != VFIO_IRQ_SET_DATA_NONE)
+				return -EINVAL;
+			if (vv->irq.type == VFIO_PCI_INTX_IRQ_INDEX)
+				disable_type(vv);
+			return 0;
+		}
+		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+			struct eventfd_ctx *ctx;
+
+			fd = *(s32 *)data;
+			if (fd < 0) {
+				if (vv->irq.type == VFIO_PCI_INTX_IRQ_INDEX)
+					disable_type(vv);
+				return 0;
+			}
+			if (vv->irq.type >= 0 &&
+			    vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
+				return -EINVAL;
+			ctx = eventfd_ctx_fdget(fd);
+			if (IS_ERR(ctx))
+				return PTR_ERR(ctx);
+			swap_ctx(vv, &vv->irq.intx, ctx);
+			vv->irq.type = VFIO_PCI_INTX_IRQ_INDEX;
+			return 0;
+		}
+		/* Loopback: fire as if the device had asserted INTx. */
+		if (vv->irq.type == VFIO_PCI_INTX_IRQ_INDEX &&
+		    want(hdr->flags, data, 0))
+			vgpu_raise_irq(vv->vgpu, 0);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
+		       u8 *data)
+{
+	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	struct eventfd_ctx **ctx;
+	unsigned long flags;
+	unsigned int i;
+	int ret = 0;
+
+	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -EINVAL;
+	if (!hdr->count) {
+		if (dtype != VFIO_IRQ_SET_DATA_NONE)
+			return -EINVAL;
+		if (vv->irq.type == hdr->index)
+			disable_type(vv);
+		return 0;
+	}
+	if (dtype != VFIO_IRQ_SET_DATA_EVENTFD) {
+		for (i = 0; i < hdr->count; i++) {
+			unsigned int v = hdr->start + i;
+
+			if (vv->irq.type == hdr->index && want(hdr->flags, data, i))
+				vgpu_raise_irq(vv->vgpu, v);
+		}
+		return 0;
+	}
+	if (vv->irq.type >= 0 && vv->irq.type != hdr->index)
+		return -EINVAL;
+
+	/* Resolve every fd first, so a bad one changes nothing. */
+	ctx = kcalloc(hdr->count, sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	for (i = 0; i < hdr->count; i++) {
+		s32 fd = ((s32 *)data)[i];
+
+		if (fd < 0)
+			continue;
+		ctx[i] = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx[i])) {
+			ret = PTR_ERR(ctx[i]);
+			ctx[i] = NULL;
+			goto out_put;
+		}
+	}
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	for (i = 0; i < hdr->count; i++)
+		swap(vv->irq.vec[hdr->start + i], ctx[i]);
+	vv->irq.type = hdr->index;
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+out_put:
+	/* Now the old contexts (or, on error, the new ones). */
+	for (i = 0; i < hdr->count; i++)
+		put_ctx(ctx[i]);
+	kfree(ctx);
+	return ret;
+}
+
+static int set_single(struct vgpu_vfio *vv, struct eventfd_ctx **slot,
+		      struct vfio_irq_set *hdr, u8 *data)
+{
+	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	struct eventfd_ctx *ctx;
+	unsigned long flags;
+	s32 fd;
+
+	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -EINVAL;
+	if (!hdr->count) {
+		if (dtype != VFIO_IRQ_SET_DATA_NONE)
+			return -EINVAL;
+		swap_ctx(vv, slot, NULL);
+		return 0;
+	}
+	if (dtype != VFIO_IRQ_SET_DATA_EVENTFD) {
+		spin_lock_irqsave(&vv->irq.lock, flags);
+		if (*slot && want(hdr->flags, data, 0))
+			vgpu_eventfd_signal(*slot);
+		spin_unlock_irqrestore(&vv->irq.lock, flags);
+		return 0;
+	}
+	fd = *(s32 *)data;
+	if (fd < 0) {
+		swap_ctx(vv, slot, NULL);
+		return 0;
+	}
+	ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap_ctx(vv, slot, ctx);
+	return 0;
+}
+
+long vgpu_vfio_set_irqs(struct vgpu_vfio *vv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	u8 *data = NULL;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	/* Checks argsz, index, flags, start + count overflow and payload. */
+	ret = vfio_set_irqs_validate_and_prepare(&hdr,
+			hdr.index < VFIO_PCI_NUM_IRQS ?
+			num_irqs(vv, hdr.index) : 0,
+			VFIO_PCI_NUM_IRQS, &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user(arg + minsz, data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	mutex_lock(&vv->vgpu->lock);
+	switch (hdr.index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		ret = set_intx(vv, &hdr, data);
+		break;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		ret = set_vectors(vv, &hdr, data);
+		break;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		ret = set_single(vv, &vv->irq.err, &hdr, data);
+		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		ret = set_single(vv, &vv->irq.req, &hdr, data);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	mutex_unlock(&vv->vgpu->lock);
+	kfree(data);
+	return ret;
+}
+
+void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct vgpu_vfio *vv = to_vv(vdev);
+	unsigned long flags;
+	bool sent = false;
+
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	if (vv->irq.req) {
+		vgpu_eventfd_signal(vv->irq.req);
+		sent = true;
+	}
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+	if (!sent && !count)
+		dev_notice(vdev->dev,
+			   "no device request channel; removal waits for the user to close the device\n");
+}
+
+/* The guest's config writes: INTx disable, MSI-X function mask. */
+void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
+{
+	struct vgpu_cfg *cfg = &vv->cfg;
+	unsigned int n = vv->vgpu->info.irqs.msix, i;
+	unsigned long flags;
+	bool fmask = false;
+
+	if (cfg->msix_pos)
+		fmask = vcfg_get16(cfg, cfg->msix_pos + PCI_MSIX_FLAGS) &
+			PCI_MSIX_FLAGS_MASKALL;
+
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	vv->irq.intx_disabled = vcfg_get16(cfg, PCI_COMMAND) &
+				PCI_COMMAND_INTX_DISABLE;
+	vv->irq.msix_fmask = fmask;
+	/* Unmasking delivers what became pending meanwhile. */
+	if (!fmask && n && vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX) {
+		for_each_set_bit(i, vv->irq.msix_pending, n) {
+			if (vv->irq.vec[i])
+				vgpu_eventfd_signal(vv->irq.vec[i]);
+		}
+		bitmap_zero(vv->irq.msix_pending, n);
+	}
+	if (!fmask && n && vv->irq.type != VFIO_PCI_MSIX_IRQ_INDEX)
+		bitmap_zero(vv->irq.msix_pending, n);
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+}
 
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 {
-	return -ENODEV;
+	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
+	const struct vgpu_irqs *q = &vgpu->info.irqs;
+	unsigned long flags;
+	int ret = -ENODEV;
+
+	if (!vv)
+		return -ENODEV;
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	switch (vv->irq.type) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		if (vv->irq.intx_masked || vv->irq.intx_disabled) {
+			ret = -EAGAIN;
+		} else if (vv->irq.intx) {
+			/* Level-triggered: masked until the user unmasks. */
+			vv->irq.intx_masked = true;
+			WRITE_ONCE(vv->cfg.intx_status, true);
+			vgpu_eventfd_signal(vv->irq.intx);
+			ret = 0;
+		}
+		break;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		if (vector >= q->msi) {
+			ret = -EINVAL;
+		} else if (vv->irq.vec[vector]) {
+			vgpu_eventfd_signal(vv->irq.vec[vector]);
+			ret = 0;
+		}
+		break;
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		if (vector >= q->msix) {
+			ret = -EINVAL;
+		} else if (vv->irq.msix_fmask) {
+			set_bit(vector, vv->irq.msix_pending);
+			ret = -EAGAIN;
+		} else if (vv->irq.vec[vector]) {
+			vgpu_eventfd_signal(vv->irq.vec[vector]);
+			ret = 0;
+		}
+		break;
+	}
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vgpu_raise_irq);
+
+bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
+		       unsigned int size)
+{
+	const struct vgpu_irqs *q = &vv->vgpu->info.irqs;
+	u64 t = q->msix_table_offset, p = q->msix_pba_offset;
+
+	if (!q->msix || index != VFIO_PCI_BAR0_REGION_INDEX + q->msix_bar)
+		return false;
+	return (off < t + vgpu_msix_table_size(q->msix) && t < off + size) ||
+	       (off < p + vgpu_msix_pba_size(q->msix) && p < off + size);
+}
+
+/*
+ * The table is plain storage (a VMM like QEMU emulates its own copy); the PBA
+ * shows what is pending while the function is masked and ignores writes.
+ * Accesses are naturally aligned and the table and PBA 8-byte aligned, so an
+ * access lies wholly inside one of them.
+ */
+int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
+		      u64 *val, bool write)
+{
+	const struct vgpu_irqs *q = &vv->vgpu->info.irqs;
+	u64 t = q->msix_table_offset, p = q->msix_pba_offset;
+	unsigned long flags;
+	unsigned int i;
+	u64 v = 0;
+
+	if (off >= t && off - t < vgpu_msix_table_size(q->msix)) {
+		u8 *e = vv->msix_table + (off - t);
+
+		if (write) {
+			for (i = 0; i < size; i++)
+				e[i] = *val >> (8 * i);
+		} else {
+			for (i = 0; i < size; i++)
+				v |= (u64)e[i] << (8 * i);
+			*val = v;
+		}
+		return 0;
+	}
+	if (write)
+		return 0;
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	for (i = 0; i < size * 8; i++) {
+		u64 bit = (off - p) * 8 + i;
+
+		if (bit < q->msix && test_bit(bit, vv->irq.msix_pending))
+			v |= 1ULL << i;
+	}
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+	*val = v;
+	return 0;
+}

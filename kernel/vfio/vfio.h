@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Private to vgpu_vfio.ko. */
+#ifndef _VGPU_VFIO_H
+#define _VGPU_VFIO_H
+
+#include <linux/eventfd.h>
+#include <linux/mm.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/vfio.h>
+
+#include "internal.h"
+#include "config.h"
+#include "layout.h"
+
+#define VGPU_VGA_SIZE	0xc0000	/* legacy VGA region, as the VFIO uAPI lays it out */
+
+/* What VFIO reports for one region index. */
+struct vgpu_vfio_region {
+	__u64 size;			/* 0: absent */
+	__u32 flags;			/* VFIO_REGION_INFO_FLAG_* */
+	const struct vgpu_region *decl;	/* vendor declaration; NULL for config/VGA */
+	const struct vgpu_extra_region *extra;	/* vendor-defined regions */
+};
+
+/* Interrupt state; written under irq.lock, which vgpu_raise_irq() takes. */
+struct vgpu_vfio_irqs {
+	spinlock_t lock;
+	int type;				/* VFIO_PCI_*_IRQ_INDEX, or -1 */
+	struct eventfd_ctx *intx;
+	bool intx_masked;
+	struct virqfd *intx_unmask;
+	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
+	unsigned int nvec;			/* entries in use in vec */
+	unsigned long *msix_pending;		/* while the function is masked */
+	bool msix_fmask;			/* MSI-X function mask (config) */
+	bool intx_disabled;			/* PCI_COMMAND_INTX_DISABLE */
+	struct eventfd_ctx *err;
+	struct eventfd_ctx *req;
+};
+
+struct vgpu_vfio {
+	struct vfio_device vdev;
+	struct vgpu_device *vgpu;
+	const struct vgpu_ops *ops;
+	unsigned int cookie;
+
+	struct vgpu_vfio_region regions[VGPU_VFIO_MAX_REGIONS];
+	unsigned int nr_regions;
+
+	/* under vgpu->lock */
+	struct vgpu_cfg cfg;
+	u8 *msix_table;
+
+	struct vgpu_vfio_irqs irq;
+
+	/*
+	 * Guards user mappings against changes of what backs them: faults take
+	 * it for read, whoever disables memory or zaps takes it for write.
+	 */
+	struct rw_semaphore memory_lock;
+	bool mem_enabled;			/* PCI_COMMAND_MEMORY */
+	struct address_space *mapping;		/* of the device fd, once mapped */
+
+	/* open is true between open_device and close_device; DMA checks it */
+	struct rw_semaphore open_lock;
+	bool open;
+	bool bus_master;
+};
+
+static inline struct vgpu_vfio *to_vv(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vgpu_vfio, vdev);
+}
+
+/* region.c */
+void vgpu_vfio_regions_init(struct vgpu_vfio *vv);
+ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
+		     loff_t *ppos, bool write);
+long vgpu_vfio_region_info(struct vgpu_vfio *vv, void __user *arg);
+int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+void vgpu_vfio_zap(struct vgpu_vfio *vv, int index);	/* -1: all */
+void vgpu_vfio_set_memory(struct vgpu_vfio *vv, bool enabled);
+
+/* irq.c */
+int vgpu_vfio_irq_init(struct vgpu_vfio *vv);
+void vgpu_vfio_irq_fini(struct vgpu_vfio *vv);
+void vgpu_vfio_msix_reset(struct vgpu_vfio *vv);
+long vgpu_vfio_irq_info(struct vgpu_vfio *vv, void __user *arg);
+long vgpu_vfio_set_irqs(struct vgpu_vfio *vv, void __user *arg);
+void vgpu_vfio_irq_disable_all(struct vgpu_vfio *vv);
+void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv);
+void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count);
+int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
+		      u64 *val, bool write);
+bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
+		       unsigned int size);
+
+/* dma.c */
+void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+
+#endif /* _VGPU_VFIO_H */
