@@ -290,7 +290,9 @@ struct vgpu_attribute {
  *	@plane->drm_plane_type is DRM_PLANE_TYPE_PRIMARY or _CURSOR; fill
  *	drm_format (0 if the plane is off), drm_format_mod, width, height,
  *	stride, size, x_pos, y_pos, x_hot, y_hot and region_index (a region
- *	the vendor declared mmap-able, usually BAR0). Return 0 or -errno.
+ *	the vendor declared mmap-able: BAR0 or an extra region whose offset 0
+ *	is the scanout start). Return 0 or -errno; a plane naming a region
+ *	that is not mmap-able makes the ioctl fail with -EIO.
  *	Without this op the device has no display (-ENOTTY for that ioctl).
  *
  * @attrs: optional NULL-terminated array of vendor attributes of each vGPU.
