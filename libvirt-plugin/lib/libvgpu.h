@@ -402,9 +402,17 @@ VgpuDevice *vgpu_hostdev_to_native (xmlDoc *doc, const char *domain_uuid,
 gboolean vgpu_hostdev_from_native (xmlDoc *doc, const VgpuDevice *device,
                                    GError **error);
 
-/* Standalone <vgpu:devices> metadata document (for virDomainSetMetadata with
- * VGPU_METADATA_KEY and VGPU_METADATA_NS) and its parser. */
+/* Standalone metadata documents.
+ * vgpu_metadata_format(): <vgpu:devices xmlns:vgpu=VGPU_METADATA_NS> (as it
+ *   appears inside a domain's <metadata>; schemas/vgpu-metadata.rng).
+ * vgpu_metadata_format_plain(): the same without namespace, which is what
+ *   virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+ *   VGPU_METADATA_KEY, VGPU_METADATA_NS, flags) requires (libvirt puts the
+ *   namespace on every element itself and refuses a namespaced input).
+ * vgpu_metadata_parse(): accepts both forms; virDomainGetMetadata(...,
+ *   VGPU_METADATA_NS, ...) returns the plain one. */
 char *vgpu_metadata_format (GPtrArray *devices);
+char *vgpu_metadata_format_plain (GPtrArray *devices);
 GPtrArray *vgpu_metadata_parse (const char *xml, GError **error);
 
 /* The UUID of a native mdev hostdev element (newly allocated, lower-case),

@@ -76,11 +76,17 @@ vgpu_derive_uuid (const char *domain_uuid, const char *type, const char *parent,
 {
     g_autofree char *dom = domain_uuid ? normalize_uuid (domain_uuid) : NULL;
     uuid_t ns, out;
+    if (domain_uuid == NULL || domain_uuid[0] == '\0') {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
+                     _("Cannot derive a vGPU UUID: the domain has no <uuid>; give the domain "
+                       "a <uuid> or each vGPU its own <uuid>."));
+        return NULL;
+    }
     if (dom == NULL || uuid_parse (dom, ns) != 0) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
-                     _("Cannot derive a vGPU UUID: the domain UUID '%1$s' is missing or "
-                       "invalid; give the domain a <uuid> or the vGPU its own <uuid>."),
-                     domain_uuid ? domain_uuid : "");
+                     _("Cannot derive a vGPU UUID: the domain UUID '%1$s' is invalid; fix "
+                       "the domain's <uuid> or give each vGPU its own <uuid>."),
+                     domain_uuid);
         return NULL;
     }
     if (!vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
@@ -108,6 +114,17 @@ is_vgpu_elem (xmlNodePtr n, const char *name)
     return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
            strcmp ((const char *) n->ns->href, VGPU_METADATA_NS) == 0 &&
            strcmp ((const char *) n->name, name) == 0;
+}
+
+/* A metadata element: in our namespace, or in none when @plain (the form
+ * virDomainGetMetadata returns and virDomainSetMetadata takes). */
+static gboolean
+is_meta_elem (xmlNodePtr n, const char *name, gboolean plain)
+{
+    if (plain)
+        return n && n->type == XML_ELEMENT_NODE && n->ns == NULL &&
+               strcmp ((const char *) n->name, name) == 0;
+    return is_vgpu_elem (n, name);
 }
 
 static char *
@@ -461,18 +478,21 @@ metadata_entry_new (xmlDocPtr doc, xmlNsPtr ns, const VgpuDevice *d)
 }
 
 static xmlNodePtr
-metadata_devices_new (xmlDocPtr doc)
+metadata_devices_new (xmlDocPtr doc, gboolean plain)
 {
     xmlNodePtr devs = xmlNewDocNode (doc, NULL, BAD_CAST "devices", NULL);
-    xmlNsPtr ns = xmlNewNs (devs, BAD_CAST VGPU_METADATA_NS, BAD_CAST VGPU_METADATA_PREFIX);
-    xmlSetNs (devs, ns);
+    if (!plain) {
+        xmlNsPtr ns = xmlNewNs (devs, BAD_CAST VGPU_METADATA_NS,
+                                BAD_CAST VGPU_METADATA_PREFIX);
+        xmlSetNs (devs, ns);
+    }
     return devs;
 }
 
 /* ------------------------------------------------------- metadata parse */
 
 static VgpuDevice *
-parse_metadata_entry (xmlNodePtr e, GError **error)
+parse_metadata_entry (xmlNodePtr e, gboolean plain, GError **error)
 {
     g_autoptr (VgpuDevice) d = vgpu_device_new ();
     g_autofree char *uuid = get_attr (e, "uuid");
@@ -493,11 +513,11 @@ parse_metadata_entry (xmlNodePtr e, GError **error)
     for (xmlNodePtr c = e->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (is_vgpu_elem (c, "parent") && !have_parent) {
+        if (is_meta_elem (c, "parent", plain) && !have_parent) {
             have_parent = TRUE;
             if (!parse_parent_elem (c, d, error))
                 return NULL;
-        } else if (is_vgpu_elem (c, "attr")) {
+        } else if (is_meta_elem (c, "attr", plain)) {
             if (!parse_attr_elem (c, d, error))
                 return NULL;
         } else {
@@ -515,20 +535,21 @@ parse_metadata_entry (xmlNodePtr e, GError **error)
 static GPtrArray *
 parse_metadata_devices (xmlNodePtr devs, GError **error)
 {
+    gboolean plain = devs->ns == NULL;
     g_autoptr (GPtrArray) out =
         g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
     g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
     for (xmlNodePtr c = devs->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (!is_vgpu_elem (c, "device")) {
+        if (!is_meta_elem (c, "device", plain)) {
             g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
                          _("Line %1$ld: unexpected <%2$s> in <vgpu:devices>; only "
                            "<vgpu:device> entries belong there."),
                          line_of (c), (const char *) c->name);
             return NULL;
         }
-        VgpuDevice *d = parse_metadata_entry (c, error);
+        VgpuDevice *d = parse_metadata_entry (c, plain, error);
         if (d == NULL)
             return NULL;
         g_ptr_array_add (out, d);
@@ -695,7 +716,7 @@ vgpu_domain_to_native (xmlDocPtr doc, GPtrArray **devices_out, GError **error)
         insert_metadata (root, metadata);
     }
     if (mdevs == NULL) {
-        mdevs = metadata_devices_new (doc);
+        mdevs = metadata_devices_new (doc, FALSE);
         xmlAddChild (metadata, mdevs);
     }
     for (guint i = 0; i < devs->len; i++) {
@@ -848,15 +869,27 @@ vgpu_hostdev_from_native (xmlDocPtr doc, const VgpuDevice *device, GError **erro
     return TRUE;
 }
 
-char *
-vgpu_metadata_format (GPtrArray *devices)
+static char *
+metadata_format (GPtrArray *devices, gboolean plain)
 {
     g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
-    xmlNodePtr devs = metadata_devices_new (doc);
+    xmlNodePtr devs = metadata_devices_new (doc, plain);
     xmlDocSetRootElement (doc, devs);
     for (guint i = 0; devices && i < devices->len; i++)
         xmlAddChild (devs, metadata_entry_new (doc, devs->ns, devices->pdata[i]));
     return vgpu_xml_format (doc);
+}
+
+char *
+vgpu_metadata_format (GPtrArray *devices)
+{
+    return metadata_format (devices, FALSE);
+}
+
+char *
+vgpu_metadata_format_plain (GPtrArray *devices)
+{
+    return metadata_format (devices, TRUE);
 }
 
 GPtrArray *
@@ -866,10 +899,10 @@ vgpu_metadata_parse (const char *xml, GError **error)
     if (doc == NULL)
         return NULL;
     xmlNodePtr root = xmlDocGetRootElement (doc);
-    if (!is_vgpu_elem (root, "devices")) {
+    if (!is_vgpu_elem (root, "devices") && !is_meta_elem (root, "devices", TRUE)) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
-                     _("vGPU metadata must be a <devices> element in namespace %1$s; got "
-                       "<%2$s>."),
+                     _("vGPU metadata must be a <devices> element in namespace %1$s (or in "
+                       "none, as virDomainGetMetadata returns it); got <%2$s>."),
                      VGPU_METADATA_NS, (const char *) root->name);
         return NULL;
     }

@@ -79,6 +79,16 @@ test_hostdev_roundtrip (void)
     g_assert_cmpint (b->managed, ==, VGPU_TRISTATE_YES);
     g_assert_cmpstr (b->parent, ==, "pci_0000_00_05_0");
 
+    /* The plain form (virDomainSetMetadata/GetMetadata) parses the same. */
+    g_autofree char *plain = vgpu_metadata_format_plain (list);
+    g_assert_null (strstr (plain, VGPU_METADATA_NS));
+    g_assert_nonnull (strstr (plain, "<devices>"));
+    g_autoptr (GPtrArray) back2 = vgpu_metadata_parse (plain, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (back2->len, ==, 1);
+    g_assert_cmpstr (((VgpuDevice *) back2->pdata[0])->uuid, ==, d->uuid);
+    g_assert_cmpuint (((VgpuDevice *) back2->pdata[0])->attrs->len, ==, 2);
+
     /* A mismatching entry is refused; the right one restores the input. */
     g_autoptr (VgpuDevice) other = vgpu_device_new ();
     other->uuid = g_strdup ("0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10");
@@ -96,7 +106,13 @@ static void
 test_metadata_errors (void)
 {
     g_autoptr (GError) err = NULL;
-    g_assert_null (vgpu_metadata_parse ("<devices/>", &err));
+    g_assert_null (vgpu_metadata_parse ("<x:devices xmlns:x='urn:other'/>", &err));
+    g_assert_error (err, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE);
+    g_clear_error (&err);
+    /* Plain root with namespaced children: not one consistent form. */
+    g_assert_null (vgpu_metadata_parse (
+        "<devices><v:device xmlns:v='" VGPU_METADATA_NS "' "
+        "uuid='0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10' type='t'/></devices>", &err));
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE);
     g_clear_error (&err);
     g_assert_null (vgpu_metadata_parse (
