@@ -277,8 +277,8 @@ int vgpu_iommu_group (const char *uuid, GError **error);
 char *vgpu_vfio_group_path (const char *uuid, GError **error);
 
 /* A group is viable when every device in ROOT/sys/kernel/iommu_groups/N/devices
- * is unbound or bound to a VFIO driver (vfio-pci, vfio_mdev, vgpu_vfio,
- * any vfio*, pci-stub or pcieport) and ROOT/dev/vfio/N exists. On failure the
+ * is unbound or bound to a VFIO driver (vgpu — the vGPU core's mdev driver —,
+ * vfio-pci, vfio_mdev, vgpu_vfio, any vfio*, pci-stub or pcieport) and ROOT/dev/vfio/N exists. On failure the
  * error names the device that makes it non-viable. */
 gboolean vgpu_iommu_group_viable (int group, GError **error);
 

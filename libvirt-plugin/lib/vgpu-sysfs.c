@@ -668,6 +668,8 @@ vgpu_vfio_group_path (const char *uuid, GError **error)
 /* Drivers under which a device does not break a VFIO group's viability
  * (as in the kernel's vfio group checks: VFIO drivers, pci-stub, bridges). */
 static const char *const viable_drivers[] = {
+    "vgpu",        /* the vGPU core's mdev driver (kernel/core), which hands
+                    * the device to vgpu_vfio */
     "vfio-pci", "vfio_mdev", "vgpu_vfio", "pci-stub", "pcieport",
 };
 

@@ -615,6 +615,13 @@ test_iommu_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_true (vgpu_iommu_group_viable (12, &err));
     g_assert_no_error (err);
 
+    /* The vGPU core's own mdev driver ("vgpu") is a VFIO-capable binding. */
+    g_autofree char *mdrv = P (f, "sys/bus/mdev/devices/" UUID1 "/driver");
+    g_unlink (mdrv);
+    g_assert_cmpint (symlink ("../../../../bus/mdev/drivers/vgpu", mdrv), ==, 0);
+    g_assert_true (vgpu_iommu_group_viable (12, &err));
+    g_assert_no_error (err);
+
     g_assert_false (vgpu_iommu_group_viable (99, &err));
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND);
     g_clear_error (&err);
