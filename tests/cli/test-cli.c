@@ -1,0 +1,1049 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Tests of the programs: vgpuctl, the libvirt hook and the mdevctl call-out,
+ * each run as a process against a fake root (VGPU_ROOT) with the fake kernel
+ * (fakekernel.so, LD_PRELOAD) reacting to the sysfs writes, and vgpuctl's
+ * libvirt verbs against libvirt's test driver (test:///default).
+ *
+ * Environment from meson: VGPUCTL, VGPU_HOOK, VGPU_CALLOUT, FAKEKERNEL,
+ * VGPU_SCHEMA_DIR, VGPU_SRCDIR (source tree), VGPU_LOCALEDIR (the build's
+ * compiled translations).
+ */
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#define GPU_A "0000:00:05.0"
+#define GPU_B "0000:00:06.0"
+#define GPU_OTHER "0000:00:07.0"
+#define UUID1 "2d3c4b5a-6978-4a1b-8c2d-3e4f5a6b7c8d"
+#define UUID2 "3e4d5c6b-7a89-4b2c-9d3e-4f5a6b7c8d9e"
+#define DOM_UUID "6f1d4f0c-3a7e-4f0e-8d8e-2b3c4d5e6f70"
+#define VGPU_DESC "fb_size=33554432, heads=1, max_resolution=1920x1080, max_instances=4"
+
+typedef struct {
+    char *tmp;      /* holds root/ and the fake kernel's log */
+    char *root;
+    char *log;
+} Fixture;
+
+typedef struct {
+    int status;     /* exit status, or -1 if killed */
+    char *out;
+    char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+    g_free (r->out);
+    g_free (r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+/* ---------------------------------------------------------- fake tree */
+
+static char *
+P (Fixture *f, const char *rel)
+{
+    return g_build_filename (f->root, rel, NULL);
+}
+
+static void
+put (Fixture *f, const char *rel, const char *content)
+{
+    g_autofree char *p = P (f, rel);
+    g_autofree char *dir = g_path_get_dirname (p);
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+    g_autoptr (GError) err = NULL;
+    g_file_set_contents (p, content, -1, &err);
+    g_assert_no_error (err);
+}
+
+static char *
+get (Fixture *f, const char *rel)
+{
+    g_autofree char *p = P (f, rel);
+    char *s = NULL;
+    if (!g_file_get_contents (p, &s, NULL, NULL))
+        return NULL;
+    return g_strchomp (s);
+}
+
+static gboolean
+exists (Fixture *f, const char *rel)
+{
+    g_autofree char *p = P (f, rel);
+    return g_file_test (p, G_FILE_TEST_EXISTS);
+}
+
+static void
+add_type (Fixture *f, const char *gpu, const char *type, const char *desc, int avail)
+{
+    g_autofree char *base = g_strdup_printf ("sys/class/mdev_bus/%s/mdev_supported_types/%s",
+                                             gpu, type);
+    g_autofree char *name = g_build_filename (base, "name", NULL);
+    g_autofree char *d = g_build_filename (base, "description", NULL);
+    g_autofree char *api = g_build_filename (base, "device_api", NULL);
+    g_autofree char *av = g_build_filename (base, "available_instances", NULL);
+    g_autofree char *cr = g_build_filename (base, "create", NULL);
+    g_autofree char *devs = g_build_filename (base, "devices", NULL);
+    g_autofree char *n = g_strdup_printf ("%s\n", type);
+    g_autofree char *a = g_strdup_printf ("%d\n", avail);
+    put (f, name, n);
+    put (f, d, desc);
+    put (f, api, "vfio-pci\n");
+    put (f, av, a);
+    put (f, cr, "");
+    g_autofree char *dp = P (f, devs);
+    g_assert_cmpint (g_mkdir_with_parents (dp, 0755), ==, 0);
+}
+
+static void
+rm_rf (const char *path)
+{
+    GStatBuf sb;
+    if (g_lstat (path, &sb) != 0)
+        return;
+    if (S_ISDIR (sb.st_mode)) {
+        g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+        const char *n;
+        while (d && (n = g_dir_read_name (d))) {
+            g_autofree char *c = g_build_filename (path, n, NULL);
+            rm_rf (c);
+        }
+        g_rmdir (path);
+    } else {
+        g_unlink (path);
+    }
+}
+
+static void
+setup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr (GError) err = NULL;
+    f->tmp = g_dir_make_tmp ("vgpu-cli-XXXXXX", &err);
+    g_assert_no_error (err);
+    f->root = g_build_filename (f->tmp, "root", NULL);
+    f->log = g_build_filename (f->tmp, "kernel.log", NULL);
+    add_type (f, GPU_A, "vgpu_sim-32m", VGPU_DESC "\n", 2);
+    add_type (f, GPU_A, "vgpu_sim-16m", VGPU_DESC ", description=small\n", 4);
+    add_type (f, GPU_B, "vgpu_sim-32m", VGPU_DESC "\n", 0);
+    /* A GPU of another mdev vendor driver: not a vgpu core type. */
+    add_type (f, GPU_OTHER, "mtty-2", "2 serial ports\n", 1);
+    g_autofree char *devs = P (f, "sys/bus/mdev/devices");
+    g_autofree char *vfio = P (f, "dev/vfio");
+    g_autofree char *groups = P (f, "sys/kernel/iommu_groups");
+    g_assert_cmpint (g_mkdir_with_parents (devs, 0755), ==, 0);
+    g_assert_cmpint (g_mkdir_with_parents (vfio, 0755), ==, 0);
+    g_assert_cmpint (g_mkdir_with_parents (groups, 0755), ==, 0);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    rm_rf (f->tmp);
+    g_free (f->tmp);
+    g_free (f->root);
+    g_free (f->log);
+}
+
+static char *
+kernel_log (Fixture *f)
+{
+    char *s = NULL;
+    if (!g_file_get_contents (f->log, &s, NULL, NULL))
+        return g_strdup ("");
+    return s;
+}
+
+/* ------------------------------------------------------------ running */
+
+/* Runs @argv with the fake root and kernel; @extra_env: "NAME=VALUE"
+ * entries (NULL-terminated, may be NULL) set or, as "NAME", unset. */
+static void
+run_full (Fixture *f, const char *const *argv, const char *const *extra_env,
+          const char *input, Result *r)
+{
+    g_auto (GStrv) env = g_get_environ ();
+    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
+    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
+    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
+    env = g_environ_setenv (env, "VGPU_TIMEOUT_MS", "2000", TRUE);
+    env = g_environ_setenv (env, "LC_ALL", "C", TRUE);
+    env = g_environ_unsetenv (env, "LIBVIRT_DEFAULT_URI");
+    for (const char *const *e = extra_env; e && *e; e++) {
+        const char *eq = strchr (*e, '=');
+        if (eq) {
+            g_autofree char *name = g_strndup (*e, eq - *e);
+            env = g_environ_setenv (env, name, eq + 1, TRUE);
+        } else {
+            env = g_environ_unsetenv (env, *e);
+        }
+    }
+
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_environ (l, env);
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GSubprocess) p = g_subprocess_launcher_spawnv (l, argv, &err);
+    g_assert_no_error (err);
+    g_subprocess_communicate_utf8 (p, input ? input : "", NULL, &r->out, &r->err, &err);
+    g_assert_no_error (err);
+    r->status = g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : -1;
+    if (g_test_verbose ())
+        g_test_message ("%s -> %d\nstdout: %s\nstderr: %s", argv[1] ? argv[1] : argv[0],
+                        r->status, r->out, r->err);
+}
+
+/* vgpuctl ARGS... (NULL-terminated). */
+static void
+vgpuctl (Fixture *f, Result *r, ...)
+{
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+    g_ptr_array_add (argv, (gpointer) g_getenv ("VGPUCTL"));
+    va_list ap;
+    va_start (ap, r);
+    for (const char *a; (a = va_arg (ap, const char *));)
+        g_ptr_array_add (argv, (gpointer) a);
+    va_end (ap);
+    g_ptr_array_add (argv, NULL);
+    run_full (f, (const char *const *) argv->pdata, NULL, NULL, r);
+}
+
+/* An error is exactly one line on standard error, prefixed by the program. */
+static void
+assert_one_line_error (const Result *r, const char *prefix)
+{
+    if (!g_str_has_prefix (r->err, prefix))
+        g_error ("standard error \"%s\" does not start with \"%s\"", r->err, prefix);
+    const char *nl = strchr (r->err, '\n');
+    if (nl == NULL || nl[1] != '\0')
+        g_error ("standard error \"%s\" is not exactly one line", r->err);
+}
+
+static char *
+src (const char *rel)
+{
+    return g_build_filename (g_getenv ("VGPU_SRCDIR"), rel, NULL);
+}
+
+static char *
+write_tmp (Fixture *f, const char *name, const char *content)
+{
+    char *p = g_build_filename (f->tmp, name, NULL);
+    g_autoptr (GError) err = NULL;
+    g_file_set_contents (p, content, -1, &err);
+    g_assert_no_error (err);
+    return p;
+}
+
+static char *
+dev_rel (const char *uuid, const char *leaf)
+{
+    return g_strdup_printf ("sys/bus/mdev/devices/%s%s%s", uuid, leaf ? "/" : "",
+                            leaf ? leaf : "");
+}
+
+/* ---------------------------------------------------------- vgpuctl */
+
+static void
+test_help (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    static const char *const verbs[] = {
+        "list", "types", "create", "remove", "domxml-to-native", "domxml-from-native",
+        "validate", "define", "attach-device", "detach-device", "qemu-args", "handoff",
+    };
+    g_auto (Result) r = { 0 };
+    vgpuctl (f, &r, "--help", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++) {
+        g_assert_nonnull (strstr (r.out, verbs[i]));
+        g_auto (Result) v = { 0 };
+        vgpuctl (f, &v, verbs[i], "--help", NULL);
+        g_assert_cmpint (v.status, ==, 0);
+        g_autofree char *usage = g_strdup_printf ("vgpuctl %s [OPTION", verbs[i]);
+        g_assert_nonnull (strstr (v.out, usage));
+    }
+    g_auto (Result) h = { 0 };
+    vgpuctl (f, &h, "help", "create", NULL);
+    g_assert_cmpint (h.status, ==, 0);
+    g_assert_nonnull (strstr (h.out, "--attr"));
+
+    g_auto (Result) none = { 0 };
+    vgpuctl (f, &none, NULL);
+    g_assert_cmpint (none.status, ==, 2);
+    g_auto (Result) bad = { 0 };
+    vgpuctl (f, &bad, "frobnicate", NULL);
+    g_assert_cmpint (bad.status, ==, 2);
+    assert_one_line_error (&bad, "vgpuctl: Unknown verb 'frobnicate'");
+    g_auto (Result) opt = { 0 };
+    vgpuctl (f, &opt, "list", "--bogus", NULL);
+    g_assert_cmpint (opt.status, ==, 2);
+    assert_one_line_error (&opt, "vgpuctl: ");
+    g_auto (Result) args = { 0 };
+    vgpuctl (f, &args, "remove", NULL);
+    g_assert_cmpint (args.status, ==, 2);
+    assert_one_line_error (&args, "vgpuctl: 'vgpuctl remove' takes");
+}
+
+static void
+test_types (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_auto (Result) r = { 0 };
+    vgpuctl (f, &r, "types", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, GPU_A " (pci_0000_00_05_0)"));
+    g_assert_nonnull (strstr (r.out, "vgpu_sim-16m"));
+    g_assert_nonnull (strstr (r.out, GPU_B));
+
+    g_auto (Result) one = { 0 };
+    vgpuctl (f, &one, "types", "pci_0000_00_06_0", NULL);
+    g_assert_cmpint (one.status, ==, 0);
+    g_assert_nonnull (strstr (one.out, GPU_B));
+    g_assert_null (strstr (one.out, GPU_A));
+
+    g_auto (Result) j = { 0 };
+    vgpuctl (f, &j, "types", "--json", GPU_A, NULL);
+    g_assert_cmpint (j.status, ==, 0);
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GError) err = NULL;
+    json_parser_load_from_data (p, j.out, -1, &err);
+    g_assert_no_error (err);
+    JsonArray *gpus = json_node_get_array (json_parser_get_root (p));
+    g_assert_cmpuint (json_array_get_length (gpus), ==, 1);
+    JsonObject *g = json_array_get_object_element (gpus, 0);
+    g_assert_cmpstr (json_object_get_string_member (g, "gpu"), ==, GPU_A);
+    g_assert_cmpstr (json_object_get_string_member (g, "nodedev"), ==, "pci_0000_00_05_0");
+    JsonArray *types = json_object_get_array_member (g, "types");
+    g_assert_cmpuint (json_array_get_length (types), ==, 2);
+    JsonObject *t16 = json_array_get_object_element (types, 0);
+    g_assert_cmpstr (json_object_get_string_member (t16, "id"), ==, "vgpu_sim-16m");
+    g_assert_cmpint (json_object_get_int_member (t16, "available_instances"), ==, 4);
+    g_assert_cmpstr (json_object_get_string_member (t16, "device_api"), ==, "vfio-pci");
+    JsonObject *fields = json_object_get_object_member (t16, "fields");
+    g_assert_cmpstr (json_object_get_string_member (fields, "heads"), ==, "1");
+    g_assert_cmpstr (json_object_get_string_member (fields, "description"), ==, "small");
+
+    g_auto (Result) missing = { 0 };
+    vgpuctl (f, &missing, "types", "0000:00:1f.0", NULL);
+    g_assert_cmpint (missing.status, ==, 1);
+    assert_one_line_error (&missing, "vgpuctl: ");
+    g_auto (Result) bad = { 0 };
+    vgpuctl (f, &bad, "types", "../../etc", NULL);
+    g_assert_cmpint (bad.status, ==, 3);
+    assert_one_line_error (&bad, "vgpuctl: ");
+}
+
+static void
+test_create_list_remove (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_auto (Result) empty = { 0 };
+    vgpuctl (f, &empty, "list", NULL);
+    g_assert_cmpint (empty.status, ==, 0);
+    g_assert_cmpstr (empty.out, ==, "");
+
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "--type", "vgpu_sim-32m", "--uuid", UUID1,
+             "--attr", "vendor/label=web", NULL);
+    g_assert_cmpint (c.status, ==, 0);
+    g_assert_cmpstr (c.out, ==, UUID1 "\n");
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "create " GPU_A " vgpu_sim-32m " UUID1 "\n"
+                              "write " UUID1 " vendor/label web\n");
+    g_autofree char *label_rel = dev_rel (UUID1, "vendor/label");
+    g_autofree char *label = get (f, label_rel);
+    g_assert_cmpstr (label, ==, "web");
+    g_autofree char *avail = get (f, "sys/class/mdev_bus/" GPU_A
+                                     "/mdev_supported_types/vgpu_sim-32m/available_instances");
+    g_assert_cmpstr (avail, ==, "1");
+
+    g_auto (Result) l = { 0 };
+    vgpuctl (f, &l, "list", NULL);
+    g_assert_cmpint (l.status, ==, 0);
+    g_assert_true (g_str_has_prefix (l.out, UUID1));
+    g_assert_nonnull (strstr (l.out, "vgpu_sim-32m"));
+
+    g_auto (Result) j = { 0 };
+    vgpuctl (f, &j, "list", "--json", NULL);
+    g_assert_cmpint (j.status, ==, 0);
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GError) err = NULL;
+    json_parser_load_from_data (p, j.out, -1, &err);
+    g_assert_no_error (err);
+    JsonArray *arr = json_node_get_array (json_parser_get_root (p));
+    g_assert_cmpuint (json_array_get_length (arr), ==, 1);
+    JsonObject *o = json_array_get_object_element (arr, 0);
+    g_assert_cmpstr (json_object_get_string_member (o, "uuid"), ==, UUID1);
+    g_assert_cmpstr (json_object_get_string_member (o, "type"), ==, "vgpu_sim-32m");
+    g_assert_cmpstr (json_object_get_string_member (o, "parent"), ==, GPU_A);
+    g_assert_cmpstr (json_object_get_string_member (o, "driver"), ==, "vgpu");
+    g_assert_cmpint (json_object_get_int_member (o, "iommu_group"), >=, 0);
+
+    /* The same UUID again: refused before anything is written. */
+    g_unlink (f->log);
+    g_auto (Result) again = { 0 };
+    vgpuctl (f, &again, "create", "-t", "vgpu_sim-16m", "-u", UUID1, NULL);
+    g_assert_cmpint (again.status, ==, 1);
+    assert_one_line_error (&again, "vgpuctl: ");
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_cmpstr (log2, ==, "");
+
+    g_auto (Result) rm = { 0 };
+    vgpuctl (f, &rm, "remove", UUID1, NULL);
+    g_assert_cmpint (rm.status, ==, 0);
+    g_autofree char *dev = dev_rel (UUID1, NULL);
+    g_assert_false (exists (f, dev));
+    g_autofree char *avail2 = get (f, "sys/class/mdev_bus/" GPU_A
+                                      "/mdev_supported_types/vgpu_sim-32m/available_instances");
+    g_assert_cmpstr (avail2, ==, "2");
+
+    g_auto (Result) rm2 = { 0 };
+    vgpuctl (f, &rm2, "remove", UUID1, NULL);
+    g_assert_cmpint (rm2.status, ==, 1);
+    assert_one_line_error (&rm2, "vgpuctl: ");
+
+    /* Without --uuid: a random one, printed. */
+    g_auto (Result) rnd = { 0 };
+    vgpuctl (f, &rnd, "create", "--type", "vgpu_sim-16m", "--parent", "pci_0000_00_05_0",
+             NULL);
+    g_assert_cmpint (rnd.status, ==, 0);
+    g_strchomp (rnd.out);
+    g_assert_true (g_uuid_string_is_valid (rnd.out));
+    g_autofree char *rnd_dev = dev_rel (rnd.out, NULL);
+    g_assert_true (exists (f, rnd_dev));
+}
+
+/* Whatever fails after the create write, no vGPU stays behind. */
+static void
+test_create_failures (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *dev = dev_rel (UUID1, NULL);
+
+    g_auto (Result) attr = { 0 };
+    vgpuctl (f, &attr, "create", "-t", "vgpu_sim-32m", "-u", UUID1, "-a", "vendor/label=x",
+             "-a", "vendor/nope=1", NULL);
+    g_assert_cmpint (attr.status, ==, 1);
+    assert_one_line_error (&attr, "vgpuctl: ");
+    g_assert_nonnull (strstr (attr.err, "vendor/nope"));
+    g_assert_false (exists (f, dev));
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "create " GPU_A " vgpu_sim-32m " UUID1 "\n"
+                              "write " UUID1 " vendor/label x\n"
+                              "remove " UUID1 "\n");
+    g_autofree char *avail = get (f, "sys/class/mdev_bus/" GPU_A
+                                     "/mdev_supported_types/vgpu_sim-32m/available_instances");
+    g_assert_cmpstr (avail, ==, "2");
+
+    /* Never bound to a driver: timeout, removed again. */
+    g_unlink (f->log);
+    const char *argv[] = { g_getenv ("VGPUCTL"), "create", "-t", "vgpu_sim-32m", "-u", UUID1,
+                           "--timeout", "1", NULL };
+    const char *nobind[] = { "FAKEKERNEL_NOBIND=1", NULL };
+    g_auto (Result) nb = { 0 };
+    run_full (f, argv, nobind, NULL, &nb);
+    g_assert_cmpint (nb.status, ==, 1);
+    assert_one_line_error (&nb, "vgpuctl: ");
+    g_assert_false (exists (f, dev));
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_nonnull (strstr (log2, "remove " UUID1));
+
+    /* Rejected names and missing capacity: nothing written at all. */
+    g_unlink (f->log);
+    g_auto (Result) badtype = { 0 };
+    vgpuctl (f, &badtype, "create", "-t", "../../../x", NULL);
+    g_assert_cmpint (badtype.status, ==, 3);
+    assert_one_line_error (&badtype, "vgpuctl: ");
+    g_auto (Result) badattr = { 0 };
+    vgpuctl (f, &badattr, "create", "-t", "vgpu_sim-32m", "-a", "../remove=1", NULL);
+    g_assert_cmpint (badattr.status, ==, 3);
+    g_auto (Result) noeq = { 0 };
+    vgpuctl (f, &noeq, "create", "-t", "vgpu_sim-32m", "-a", "label", NULL);
+    g_assert_cmpint (noeq.status, ==, 2);
+    g_auto (Result) notype = { 0 };
+    vgpuctl (f, &notype, "create", NULL);
+    g_assert_cmpint (notype.status, ==, 2);
+    assert_one_line_error (&notype, "vgpuctl: The option --type is required");
+    g_auto (Result) full = { 0 };
+    vgpuctl (f, &full, "create", "-t", "vgpu_sim-32m", "-p", GPU_B, NULL);
+    g_assert_cmpint (full.status, ==, 1);
+    assert_one_line_error (&full, "vgpuctl: ");
+    g_auto (Result) badparent = { 0 };
+    vgpuctl (f, &badparent, "create", "-t", "vgpu_sim-32m", "-p", "0000:00:05.0/../..", NULL);
+    g_assert_cmpint (badparent.status, ==, 3);
+    g_autofree char *log3 = kernel_log (f);
+    g_assert_cmpstr (log3, ==, "");
+}
+
+static void
+test_qemu_args_handoff (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "-t", "vgpu_sim-32m", "-u", UUID1, NULL);
+    g_assert_cmpint (c.status, ==, 0);
+
+    g_auto (Result) q = { 0 };
+    vgpuctl (f, &q, "qemu-args", "--display", UUID1, NULL);
+    g_assert_cmpint (q.status, ==, 0);
+    g_autofree char *want = g_strdup_printf ("-device\nvfio-pci,sysfsdev=%s/sys/bus/mdev/"
+                                             "devices/" UUID1 ",display=on\n", f->root);
+    g_assert_cmpstr (q.out, ==, want);
+    g_auto (Result) q2 = { 0 };
+    vgpuctl (f, &q2, "qemu-args", UUID2, NULL);
+    g_assert_cmpint (q2.status, ==, 1);
+    assert_one_line_error (&q2, "vgpuctl: ");
+
+    /* The group node becomes the user's (we can always give it to ourselves;
+     * as root, to "nobody"). */
+    struct passwd *pw = getuid () == 0 ? getpwnam ("nobody") : getpwuid (getuid ());
+    g_assert_nonnull (pw);
+    g_autofree char *user = g_strdup (pw->pw_name);
+    uid_t uid = pw->pw_uid;
+    g_autofree char *grp_link = dev_rel (UUID1, "iommu_group");
+    g_autofree char *grp_path = P (f, grp_link);
+    g_autofree char *target = g_file_read_link (grp_path, NULL);
+    g_assert_nonnull (target);
+    g_autofree char *group = g_path_get_basename (target);
+    g_autofree char *node_rel = g_strdup_printf ("dev/vfio/%s", group);
+    g_autofree char *node = P (f, node_rel);
+
+    g_auto (Result) h = { 0 };
+    vgpuctl (f, &h, "handoff", UUID1, "--user", user, NULL);
+    g_assert_cmpint (h.status, ==, 0);
+    g_assert_nonnull (strstr (h.out, "viable"));
+    GStatBuf st;
+    g_assert_cmpint (g_stat (node, &st), ==, 0);
+    g_assert_cmpuint (st.st_uid, ==, uid);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0660);
+
+    /* A foreign device in the group: not viable, the node is left alone. */
+    g_assert_cmpint (g_chmod (node, 0600), ==, 0);
+    g_autofree char *intruder = g_strdup_printf ("sys/kernel/iommu_groups/%s/devices/"
+                                                 "0000:00:1f.0/driver", group);
+    g_autofree char *ipath = P (f, intruder);
+    g_autofree char *idir = g_path_get_dirname (ipath);
+    g_assert_cmpint (g_mkdir_with_parents (idir, 0755), ==, 0);
+    g_assert_cmpint (symlink ("../../../../bus/pci/drivers/e1000e", ipath), ==, 0);
+    g_auto (Result) nv = { 0 };
+    vgpuctl (f, &nv, "handoff", UUID1, "--user", user, NULL);
+    g_assert_cmpint (nv.status, ==, 1);
+    assert_one_line_error (&nv, "vgpuctl: ");
+    g_assert_nonnull (strstr (nv.err, "e1000e"));
+    g_assert_cmpint (g_stat (node, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+
+    g_auto (Result) nouser = { 0 };
+    vgpuctl (f, &nouser, "handoff", UUID1, "--user", "no-such-user-vgpu", NULL);
+    g_assert_cmpint (nouser.status, ==, 1);
+    g_auto (Result) missing = { 0 };
+    vgpuctl (f, &missing, "handoff", UUID1, NULL);
+    g_assert_cmpint (missing.status, ==, 2);
+}
+
+static void
+test_validate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *managed = src ("xml-examples/domain-managed-vgpu.xml");
+    g_autofree char *unmanaged = src ("xml-examples/domain-unmanaged-vgpu.xml");
+    g_autofree char *hostdev = src ("xml-examples/hostdev-vgpu.xml");
+    g_autofree char *nodedev = src ("xml-examples/vgpu.xml");
+    g_auto (Result) ok = { 0 };
+    vgpuctl (f, &ok, "validate", managed, unmanaged, hostdev, nodedev, NULL);
+    g_assert_cmpint (ok.status, ==, 0);
+    g_assert_nonnull (strstr (ok.out, "valid (domain)"));
+    g_assert_nonnull (strstr (ok.out, "valid (hostdev)"));
+    g_assert_nonnull (strstr (ok.out, "valid (nodedev)"));
+
+    g_autofree char *bad = write_tmp (f, "bad.xml",
+        "<hostdev mode='subsystem' type='vgpu'><source><type id='x/../y'/></source>"
+        "</hostdev>\n");
+    g_autofree char *unknown = write_tmp (f, "unknown.xml", "<network><name>x</name></network>\n");
+    g_autofree char *broken = write_tmp (f, "broken.xml", "<domain type='kvm'>\n");
+    g_auto (Result) r = { 0 };
+    vgpuctl (f, &r, "validate", "--quiet", managed, bad, NULL);
+    g_assert_cmpint (r.status, ==, 3);
+    g_assert_cmpstr (r.out, ==, "");
+    assert_one_line_error (&r, "vgpuctl: ");
+    g_assert_nonnull (strstr (r.err, "bad.xml"));
+    g_auto (Result) u = { 0 };
+    vgpuctl (f, &u, "validate", unknown, NULL);
+    g_assert_cmpint (u.status, ==, 3);
+    g_auto (Result) b = { 0 };
+    vgpuctl (f, &b, "validate", broken, NULL);
+    g_assert_cmpint (b.status, ==, 3);
+    assert_one_line_error (&b, "vgpuctl: ");
+    g_auto (Result) m = { 0 };
+    vgpuctl (f, &m, "validate", "/nonexistent/x.xml", NULL);
+    g_assert_cmpint (m.status, !=, 0);
+    assert_one_line_error (&m, "vgpuctl: ");
+}
+
+static void
+test_translate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *managed = src ("xml-examples/domain-managed-vgpu.xml");
+    g_auto (Result) n = { 0 };
+    vgpuctl (f, &n, "domxml-to-native", managed, NULL);
+    g_assert_cmpint (n.status, ==, 0);
+    g_assert_nonnull (strstr (n.out, "type=\"mdev\""));
+    g_assert_null (strstr (n.out, "type=\"vgpu\""));
+    g_assert_nonnull (strstr (n.out, "https://gitlab.com/vgpu/xmlns/vgpu/1.0"));
+    g_autofree char *native = write_tmp (f, "native.xml", n.out);
+
+    /* The native document is valid for libvirt's own schema... */
+    const char *vxv[] = { "virt-xml-validate", native, "domain", NULL };
+    g_auto (Result) v = { 0 };
+    run_full (f, vxv, NULL, NULL, &v);
+    g_assert_cmpint (v.status, ==, 0);
+
+    /* ...and goes back, from a file and from standard input, to a document
+     * that translates to the same native one. */
+    g_auto (Result) back = { 0 };
+    vgpuctl (f, &back, "domxml-from-native", native, NULL);
+    g_assert_cmpint (back.status, ==, 0);
+    g_assert_nonnull (strstr (back.out, "type=\"vgpu\""));
+    g_assert_null (strstr (back.out, "vgpu:devices"));
+    const char *stdin_argv[] = { g_getenv ("VGPUCTL"), "domxml-to-native", "-", NULL };
+    g_auto (Result) again = { 0 };
+    run_full (f, stdin_argv, NULL, back.out, &again);
+    g_assert_cmpint (again.status, ==, 0);
+    g_assert_cmpstr (again.out, ==, n.out);
+
+    /* A lone hostdev needs the domain's UUID when it has none. */
+    g_autofree char *hostdev = src ("xml-examples/hostdev-vgpu.xml");
+    g_auto (Result) h = { 0 };
+    vgpuctl (f, &h, "domxml-to-native", "--domain-uuid", DOM_UUID, hostdev, NULL);
+    g_assert_cmpint (h.status, ==, 0);
+    g_assert_nonnull (strstr (h.out, "<hostdev mode=\"subsystem\" type=\"mdev\""));
+    g_auto (Result) h2 = { 0 };
+    vgpuctl (f, &h2, "domxml-to-native", hostdev, NULL);
+    g_assert_cmpint (h2.status, ==, 3);
+    assert_one_line_error (&h2, "vgpuctl: ");
+
+    g_autofree char *nodedev = src ("xml-examples/vgpu.xml");
+    g_auto (Result) nd = { 0 };
+    vgpuctl (f, &nd, "domxml-to-native", nodedev, NULL);
+    g_assert_cmpint (nd.status, ==, 3);
+    assert_one_line_error (&nd, "vgpuctl: ");
+    g_autofree char *lone = write_tmp (f, "lone.xml",
+        "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+        "<address uuid='" UUID1 "'/></source></hostdev>\n");
+    g_auto (Result) ln = { 0 };
+    vgpuctl (f, &ln, "domxml-from-native", lone, NULL);
+    g_assert_cmpint (ln.status, ==, 3);
+    assert_one_line_error (&ln, "vgpuctl: ");
+    g_assert_nonnull (strstr (ln.err, "dumpxml"));
+}
+
+/* ------------------------------------------------ libvirt test driver */
+
+static void
+test_define (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *managed = src ("xml-examples/domain-managed-vgpu.xml");
+    g_auto (Result) d = { 0 };
+    vgpuctl (f, &d, "define", "--connect", "test:///default", managed, NULL);
+    g_assert_cmpint (d.status, ==, 0);
+    g_assert_true (g_str_has_prefix (d.out, "Domain vgpu-managed defined from "));
+    g_assert_true (g_str_has_suffix (d.out, " with 1 vGPU.\n"));
+}
+
+static void
+test_define_checks (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *hostdev = src ("xml-examples/hostdev-vgpu.xml");
+    g_auto (Result) h = { 0 };
+    vgpuctl (f, &h, "define", "-c", "test:///default", hostdev, NULL);
+    g_assert_cmpint (h.status, ==, 3);
+    assert_one_line_error (&h, "vgpuctl: ");
+
+    /* No domain <uuid>: the vGPU's UUID cannot be derived. */
+    g_autofree char *bad = write_tmp (f, "nouuid.xml",
+        "<domain type='kvm'><name>x</name><memory>1024</memory><os><type>hvm</type></os>"
+        "<devices><hostdev mode='subsystem' type='vgpu' managed='yes'><source>"
+        "<type id='vgpu_sim-32m'/></source></hostdev></devices></domain>\n");
+    g_auto (Result) nu = { 0 };
+    vgpuctl (f, &nu, "define", "-c", "test:///default", bad, NULL);
+    g_assert_cmpint (nu.status, ==, 3);
+    assert_one_line_error (&nu, "vgpuctl: ");
+
+    g_autofree char *managed = src ("xml-examples/domain-managed-vgpu.xml");
+    g_auto (Result) conn = { 0 };
+    vgpuctl (f, &conn, "define", "-c", "bogus:///nothing", managed, NULL);
+    g_assert_cmpint (conn.status, ==, 1);
+    assert_one_line_error (&conn, "vgpuctl: Cannot connect to libvirt");
+}
+
+/* The test driver cannot attach devices: a managed vGPU created for the
+ * attach must be removed again. */
+static void
+test_attach_undo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *hostdev = write_tmp (f, "attach.xml",
+        "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>"
+        "<type id='vgpu_sim-16m'/><uuid>" UUID2 "</uuid>"
+        "<attr name='vendor/label' value='ci'/></source></hostdev>\n");
+    g_auto (Result) a = { 0 };
+    vgpuctl (f, &a, "attach-device", "-c", "test:///default", "--live", "test", hostdev, NULL);
+    g_assert_cmpint (a.status, ==, 1);
+    assert_one_line_error (&a, "vgpuctl: libvirt could not attach vGPU " UUID2);
+    g_assert_nonnull (strstr (a.err, "was removed again"));
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "create " GPU_A " vgpu_sim-16m " UUID2 "\n"
+                              "write " UUID2 " vendor/label ci\n"
+                              "remove " UUID2 "\n");
+    g_autofree char *dev = dev_rel (UUID2, NULL);
+    g_assert_false (exists (f, dev));
+
+    /* --config on a domain: nothing is created now (the hook does it at
+     * start), and libvirt's refusal leaves nothing either. */
+    g_unlink (f->log);
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "attach-device", "-c", "test:///default", "--config", "test", hostdev,
+             NULL);
+    g_assert_cmpint (c.status, ==, 1);
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_cmpstr (log2, ==, "");
+
+    g_auto (Result) nodom = { 0 };
+    vgpuctl (f, &nodom, "attach-device", "-c", "test:///default", "nosuchdomain", hostdev,
+             NULL);
+    g_assert_cmpint (nodom.status, ==, 1);
+    assert_one_line_error (&nodom, "vgpuctl: There is no domain 'nosuchdomain'");
+    g_autofree char *nodedev = src ("xml-examples/vgpu.xml");
+    g_auto (Result) kind = { 0 };
+    vgpuctl (f, &kind, "attach-device", "-c", "test:///default", "test", nodedev, NULL);
+    g_assert_cmpint (kind.status, ==, 3);
+}
+
+static void
+test_detach_unknown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *hostdev = src ("xml-examples/hostdev-vgpu.xml");
+    g_auto (Result) d = { 0 };
+    vgpuctl (f, &d, "detach-device", "-c", "test:///default", "test", hostdev, NULL);
+    g_assert_cmpint (d.status, ==, 1);
+    assert_one_line_error (&d, "vgpuctl: Domain test has no vGPU of type vgpu_sim-16m");
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+}
+
+/* ---------------------------------------------------------------- hook */
+
+/* A native domain XML, as libvirt hands it to the hook. */
+static char *
+native_domain (Fixture *f, const char *hostdevs)
+{
+    g_autofree char *dialect = g_strdup_printf (
+        "<domain type='kvm'><name>guest</name><uuid>" DOM_UUID "</uuid>"
+        "<memory>1048576</memory><os><type>hvm</type></os><devices>%s</devices></domain>\n",
+        hostdevs);
+    g_autofree char *path = write_tmp (f, "dialect.xml", dialect);
+    g_auto (Result) n = { 0 };
+    vgpuctl (f, &n, "domxml-to-native", path, NULL);
+    g_assert_cmpint (n.status, ==, 0);
+    return g_steal_pointer (&n.out);
+}
+
+static void
+hook (Fixture *f, const char *op, const char *subop, const char *xml,
+      const char *const *env, Result *r)
+{
+    const char *argv[] = { g_getenv ("VGPU_HOOK"), "guest", op, subop, "-", NULL };
+    run_full (f, argv, env, xml, r);
+}
+
+#define MANAGED_32 "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>" \
+    "<parent address='" GPU_A "'/><type id='vgpu_sim-32m'/><uuid>" UUID1 "</uuid>"     \
+    "<attr name='vendor/label' value='a'/></source></hostdev>"
+#define MANAGED_16 "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>" \
+    "<type id='vgpu_sim-16m'/></source></hostdev>"
+#define UNMANAGED_32 "<hostdev mode='subsystem' type='vgpu'><source>" \
+    "<type id='vgpu_sim-32m'/><uuid>" UUID2 "</uuid></source></hostdev>"
+
+static void
+test_hook_lifecycle (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32 MANAGED_16);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+
+    /* Operations other than prepare/release do nothing. */
+    g_auto (Result) s = { 0 };
+    hook (f, "start", "begin", xml, NULL, &s);
+    g_assert_cmpint (s.status, ==, 0);
+    g_autofree char *log0 = kernel_log (f);
+    g_assert_cmpstr (log0, ==, "");
+
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_assert_cmpstr (p.err, ==, "");
+    g_assert_true (exists (f, dev1));
+    g_autofree char *label_rel = dev_rel (UUID1, "vendor/label");
+    g_autofree char *label = get (f, label_rel);
+    g_assert_cmpstr (label, ==, "a");
+    /* The second one got its UUID derived from the domain's, on any GPU. */
+    g_autofree char *log = kernel_log (f);
+    g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 4);
+    g_assert_cmpstr (lines[0], ==, "create " GPU_A " vgpu_sim-32m " UUID1);
+    g_assert_true (g_str_has_prefix (lines[2], "create " GPU_A " vgpu_sim-16m "));
+    const char *derived = lines[2] + strlen ("create " GPU_A " vgpu_sim-16m ");
+    g_assert_true (g_uuid_string_is_valid (derived));
+    g_autofree char *dev2 = dev_rel (derived, NULL);
+    g_assert_true (exists (f, dev2));
+
+    /* Prepared twice (libvirtd restarted): the vGPUs are used as they are. */
+    g_auto (Result) p2 = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p2);
+    g_assert_cmpint (p2.status, ==, 0);
+
+    g_auto (Result) r = { 0 };
+    hook (f, "release", "end", xml, NULL, &r);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_false (exists (f, dev1));
+    g_assert_false (exists (f, dev2));
+    /* Released again: nothing left to do, no error. */
+    g_auto (Result) r2 = { 0 };
+    hook (f, "release", "end", xml, NULL, &r2);
+    g_assert_cmpint (r2.status, ==, 0);
+}
+
+static void
+test_hook_unmanaged (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32 UNMANAGED_32);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_autofree char *dev2 = dev_rel (UUID2, NULL);
+
+    /* The unmanaged one is missing: refused before anything is created. */
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 1);
+    assert_one_line_error (&p, "vgpu hook: The unmanaged vGPU " UUID2);
+    g_assert_false (exists (f, dev1));
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+
+    /* It exists with another type: refused too. */
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "-t", "vgpu_sim-16m", "-u", UUID2, NULL);
+    g_assert_cmpint (c.status, ==, 0);
+    g_unlink (f->log);
+    g_auto (Result) w = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &w);
+    g_assert_cmpint (w.status, ==, 1);
+    assert_one_line_error (&w, "vgpu hook: vGPU " UUID2 " exists with type vgpu_sim-16m");
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_cmpstr (log2, ==, "");
+
+    /* With the right type: the managed one is created, at release only the
+     * managed one is removed. */
+    g_auto (Result) rm = { 0 };
+    vgpuctl (f, &rm, "remove", UUID2, NULL);
+    g_auto (Result) c2 = { 0 };
+    vgpuctl (f, &c2, "create", "-t", "vgpu_sim-32m", "-u", UUID2, NULL);
+    g_assert_cmpint (c2.status, ==, 0);
+    g_auto (Result) ok = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &ok);
+    g_assert_cmpint (ok.status, ==, 0);
+    g_assert_true (exists (f, dev1));
+    g_auto (Result) rel = { 0 };
+    hook (f, "release", "end", xml, NULL, &rel);
+    g_assert_cmpint (rel.status, ==, 0);
+    g_assert_false (exists (f, dev1));
+    g_assert_true (exists (f, dev2));
+}
+
+/* The second create fails: the first vGPU is removed again. */
+static void
+test_hook_undo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32 MANAGED_16);
+    const char *env[] = { "FAKEKERNEL_FAIL_CREATE=vgpu_sim-16m", NULL };
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, env, &p);
+    g_assert_cmpint (p.status, ==, 1);
+    assert_one_line_error (&p, "vgpu hook: Cannot create vGPU ");
+    g_autofree char *log = kernel_log (f);
+    g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 5);
+    g_assert_cmpstr (lines[0], ==, "create " GPU_A " vgpu_sim-32m " UUID1);
+    g_assert_true (g_str_has_prefix (lines[2], "create " GPU_A " vgpu_sim-16m "));
+    g_assert_cmpstr (lines[3], ==, "remove " UUID1);
+    g_autofree char *devs = P (f, "sys/bus/mdev/devices");
+    g_autoptr (GDir) dd = g_dir_open (devs, 0, NULL);
+    g_assert_null (g_dir_read_name (dd));
+
+    /* Bad input on stdin: one line, exit 1, nothing created. */
+    g_unlink (f->log);
+    g_auto (Result) bad = { 0 };
+    hook (f, "prepare", "begin", "<domain", NULL, &bad);
+    g_assert_cmpint (bad.status, ==, 1);
+    assert_one_line_error (&bad, "vgpu hook: ");
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_cmpstr (log2, ==, "");
+
+    /* A domain without vGPUs: nothing to do. */
+    g_auto (Result) none = { 0 };
+    hook (f, "prepare", "begin",
+          "<domain type='kvm'><name>g</name><memory>1</memory><os><type>hvm</type></os>"
+          "</domain>", NULL, &none);
+    g_assert_cmpint (none.status, ==, 0);
+}
+
+/* ---------------------------------------------------- mdevctl call-out */
+
+static void
+callout (Fixture *f, const char *event, const char *action, const char *parent,
+         const char *type, const char *uuid, const char *json, Result *r)
+{
+    const char *argv[] = { g_getenv ("VGPU_CALLOUT"), "-t", type, "-e", event, "-a", action,
+                           "-s", "none", "-u", uuid, "-p", parent, NULL };
+    run_full (f, argv, NULL, json, r);
+}
+
+static void
+test_callout (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    const char *good = "{\"mdev_type\":\"vgpu_sim-32m\",\"start\":\"manual\","
+                       "\"attrs\":[{\"vendor/label\":\"web\"}]}";
+    g_auto (Result) mine = { 0 };
+    callout (f, "pre", "start", GPU_A, "vgpu_sim-32m", UUID1, good, &mine);
+    g_assert_cmpint (mine.status, ==, 0);
+
+    g_auto (Result) other = { 0 };
+    callout (f, "pre", "start", GPU_OTHER, "mtty-2", UUID1, "{}", &other);
+    g_assert_cmpint (other.status, ==, 2);
+    g_auto (Result) nosuch = { 0 };
+    callout (f, "pre", "start", GPU_A, "vgpu_sim-1g", UUID1, "{}", &nosuch);
+    g_assert_cmpint (nosuch.status, ==, 2);
+
+    g_auto (Result) badname = { 0 };
+    callout (f, "pre", "define", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"mdev_type\":\"vgpu_sim-32m\",\"attrs\":[{\"../../remove\":\"1\"}]}", &badname);
+    g_assert_cmpint (badname.status, ==, 1);
+    assert_one_line_error (&badname, "vgpu: ");
+    g_auto (Result) badval = { 0 };
+    callout (f, "pre", "start", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"attrs\":[{\"vendor/label\":\"a\\u0001b\"}]}", &badval);
+    g_assert_cmpint (badval.status, ==, 1);
+    g_auto (Result) num = { 0 };
+    callout (f, "pre", "start", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"attrs\":[{\"vendor/label\":3}]}", &num);
+    g_assert_cmpint (num.status, ==, 1);
+    g_auto (Result) junk = { 0 };
+    callout (f, "pre", "start", GPU_A, "vgpu_sim-32m", UUID1, "{attrs", &junk);
+    g_assert_cmpint (junk.status, ==, 1);
+    assert_one_line_error (&junk, "vgpu: ");
+    g_auto (Result) post = { 0 };
+    callout (f, "post", "start", GPU_A, "vgpu_sim-32m", UUID1, "{attrs", &post);
+    g_assert_cmpint (post.status, ==, 0);
+
+    /* get attributes: read back from the running vGPU. */
+    g_auto (Result) gone = { 0 };
+    callout (f, "get", "attributes", GPU_A, "vgpu_sim-32m", UUID1, NULL, &gone);
+    g_assert_cmpint (gone.status, ==, 1);
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "-t", "vgpu_sim-32m", "-u", UUID1, "-a", "vendor/label=web",
+             NULL);
+    g_assert_cmpint (c.status, ==, 0);
+    g_auto (Result) get_r = { 0 };
+    callout (f, "get", "attributes", GPU_A, "vgpu_sim-32m", UUID1, NULL, &get_r);
+    g_assert_cmpint (get_r.status, ==, 0);
+    g_assert_cmpstr (get_r.out, ==, "[{\"vendor/label\":\"web\"}]\n");
+}
+
+/* ---------------------------------------------------------- messages */
+
+/* vgpuctl speaks German with LANGUAGE=de over C.UTF-8 (always available
+ * with glibc), and with LANG=de_DE.UTF-8 when that locale can be built into
+ * a private directory (localedef with the "locales" package's sources). */
+static void
+test_german (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    const char *argv[] = { g_getenv ("VGPUCTL"), "frobnicate", NULL };
+    g_autofree char *localedir = g_strdup_printf ("VGPU_LOCALEDIR=%s",
+                                                  g_getenv ("VGPU_LOCALEDIR"));
+    const char *env[] = { "LC_ALL", "LC_MESSAGES", "LANG=C.UTF-8", "LANGUAGE=de", localedir,
+                          NULL };
+    g_auto (Result) r = { 0 };
+    run_full (f, argv, env, NULL, &r);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_cmpstr (r.err, ==, "vgpuctl: Unbekanntes Verb „frobnicate“; „vgpuctl --help“ "
+                                "zeigt die Liste der Verben.\n");
+
+    const char *help_argv[] = { g_getenv ("VGPUCTL"), "--help", NULL };
+    g_auto (Result) h = { 0 };
+    run_full (f, help_argv, env, NULL, &h);
+    g_assert_cmpint (h.status, ==, 0);
+    g_assert_nonnull (strstr (h.out, "Rückgabewert:"));
+}
+
+static void
+test_german_locale (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *locpath = g_build_filename (f->tmp, "locales", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (locpath, 0755), ==, 0);
+    g_autofree char *out = g_build_filename (locpath, "de_DE.UTF-8", NULL);
+    const char *def[] = { "localedef", "-i", "de_DE", "-f", "UTF-8", out, NULL };
+    g_auto (Result) d = { 0 };
+    if (!g_file_test ("/usr/share/i18n/locales/de_DE", G_FILE_TEST_EXISTS)) {
+        g_test_skip ("no locale sources (/usr/share/i18n/locales/de_DE): install the "
+                     "'locales' package");
+        return;
+    }
+    run_full (f, def, (const char *const[]) { "LD_PRELOAD", NULL }, NULL, &d);
+    g_assert_cmpint (d.status, ==, 0);
+
+    const char *argv[] = { g_getenv ("VGPUCTL"), "remove", NULL };
+    g_autofree char *localedir = g_strdup_printf ("VGPU_LOCALEDIR=%s",
+                                                  g_getenv ("VGPU_LOCALEDIR"));
+    g_autofree char *lp = g_strdup_printf ("LOCPATH=%s", locpath);
+    const char *env[] = { "LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG=de_DE.UTF-8", lp,
+                          localedir, NULL };
+    g_auto (Result) r = { 0 };
+    run_full (f, argv, env, NULL, &r);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_true (g_str_has_prefix (r.err, "vgpuctl: „vgpuctl remove“ erwartet"));
+}
+
+int
+main (int argc, char **argv)
+{
+    g_test_init (&argc, &argv, NULL);
+    static const char *const needed[] = {
+        "VGPUCTL", "VGPU_HOOK", "VGPU_CALLOUT", "FAKEKERNEL", "VGPU_SCHEMA_DIR",
+        "VGPU_SRCDIR", "VGPU_LOCALEDIR",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (needed); i++)
+        if (g_getenv (needed[i]) == NULL)
+            g_error ("%s is not set; run this test through meson", needed[i]);
+
+#define ADD(name, fn) \
+    g_test_add (name, Fixture, NULL, setup, fn, teardown)
+    ADD ("/vgpuctl/help", test_help);
+    ADD ("/vgpuctl/types", test_types);
+    ADD ("/vgpuctl/create-list-remove", test_create_list_remove);
+    ADD ("/vgpuctl/create-failures", test_create_failures);
+    ADD ("/vgpuctl/qemu-args-handoff", test_qemu_args_handoff);
+    ADD ("/vgpuctl/validate", test_validate);
+    ADD ("/vgpuctl/translate", test_translate);
+    ADD ("/vgpuctl/define", test_define);
+    ADD ("/vgpuctl/define-checks", test_define_checks);
+    ADD ("/vgpuctl/attach-undo", test_attach_undo);
+    ADD ("/vgpuctl/detach-unknown", test_detach_unknown);
+    ADD ("/hook/lifecycle", test_hook_lifecycle);
+    ADD ("/hook/unmanaged", test_hook_unmanaged);
+    ADD ("/hook/undo", test_hook_undo);
+    ADD ("/callout/events", test_callout);
+    ADD ("/i18n/german-language", test_german);
+    ADD ("/i18n/german-locale", test_german_locale);
+    return g_test_run ();
+}
