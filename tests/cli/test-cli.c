@@ -271,6 +271,22 @@ test_help (Fixture *f, gconstpointer data G_GNUC_UNUSED)
         g_autofree char *usage = g_strdup_printf ("vgpuctl %s [OPTION", verbs[i]);
         g_assert_nonnull (strstr (v.out, usage));
     }
+    /* The manual page documents every verb and exit status. */
+    g_autofree char *man_path = src ("docs/vgpuctl.1");
+    g_autofree char *man = NULL;
+    g_assert_true (g_file_get_contents (man_path, &man, NULL, NULL));
+    for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++) {
+        g_autoptr (GString) section = g_string_new (".SS ");
+        for (const char *c = verbs[i]; *c; c++)
+            g_string_append (section, *c == '-' ? "\\-" : (char[]) { *c, 0 });
+        if (strstr (man, section->str) == NULL)
+            g_error ("docs/vgpuctl.1 has no section \"%s\"", section->str);
+    }
+    for (int code = 0; code <= 4; code++) {
+        g_autofree char *tp = g_strdup_printf (".TP\n.B %d\n", code);
+        g_assert_nonnull (strstr (man, tp));
+    }
+
     g_auto (Result) h = { 0 };
     vgpuctl (f, &h, "help", "create", NULL);
     g_assert_cmpint (h.status, ==, 0);
