@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The real guest (TAP), run inside the lab with --nested.
+
+Creates a vgpu_sim vGPU, boots Debian's kernel in an inner KVM guest whose only
+display is that vGPU (QEMU vfio-pci, display=on), lets the guest's bochs-drm
+drive it and draw a known pattern, then takes QEMU screendumps through the
+vGPU's display plane and checks the pattern. The pictures stay in OUTDIR.
+
+  guest-display.py BUILDDIR DRAW INIT OUTDIR [--reference]
+
+--reference gives the inner guest QEMU's own bochs-display instead of the
+vGPU: a check of this harness itself, not of vgpu_sim.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+
+builddir, draw, init, outdir = sys.argv[1:5]
+reference = sys.argv[5:] == ["--reference"]
+gpu = os.environ.get("LAB_GPU", "")
+top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__)))))
+cache = os.path.join(top, ".cache", "lab")
+n = 0
+failed = 0
+
+
+def tap(ok, what, diag=()):
+    global n, failed
+    n += 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {what}", flush=True)
+    for line in diag:
+        print(f"# {line}", flush=True)
+    if not ok:
+        failed += 1
+    return ok
+
+
+def bail(msg):
+    print(f"Bail out! {msg}", flush=True)
+    sys.exit(1)
+
+
+def write(path, val):
+    with open(path, "w") as f:
+        f.write(val)
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+if not gpu:
+    print("1..0 # SKIP no physical GPU in this lab")
+    sys.exit(4)
+if not os.path.exists("/dev/kvm"):
+    print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
+    sys.exit(4)
+print("1..6", flush=True)
+
+# -- the vGPU on the host side ------------------------------------------
+if not reference and not os.path.isdir("/sys/module/vgpu_sim"):
+    subprocess.run(["insmod", os.path.join(builddir, "kernel/sim/vgpu_sim.ko")], check=True)
+dev = f"/sys/bus/pci/devices/{gpu}"
+if not reference and not os.path.exists(f"{dev}/driver"):
+    write(f"{dev}/driver_override", "vgpu_sim")
+    write("/sys/bus/pci/drivers_probe", gpu)
+vgpu = str(uuid.uuid4())
+try:
+    if not reference:
+        write(f"/sys/class/mdev_bus/{gpu}/mdev_supported_types/vgpu_sim-16m/create", vgpu)
+    created = True
+except OSError as e:
+    created = False
+    err = e
+if not tap(created, "reference run: QEMU's bochs-display, no vGPU" if reference else
+           f"vGPU {vgpu} of type vgpu_sim-16m created",
+           () if created else [str(err)]):
+    bail("no vGPU")
+
+# -- the inner guest's initramfs -----------------------------------------
+abi = open(os.path.join(cache, "abi")).read().strip()
+root = os.path.join(cache, "root")
+os.makedirs(outdir, exist_ok=True)
+ird = os.path.join(outdir, "initramfs")
+subprocess.run(["rm", "-rf", ird], check=True)
+for d in ("bin", "dev", "proc", "sys", "mods"):
+    os.makedirs(os.path.join(ird, d))
+sh("cp", os.path.join(root, "bin/busybox"), os.path.join(ird, "bin/busybox"))
+sh("cp", draw, os.path.join(ird, "bin/draw"))
+sh("cp", init, os.path.join(ird, "init"))
+order = []
+for line in sh("modprobe", "-d", root, "-S", abi, "-a", "--show-depends", "bochs").splitlines():
+    parts = line.split()
+    if parts and parts[0] == "insmod" and os.path.basename(parts[1]) not in order:
+        sh("cp", parts[1], os.path.join(ird, "mods"))
+        order.append(os.path.basename(parts[1]))
+write(os.path.join(ird, "mods/order"), "\n".join(order) + "\n")
+files = sh("find", ".", cwd=ird)
+cpio = os.path.join(outdir, "initramfs.cpio")
+with open(cpio, "wb") as out:
+    subprocess.run([os.path.join(root, "bin/busybox"), "cpio", "-o", "-H", "newc"],
+                   input=files.encode(), cwd=ird, stdout=out, stderr=subprocess.DEVNULL,
+                   check=True)
+
+# -- boot it ---------------------------------------------------------------
+console = os.path.join(outdir, "inner-console.log")
+qmp_path = os.path.join("/run", f"simtest-qmp-{os.getpid()}.sock")
+for stale in (console, qmp_path):
+    if os.path.exists(stale):
+        os.unlink(stale)
+qemu = subprocess.Popen([
+    "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "512", "-smp", "1",
+    "-nodefaults", "-no-reboot", "-display", "none", "-vga", "none",
+    "-kernel", os.path.join(cache, f"vmlinux-{abi}"), "-initrd", cpio,
+    "-append", "console=ttyS0 panic=-1 rdinit=/init loglevel=6",
+    "-serial", f"file:{console}",
+    "-device", "bochs-display" if reference else
+    f"vfio-pci,sysfsdev=/sys/bus/mdev/devices/{vgpu},display=on",
+    "-qmp", f"unix:{qmp_path},server=on,wait=off",
+], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def console_text():
+    try:
+        return open(console, errors="replace").read()
+    except OSError:
+        return ""
+
+
+deadline = time.monotonic() + 240
+while time.monotonic() < deadline and qemu.poll() is None:
+    text = console_text()
+    if "SIMTEST-DRAWN" in text or "SIMTEST-FAIL" in text:
+        break
+    time.sleep(0.5)
+text = console_text()
+if qemu.poll() is not None:
+    out = qemu.stdout.read().decode(errors="replace").splitlines()
+    tap(False, "inner guest booted", out[-20:] + text.splitlines()[-20:])
+    bail("QEMU exited")
+
+lines = [l.strip() for l in text.splitlines()]
+pci = [l for l in lines if l.startswith("SIMTEST-PCI")]
+fb = [l for l in lines if l.startswith("SIMTEST-FB")]
+drm = [l for l in lines if l.startswith("SIMTEST-DMESG")]
+want_sub = "0x1af4:0x1100" if reference else "0x1234:0x5600"
+tap(len(pci) == 1 and pci[0].endswith("driver bochs-drm") and want_sub in pci[0],
+    f"inner guest: bochs-drm bound to the {'display' if reference else 'vGPU'} "
+    f"(1234:1111, subsystem {want_sub})",
+    pci + drm[-8:] + ([] if pci else lines[-30:]))
+mode_ok = tap(bool(fb) and "SIMTEST-DRAWN" in text and "32bpp" in fb[0],
+              "inner guest: KMS mode set on a dumb buffer holding the pattern",
+              fb + [l for l in lines if "SIMTEST-FAIL" in l])
+mode = fb[0].split()[2] if fb else "?"
+
+
+# -- screendump through the display plane -----------------------------------
+def qmp_session():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(qmp_path)
+    f = s.makefile("rw")
+
+    def cmd(name, **args):
+        f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r or "error" in r:
+                return r
+    json.loads(f.readline())     # greeting
+    cmd("qmp_capabilities")
+    return s, cmd
+
+
+def read_ppm(path):
+    data = open(path, "rb").read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        start = pos
+        while not data[pos:pos + 1].isspace():
+            pos += 1
+        fields.append(data[start:pos])
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError(f"not a P6/255 PPM: {fields}")
+    w, h = int(fields[1]), int(fields[2])
+    return w, h, data[pos + 1:pos + 1 + w * h * 3]
+
+
+def check_pattern(w, h, px):
+    want = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
+    bad = []
+    for q in range(4):
+        x0, y0 = (q % 2) * (w // 2), (q // 2) * (h // 2)
+        total = good = 0
+        # every 7th pixel of the quadrant, away from its edges
+        for y in range(y0 + 4, y0 + h // 2 - 4, 7):
+            for x in range(x0 + 4, x0 + w // 2 - 4, 7):
+                i = (y * w + x) * 3
+                total += 1
+                good += tuple(px[i:i + 3]) == want[q]
+        if good < total * 0.99:
+            bad.append(f"quadrant {q}: {good}/{total} pixels are {want[q]}")
+    return bad
+
+
+shot_ok = False
+ppm = os.path.join(outdir, "screen.ppm")
+png = os.path.join(outdir, "screen.png")
+for p in (ppm, png):
+    if os.path.exists(p):
+        os.unlink(p)
+try:
+    s, cmd = qmp_session()
+    # the first frames may predate the drawing: retry for a while
+    for attempt in range(20):
+        r = cmd("screendump", filename=ppm)
+        if "error" in r:
+            raise RuntimeError(r["error"])
+        w, h, px = read_ppm(ppm)
+        bad = check_pattern(w, h, px) if f"{w}x{h}" == mode else [f"size {w}x{h} != mode {mode}"]
+        if not bad:
+            break
+        time.sleep(0.5)
+    shot_ok = tap("error" not in r and f"{w}x{h}" == mode,
+                  f"screendump through the region plane: {w}x{h} (guest mode {mode})")
+    tap(not bad, "the guest's pattern is on the screen (red, green, blue, white quadrants)", bad)
+    r = cmd("screendump", filename=png, format="png")
+    tap("error" not in r and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
+        f"PNG kept for people: {png}", [json.dumps(r)])
+    cmd("quit")
+    s.close()
+except Exception as e:  # one report, whatever broke
+    while n < 6:
+        tap(False, "screendump", traceback.format_exc().splitlines()[-3:] +
+            [f"qemu status {qemu.poll()}, /run: {os.listdir('/run')}"])
+try:
+    qemu.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    qemu.kill()
+if not reference:
+    write(f"/sys/bus/mdev/devices/{vgpu}/remove", "1")
+sys.exit(1 if failed else 0)
