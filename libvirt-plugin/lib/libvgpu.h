@@ -215,7 +215,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuGpu, vgpu_gpu_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuMdev, vgpu_mdev_free)
 
 /* Parses "k1=v1, k2=v2" (commas and/or newlines separate; blanks trimmed)
- * into VgpuField* in order. Parts without '=' get an empty value. */
+ * into VgpuField* in order. A part that does not start with "identifier="
+ * continues the previous value (free text with commas, as the vGPU core's
+ * trailing "description=..."); a leading one becomes a key with value "". */
 GPtrArray *vgpu_description_parse (const char *description);
 
 /* Every GPU under ROOT/sys/class/mdev_bus, sorted by name, with its types.

@@ -89,6 +89,18 @@ vgpu_attr_free (VgpuAttr *a)
 
 /* ---------------------------------------------------------- description */
 
+/* "key" of a "key=value" part: an identifier before the '='. */
+static gboolean
+description_key_ok (const char *s, gsize len)
+{
+    if (len == 0 || !(g_ascii_isalpha (s[0]) || s[0] == '_'))
+        return FALSE;
+    for (gsize i = 1; i < len; i++)
+        if (!(g_ascii_isalnum (s[i]) || s[i] == '_' || s[i] == '-'))
+            return FALSE;
+    return TRUE;
+}
+
 GPtrArray *
 vgpu_description_parse (const char *description)
 {
@@ -97,21 +109,29 @@ vgpu_description_parse (const char *description)
         return fields;
 
     g_auto (GStrv) parts = g_strsplit_set (description, ",\n", -1);
+    VgpuField *prev = NULL;
     for (gsize i = 0; parts[i]; i++) {
         char *part = g_strstrip (parts[i]);
         if (part[0] == '\0')
             continue;
-        VgpuField *f = g_new0 (VgpuField, 1);
         char *eq = strchr (part, '=');
-        if (eq) {
-            *eq = '\0';
-            f->key = g_strdup (g_strstrip (part));
-            f->value = g_strdup (g_strstrip (eq + 1));
+        g_autofree char *key = eq ? g_strstrip (g_strndup (part, eq - part)) : NULL;
+        if (key && description_key_ok (key, strlen (key))) {
+            prev = g_new0 (VgpuField, 1);
+            prev->key = g_steal_pointer (&key);
+            prev->value = g_strdup (g_strstrip (eq + 1));
+            g_ptr_array_add (fields, prev);
+        } else if (prev) {
+            /* Free text with a comma, e.g. "description=32 MiB, one head". */
+            char *joined = g_strconcat (prev->value, ", ", part, NULL);
+            g_free (prev->value);
+            prev->value = joined;
         } else {
-            f->key = g_strdup (part);
-            f->value = g_strdup ("");
+            prev = g_new0 (VgpuField, 1);
+            prev->key = g_strdup (part);
+            prev->value = g_strdup ("");
+            g_ptr_array_add (fields, prev);
         }
-        g_ptr_array_add (fields, f);
     }
     return fields;
 }

@@ -104,7 +104,9 @@ vgpu_xml_parse (const char *data, gsize len, const char *source_name, GError **e
     /* NONET: no network; no NOENT/DTDLOAD/DTDATTR/HUGE: no entity
      * substitution, no DTD loading, libxml2's default size and depth limits. */
     int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS;
-    xmlDocPtr doc = xmlCtxtReadMemory (ctxt, data, (int) len, NULL, NULL, opts);
+    /* The URL only names the document in messages: nothing is resolved
+     * against it (no DTD, no XInclude processing). */
+    xmlDocPtr doc = xmlCtxtReadMemory (ctxt, data, (int) len, source_name, NULL, opts);
     gboolean well_formed = ctxt->wellFormed && !st.saw_doctype;
     xmlFreeParserCtxt (ctxt);
     g_autofree char *first_error = st.first_error;

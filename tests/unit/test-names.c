@@ -107,23 +107,37 @@ test_parent_to_sysfs (void)
 }
 
 static void
-test_description (void)
+check_fields (const char *desc, const char *const expect[][2], guint n)
 {
-    g_autoptr (GPtrArray) f =
-        vgpu_description_parse ("framebuffer=32M, heads=1,max_resolution = 1920x1080\n"
-                                "flag,, empty=");
-    g_assert_cmpuint (f->len, ==, 5);
-    const char *expect[][2] = {
-        { "framebuffer", "32M" }, { "heads", "1" }, { "max_resolution", "1920x1080" },
-        { "flag", "" }, { "empty", "" },
-    };
+    g_autoptr (GPtrArray) f = vgpu_description_parse (desc);
+    g_assert_cmpuint (f->len, ==, n);
     for (guint i = 0; i < f->len; i++) {
         VgpuField *x = f->pdata[i];
         g_assert_cmpstr (x->key, ==, expect[i][0]);
         g_assert_cmpstr (x->value, ==, expect[i][1]);
     }
+}
+
+static void
+test_description (void)
+{
+    /* As the vGPU core formats it (kernel/core/sysfs.c). */
+    static const char *const core[][2] = {
+        { "fb_size", "33554432" }, { "heads", "1" }, { "max_resolution", "1920x1080" },
+        { "max_instances", "4" }, { "description", "32 MiB slice, one head" },
+    };
+    check_fields ("fb_size=33554432, heads=1, max_resolution=1920x1080, max_instances=4, "
+                  "description=32 MiB slice, one head\n", core, G_N_ELEMENTS (core));
+    static const char *const loose[][2] = {
+        { "flag", "" }, { "framebuffer", "32M" }, { "max_resolution", "1920x1080" },
+        { "empty", "" },
+    };
+    check_fields ("flag,framebuffer=32M\n max_resolution = 1920x1080,\nempty=", loose,
+                  G_N_ELEMENTS (loose));
     g_autoptr (GPtrArray) none = vgpu_description_parse (NULL);
     g_assert_cmpuint (none->len, ==, 0);
+    g_autoptr (GPtrArray) blank = vgpu_description_parse (" , \n");
+    g_assert_cmpuint (blank->len, ==, 0);
 }
 
 static void
