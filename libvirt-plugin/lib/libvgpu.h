@@ -23,7 +23,7 @@
  *
  *   hostdev attributes: mode ('subsystem', optional), type ('vgpu', required),
  *   managed ('yes'|'no', optional, absent means 'no' as in libvirt),
- *   display and ramfb ('on'|'off', optional). The dialect elements carry no
+ *   display and ramfb ('on'|'off', optional); no others. The dialect elements carry no
  *   XML namespace (they live next to libvirt's own elements).
  *
  *   Names (validated by vgpu_name_is_valid() before any path is built):
@@ -366,7 +366,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuDevice, vgpu_device_free)
 /* TRUE if the vGPU is managed (created at start, removed at stop). */
 gboolean vgpu_device_is_managed (const VgpuDevice *d);
 
-/* Sysfs parent name for vgpu_create(), or NULL for "any parent". */
+/* Sysfs parent name for vgpu_create(). Returns NULL with @error unset when
+ * the device names no parent ("any parent"), NULL with @error set when the
+ * parent is invalid (not possible for devices the library parsed). */
 char *vgpu_device_sysfs_parent (const VgpuDevice *d, GError **error);
 
 /* The stable UUID of contract 4, lower-case, newly allocated.

@@ -271,6 +271,21 @@ vgpu_device_from_hostdev (xmlNodePtr hostdev, GError **error)
                      line_of (hostdev), mode);
         return NULL;
     }
+    /* Known attributes only: anything else (model=, a second type) would
+     * silently change the native element. */
+    static const char *const known[] = { "mode", "type", "managed", "display", "ramfb" };
+    for (xmlAttrPtr a = hostdev->properties; a; a = a->next) {
+        gboolean ok = FALSE;
+        for (gsize i = 0; i < G_N_ELEMENTS (known) && a->ns == NULL; i++)
+            ok |= strcmp ((const char *) a->name, known[i]) == 0;
+        if (!ok) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
+                         _("Line %1$ld: unexpected attribute '%2$s' on a vGPU <hostdev>; it "
+                           "may have mode, type, managed, display and ramfb."),
+                         line_of (hostdev), (const char *) a->name);
+            return NULL;
+        }
+    }
     g_autoptr (VgpuDevice) d = vgpu_device_new ();
     if (!parse_tristate (hostdev, "managed", &d->managed, error) ||
         !check_on_off (hostdev, "display", error) || !check_on_off (hostdev, "ramfb", error))
