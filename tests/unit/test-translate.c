@@ -221,6 +221,56 @@ test_schema_missing (void)
     g_assert_nonnull (strstr (err->message, "VGPU_SCHEMA_DIR"));
 }
 
+/* Validation through the project's schemas (VGPU_SCHEMA_DIR = source tree)
+ * and libvirt's installed nodedev.rng. */
+static void
+test_validate (void)
+{
+    struct { const char *xml; VgpuDocKind kind; gboolean valid; } cases[] = {
+        { "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>"
+          "<type id='vgpu_sim-32m'/></source></hostdev>", VGPU_DOC_HOSTDEV, TRUE },
+        { "<hostdev mode='subsystem' type='vgpu'><source><type id='../x'/></source>"
+          "</hostdev>", VGPU_DOC_HOSTDEV, FALSE },
+        { "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+          "<address uuid='0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10'/></source></hostdev>",
+          VGPU_DOC_HOSTDEV_NATIVE, TRUE },
+        { "<device><name>mdev_0b1a7c52_5d2e_4b6c_9a43_2f4b3a1c8e10</name>"
+          "<parent>pci_0000_00_05_0</parent><capability type='mdev'>"
+          "<type id='vgpu_sim-32m'/><uuid>0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10</uuid>"
+          "</capability></device>", VGPU_DOC_NODEDEV, TRUE },
+        { "<device><name>x</name><capability type='mdev'><type/></capability></device>",
+          VGPU_DOC_NODEDEV, FALSE },
+        { "<v:devices xmlns:v='" VGPU_METADATA_NS "'><v:device "
+          "uuid='0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10' type='vgpu_sim-32m'/></v:devices>",
+          VGPU_DOC_METADATA, TRUE },
+        /* Second step: the domain schema lets any namespaced metadata through,
+         * the library then checks ours against vgpu-metadata.rng. */
+        { "<domain type='kvm'><name>d</name><uuid>" DOM_UUID "</uuid>"
+          "<metadata><v:devices xmlns:v='" VGPU_METADATA_NS "'><v:device uuid='nope' "
+          "type='vgpu_sim-32m'/></v:devices></metadata><memory>1048576</memory>"
+          "<os><type>hvm</type></os></domain>", VGPU_DOC_DOMAIN, FALSE },
+        { "<domain type='kvm'><name>d</name><uuid>" DOM_UUID "</uuid>"
+          "<metadata><v:devices xmlns:v='" VGPU_METADATA_NS "'><v:device "
+          "uuid='0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10' type='vgpu_sim-32m'/></v:devices>"
+          "</metadata><memory>1048576</memory><os><type>hvm</type></os></domain>",
+          VGPU_DOC_DOMAIN, TRUE },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+        g_autoptr (xmlDoc) doc = parse (cases[i].xml);
+        g_assert_cmpint (vgpu_xml_detect_kind (doc), ==, cases[i].kind);
+        g_autoptr (GError) err = NULL;
+        gboolean ok = vgpu_xml_validate (doc, VGPU_DOC_UNKNOWN, &err);
+        if (ok != cases[i].valid)
+            g_error ("case %zu: expected %s: %s", i, cases[i].valid ? "valid" : "invalid",
+                     err ? err->message : "(accepted)");
+        if (!ok) {
+            g_assert_error (err, VGPU_ERROR, VGPU_ERROR_XML_INVALID);
+            g_assert_nonnull (strstr (err->message, "test.xml"));
+            g_assert_nonnull (strstr (err->message, "line 1"));
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -229,6 +279,7 @@ main (int argc, char **argv)
     g_test_add_func ("/translate/metadata-errors", test_metadata_errors);
     g_test_add_func ("/translate/domain-devices", test_domain_devices);
     g_test_add_func ("/translate/detect-kind", test_detect_kind);
+    g_test_add_func ("/translate/validate", test_validate);
     g_test_add_func ("/translate/schema-missing", test_schema_missing);
     return g_test_run ();
 }
