@@ -750,6 +750,89 @@ test_detach_unknown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpstr (log, ==, "");
 }
 
+/* A test driver node whose running domain has three vGPUs in its metadata
+ * (tests/cli/data/testnode.xml): the verbs find the right one. */
+static void
+test_metadata_lookup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *node = src ("tests/cli/data/testnode.xml");
+    g_autofree char *uri = g_strdup_printf ("test://%s", node);
+
+    /* Without <uuid>: the one vGPU of that type and parent. */
+    g_autofree char *d32 = write_tmp (f, "d32.xml",
+        "<hostdev type='vgpu' managed='yes'><source><parent address='" GPU_A "'/>"
+        "<type id='vgpu_sim-32m'/></source></hostdev>\n");
+    g_auto (Result) one = { 0 };
+    vgpuctl (f, &one, "detach-device", "-c", uri, "vgpu-guest", d32, NULL);
+    g_assert_cmpint (one.status, ==, 1);
+    assert_one_line_error (&one, "vgpuctl: libvirt could not detach vGPU "
+                                 "31111111-2222-4333-8444-555555555555 from domain vgpu-guest");
+
+    /* Two of the same type: ambiguous, FILE must say which. */
+    g_autofree char *d16 = write_tmp (f, "d16.xml",
+        "<hostdev type='vgpu' managed='yes'><source><type id='vgpu_sim-16m'/></source>"
+        "</hostdev>\n");
+    g_auto (Result) two = { 0 };
+    vgpuctl (f, &two, "detach-device", "-c", uri, "vgpu-guest", d16, NULL);
+    g_assert_cmpint (two.status, ==, 1);
+    assert_one_line_error (&two, "vgpuctl: Domain vgpu-guest has several vGPUs of type "
+                                 "vgpu_sim-16m (11111111-2222-4333-8444-555555555555, "
+                                 "21111111-2222-4333-8444-555555555555)");
+
+    /* With a <uuid> the domain does not have. */
+    g_autofree char *other = write_tmp (f, "other.xml",
+        "<hostdev type='vgpu'><source><type id='vgpu_sim-16m'/><uuid>" UUID1 "</uuid>"
+        "</source></hostdev>\n");
+    g_auto (Result) none = { 0 };
+    vgpuctl (f, &none, "detach-device", "-c", uri, "vgpu-guest", other, NULL);
+    g_assert_cmpint (none.status, ==, 1);
+    assert_one_line_error (&none, "vgpuctl: vGPU " UUID1 " is not attached to domain "
+                                  "vgpu-guest");
+
+    /* Attaching a third derived vGPU of that type: it gets ordinal 2, the
+     * UUID that the third of three identical hostdevs of a domain document
+     * gets. Nothing is created for --config. */
+    g_autofree char *three = g_strdup_printf (
+        "<domain type='kvm'><name>x</name><uuid>" DOM_UUID "</uuid><memory>1</memory>"
+        "<os><type>hvm</type></os><devices>%s%s%s</devices></domain>\n",
+        "<hostdev type='vgpu'><source><type id='vgpu_sim-16m'/></source></hostdev>",
+        "<hostdev type='vgpu'><source><type id='vgpu_sim-16m'/></source></hostdev>",
+        "<hostdev type='vgpu'><source><type id='vgpu_sim-16m'/></source></hostdev>");
+    g_autofree char *three_path = write_tmp (f, "three.xml", three);
+    g_auto (Result) n = { 0 };
+    vgpuctl (f, &n, "domxml-to-native", three_path, NULL);
+    g_assert_cmpint (n.status, ==, 0);
+    const char *third = NULL;
+    const char *p = n.out;
+    for (int i = 0; i < 3; i++) {
+        p = strstr (p, "<address uuid=\"");
+        g_assert_nonnull (p);
+        p += strlen ("<address uuid=\"");
+        third = p;
+    }
+    g_autofree char *third_uuid = g_strndup (third, 36);
+    g_auto (Result) a = { 0 };
+    vgpuctl (f, &a, "attach-device", "-c", uri, "--config", "vgpu-guest", d16, NULL);
+    g_assert_cmpint (a.status, ==, 1);
+    g_autofree char *want = g_strdup_printf ("vgpuctl: libvirt could not attach vGPU %s to "
+                                             "domain vgpu-guest", third_uuid);
+    assert_one_line_error (&a, want);
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+
+    /* The same UUID twice: refused before anything happens. */
+    g_autofree char *dup = write_tmp (f, "dup.xml",
+        "<hostdev type='vgpu' managed='yes'><source><type id='vgpu_sim-32m'/>"
+        "<uuid>31111111-2222-4333-8444-555555555555</uuid></source></hostdev>\n");
+    g_auto (Result) d = { 0 };
+    vgpuctl (f, &d, "attach-device", "-c", uri, "vgpu-guest", dup, NULL);
+    g_assert_cmpint (d.status, ==, 1);
+    assert_one_line_error (&d, "vgpuctl: vGPU 31111111-2222-4333-8444-555555555555 is already "
+                               "attached to domain vgpu-guest");
+    g_autofree char *log2 = kernel_log (f);
+    g_assert_cmpstr (log2, ==, "");
+}
+
 /* ---------------------------------------------------------------- hook */
 
 /* A native domain XML, as libvirt hands it to the hook. */
@@ -1055,6 +1138,7 @@ main (int argc, char **argv)
     ADD ("/vgpuctl/define-checks", test_define_checks);
     ADD ("/vgpuctl/attach-undo", test_attach_undo);
     ADD ("/vgpuctl/detach-unknown", test_detach_unknown);
+    ADD ("/vgpuctl/metadata-lookup", test_metadata_lookup);
     ADD ("/hook/lifecycle", test_hook_lifecycle);
     ADD ("/hook/unmanaged", test_hook_unmanaged);
     ADD ("/hook/undo", test_hook_undo);

@@ -15,6 +15,7 @@
  *                                     without vGPU hostdevs (native) must
  *                                     also pass libvirt's virt-xml-validate
  *   <device> (node device)            virt-xml-validate (libvirt's nodedev.rng)
+ *   <node> (libvirt test driver)      each <domain> in it, as above
  *   anything else                     a failure: add its schema here
  *
  * The schemas are used directly through libxml2, not through libvgpu, so
@@ -23,7 +24,10 @@
  */
 #include <string.h>
 
+#include <unistd.h>
+
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
@@ -139,6 +143,33 @@ metadata_check (xmlNode *domain)
     return NULL;
 }
 
+static char *check_doc (xmlDoc *doc, const char *path);
+
+/* A libvirt test driver <node>: each <domain> in it, through a file of its
+ * own for virt-xml-validate. */
+static char *
+check_node (xmlNode *node)
+{
+    for (xmlNode *d = node->children; d; d = d->next) {
+        if (d->type != XML_ELEMENT_NODE || !xmlStrEqual (d->name, BAD_CAST "domain"))
+            continue;
+        g_autoptr (xmlDoc) sub = xmlNewDoc (BAD_CAST "1.0");
+        xmlDocSetRootElement (sub, xmlDocCopyNode (d, sub, 1));
+        xmlReconciliateNs (sub, xmlDocGetRootElement (sub));
+        g_autoptr (GError) error = NULL;
+        g_autofree char *tmp = NULL;
+        int fd = g_file_open_tmp ("vgpu-schema-XXXXXX.xml", &tmp, &error);
+        g_assert_no_error (error);
+        close (fd);
+        g_assert_cmpint (xmlSaveFile (tmp, sub), >, 0);
+        char *err = check_doc (sub, tmp);
+        g_unlink (tmp);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
 /* NULL if the document is valid, else why not. */
 static char *
 check (const char *path)
@@ -147,6 +178,13 @@ check (const char *path)
                                                       XML_PARSE_NOWARNING);
     if (doc == NULL)
         return g_strdup ("not well-formed XML");
+    return check_doc (doc, path);
+}
+
+/* @path: the document's file, for libvirt's own validator. */
+static char *
+check_doc (xmlDoc *doc, const char *path)
+{
     xmlNode *root = xmlDocGetRootElement (doc);
     const char *name = (const char *) root->name;
     gboolean ours = root->ns && xmlStrEqual (root->ns->href, BAD_CAST VGPU_NS);
@@ -165,6 +203,8 @@ check (const char *path)
     }
     if (root->ns == NULL && g_str_equal (name, "device"))
         return libvirt_check (path, "nodedev");
+    if (root->ns == NULL && g_str_equal (name, "node"))
+        return check_node (root);
     g_error ("%s: no schema for root element <%s>; add its kind to tests/schema/test-schema.c",
              path, name);
 }
