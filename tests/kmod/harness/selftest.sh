@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..20"
+echo "1..23"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -126,6 +126,40 @@ printf 'Acquire::http::Proxy "http://127.0.0.1:9";\nAcquire::https::Proxy "http:
 APT_CONFIG=$out/apt.conf LAB_CACHE=$out/cache lab fetch
 [ "$rc" = 125 ] && [ "$(grep -c "could not" "$out/stderr")" = 1 ] && grep -q "reachable.*tools/lab fetch" "$out/stderr"
 ok $? "a first fetch without network fails in one line that says what to do"
+
+# Through meson itself, as the kmod suite runs: a passing in-guest TAP test passes, a failing
+# one fails, a panicking one fails (before its timeout).
+mkdir -p "$out/proj"
+cat >"$out/proj/meson.build" <<MESON
+project('labcheck', meson_version: '>= 1.0')
+lab = find_program('$lab')
+test('pass', lab, args: ['run', '--no-modules', '--', 'sh', '-c', 'echo 1..1; echo ok 1 - fine'],
+  protocol: 'tap')
+test('fail', lab, args: ['run', '--no-modules', '--', 'sh', '-c', 'echo 1..2; echo ok 1; echo not ok 2 - broken'],
+  protocol: 'tap')
+test('panic', lab, args: ['run', '--no-modules', '--timeout', '600', '--', 'sh', '-c',
+  'echo 1..1; echo c > /proc/sysrq-trigger; sleep 900'], protocol: 'tap', timeout: 700)
+MESON
+if meson setup "$out/proj/b" "$out/proj" >"$out/stdout" 2>"$out/stderr"; then
+	meson test -C "$out/proj/b" --num-processes 1 >"$out/stdout" 2>"$out/stderr"
+	results=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(r["name"], r["result"], int(r["duration"]))
+' "$out/proj/b/meson-logs/testlog.json")
+else
+	results=""
+fi
+echo "$results" | sed 's/^/# meson: /'
+echo "$results" | grep -qx 'pass OK [0-9]*'
+ok $? "meson: a passing in-guest TAP test passes"
+echo "$results" | grep -qx 'fail FAIL [0-9]*'
+ok $? "meson: a failing in-guest TAP test fails"
+# (meson calls a TAP stream cut short by the crash an ERROR, which fails the suite as FAIL does)
+secs=$(echo "$results" | sed -n 's/^panic \(FAIL\|ERROR\) \([0-9]*\)$/\2/p')
+[ -n "$secs" ] && [ "$secs" -lt 600 ]
+ok $? "meson: a panicking guest fails the test without waiting for the timeout"
 
 echo "# $failed of $n failed"
 [ "$failed" = 0 ]
