@@ -23,8 +23,8 @@
  *
  *   hostdev attributes: mode ('subsystem', optional), type ('vgpu', required),
  *   managed ('yes'|'no', optional, absent means 'no' as in libvirt),
- *   display and ramfb ('on'|'off', optional); no others. The dialect elements carry no
- *   XML namespace (they live next to libvirt's own elements).
+ *   display and ramfb ('on'|'off', optional); no others. The dialect
+ *   elements carry no XML namespace (they live next to libvirt's own).
  *
  *   Names (validated by vgpu_name_is_valid() before any path is built):
  *     type id  : VGPU_NAME_TYPE    [A-Za-z0-9_][A-Za-z0-9_.+:-]{0,63}  (no '/', no '..')
@@ -78,8 +78,11 @@
  *                         and VGPU_DOC_HOSTDEV_NATIVE
  *     vgpu-metadata.rng : start = <vgpu:devices> — VGPU_DOC_METADATA
  *     vgpu-domain.rng   : libvirt's installed domain.rng plus the dialect
- *                         hostdev and <vgpu:devices> in <metadata> —
- *                         VGPU_DOC_DOMAIN
+ *                         hostdev — VGPU_DOC_DOMAIN. It lets any namespaced
+ *                         element through <metadata> (libxml2 cannot override
+ *                         libvirt's definition there), so vgpu_xml_validate()
+ *                         then validates each of our <vgpu:devices> against
+ *                         vgpu-metadata.rng on its own.
  *   Node devices (VGPU_DOC_NODEDEV) are validated with libvirt's installed
  *   nodedev.rng from vgpu_libvirt_schema_dir() (env VGPU_LIBVIRT_SCHEMA_DIR).
  *
