@@ -84,8 +84,9 @@ get_metadata (virDomain *dom, unsigned int flag, GError **error)
 static gboolean
 set_metadata (virDomain *dom, GPtrArray *devs, unsigned int flag, GError **error)
 {
-    g_autofree char *xml = devs->len ? vgpu_metadata_format (devs) : NULL;
-    if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, VGPU_METADATA_PREFIX,
+    /* libvirt takes the element without namespace; it adds KEY and NS. */
+    g_autofree char *xml = devs->len ? vgpu_metadata_format_plain (devs) : NULL;
+    if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, VGPU_METADATA_KEY,
                               VGPU_METADATA_NS, flag) < 0) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
                      _("Cannot record the vGPUs in the metadata of domain %1$s: %2$s"),
