@@ -38,6 +38,18 @@ vgpu_doc_kind_from_string (const char *str)
 
 /* ----------------------------------------------------------------- parse */
 
+/* libxml2 must be initialised once before threads use it concurrently. */
+static void
+xml_init_once (void)
+{
+    static gsize done = 0;
+    if (g_once_init_enter (&done)) {
+        LIBXML_TEST_VERSION
+        xmlInitParser ();
+        g_once_init_leave (&done, 1);
+    }
+}
+
 /* State of one parse, reached from the parser context's _private. */
 typedef struct {
     gboolean saw_doctype;
@@ -90,6 +102,7 @@ vgpu_xml_parse (const char *data, gsize len, const char *source_name, GError **e
     if (len > G_MAXINT)   /* unreachable with the limit above; libxml2 takes int */
         return NULL;
 
+    xml_init_once ();
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt ();
     if (ctxt == NULL) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
@@ -305,6 +318,7 @@ vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path, GError **error)
         return FALSE;
     }
 
+    xml_init_once ();
     ErrorList el = { g_string_new (NULL), 0 };
     xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewParserCtxt (schema_path);
     xmlRelaxNGSetParserStructuredErrors (pctxt, collect_error, &el);
