@@ -52,6 +52,15 @@
 /* what the guest may use as framebuffer memory: BAR0 minus a 64K unit */
 #define VGPU_SIM_GUEST_VRAM(bar0)	((bar0) - 0x10000u)
 
+/*
+ * Display region: a device-specific VFIO region (index VFIO_PCI_NUM_REGIONS,
+ * type VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VGPU_SIM_PCI_VENDOR, subtype
+ * below), read-only and mmap-able, whose offset 0 is always the current
+ * scanout start in VRAM. QUERY_GFX_PLANE names it: QEMU maps a plane region
+ * once and draws from its start, so the region follows page flips instead.
+ */
+#define VGPU_SIM_DISPLAY_REGION_SUBTYPE	1
+
 /* Mailbox page (offsets inside it): emulated, not VRAM */
 #define VGPU_SIM_MBOX_MAGIC		0x000	/* RO */
 #define   VGPU_SIM_MBOX_MAGIC_VALUE	0x786f626du	/* "mbox" */

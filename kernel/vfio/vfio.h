@@ -29,7 +29,6 @@ struct vgpu_vfio_irqs {
 	int type;				/* VFIO_PCI_*_IRQ_INDEX, or -1 */
 	struct eventfd_ctx *intx;
 	bool intx_masked;
-	struct virqfd *intx_unmask;
 	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
 	unsigned int nvec;			/* entries in use in vec */
 	unsigned long *msix_pending;		/* while the function is masked */

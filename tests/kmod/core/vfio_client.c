@@ -1,0 +1,1693 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vgpu-core-test: drives the vgpu core and vgpu_vfio through the real uAPI
+ * (mdev sysfs, VFIO container/group/device) on vGPUs of the vgpu_test vendor
+ * module, inside the lab. TAP output; every check is fail-fast within its
+ * test and prints the expression, the values and errno.
+ *
+ *   vgpu-core-test --module PATH/vgpu_test.ko [--group vfio|lifecycle|all]
+ *
+ * Exit status: 0 all passed, 1 a test failed, 4 cannot run here (skip).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vgpu_test_regs.h"
+
+#define PARENT		"/sys/devices/platform/vgpu_test.0"
+#define TYPES		PARENT "/mdev_supported_types"
+#define SMALL		TYPES "/vgpu_test-small"
+#define BIG		TYPES "/vgpu_test-big"
+#define MDEV_DEVS	"/sys/bus/mdev/devices"
+#define DRIVER		"/sys/bus/platform/drivers/vgpu_test"
+#define IOVA		0x100000ULL
+#define DMA_SIZE	0x10000ULL
+#define DRM_FORMAT_XRGB8888_ 0x34325258	/* fourcc 'XR24' */
+
+static int tap_n, tap_failed;
+static void *volatile bad_ptr = (void *)8;	/* an unmapped user address */
+static const char *module_path;
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+#define FAIL(fmt, ...) do {						\
+	diag("%s:%d: " fmt " (errno %d: %s)", __FILE__, __LINE__,	\
+	     ##__VA_ARGS__, errno, strerror(errno));			\
+	return -1;							\
+} while (0)
+
+#define CHECK(cond) do {						\
+	if (!(cond))							\
+		FAIL("CHECK(%s) failed", #cond);			\
+} while (0)
+
+#define CHECK_EQ(a, b) do {						\
+	unsigned long long _a = (unsigned long long)(a);		\
+	unsigned long long _b = (unsigned long long)(b);		\
+	if (_a != _b)							\
+		FAIL("CHECK_EQ(%s, %s): 0x%llx != 0x%llx", #a, #b, _a, _b); \
+} while (0)
+
+/* expr must fail with -1 and errno == err */
+#define CHECK_ERRNO(expr, err) do {					\
+	errno = 0;							\
+	long _r = (long)(expr);						\
+	if (_r != -1 || errno != (err))					\
+		FAIL("CHECK_ERRNO(%s, %s): returned %ld", #expr, #err, _r); \
+} while (0)
+
+#define CHECK_OK(expr) do {						\
+	errno = 0;							\
+	long _r = (long)(expr);						\
+	if (_r < 0)							\
+		FAIL("CHECK_OK(%s): returned %ld", #expr, _r);		\
+} while (0)
+
+static void tap(int ok, const char *name)
+{
+	tap_n++;
+	if (!ok)
+		tap_failed++;
+	printf("%sok %d - %s\n", ok ? "" : "not ", tap_n, name);
+	fflush(stdout);
+}
+
+/* ---- sysfs ---- */
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	e = errno;
+	close(fd);
+	errno = e;
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+static void make_uuid(char *out, unsigned int n)
+{
+	sprintf(out, "1c0ffee0-0000-4000-8000-%012x", n);
+}
+
+static int mdev_create(const char *type, const char *uuid)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/create", type);
+	return write_file(p, uuid);
+}
+
+static int mdev_remove(const char *uuid)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/remove", uuid);
+	return write_file(p, "1");
+}
+
+static bool mdev_exists(const char *uuid)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s", uuid);
+	return access(p, F_OK) == 0;
+}
+
+static long avail(const char *type)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/available_instances", type);
+	return read_long(p);
+}
+
+/* ---- VFIO ---- */
+
+struct dev {
+	char uuid[40];
+	int container, group, fd;
+	struct vfio_device_info info;
+	struct vfio_region_info reg[16];
+	bool small;
+};
+
+static int group_path(const char *uuid, char *out, size_t size)
+{
+	char p[256], link[256];
+	ssize_t n;
+	char *base;
+
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/iommu_group", uuid);
+	n = readlink(p, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	snprintf(out, size, "/dev/vfio/%s", base ? base + 1 : link);
+	return 0;
+}
+
+static int dev_open_fd(struct dev *d)
+{
+	unsigned int i;
+
+	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->uuid);
+	if (d->fd < 0)
+		return -1;
+	d->info.argsz = sizeof(d->info);
+	if (ioctl(d->fd, VFIO_DEVICE_GET_INFO, &d->info))
+		return -1;
+	for (i = 0; i < d->info.num_regions && i < 16; i++) {
+		d->reg[i] = (struct vfio_region_info){
+			.argsz = sizeof(d->reg[i]), .index = i };
+		if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &d->reg[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int dev_open(struct dev *d, const char *uuid, bool small)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char gp[300];
+
+	memset(d, 0, sizeof(*d));
+	d->container = d->group = d->fd = -1;
+	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+	d->small = small;
+	if (group_path(uuid, gp, sizeof(gp)))
+		return -1;
+	d->container = open("/dev/vfio/vfio", O_RDWR);
+	if (d->container < 0)
+		return -1;
+	d->group = open(gp, O_RDWR);
+	if (d->group < 0)
+		return -1;
+	if (ioctl(d->group, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -1;
+	if (ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container))
+		return -1;
+	if (ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -1;
+	return dev_open_fd(d);
+}
+
+static void dev_close(struct dev *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->group >= 0)
+		close(d->group);
+	if (d->container >= 0)
+		close(d->container);
+	d->fd = d->group = d->container = -1;
+}
+
+static ssize_t rd(struct dev *d, unsigned int idx, uint64_t off, void *buf,
+		  size_t n)
+{
+	return pread(d->fd, buf, n, d->reg[idx].offset + off);
+}
+
+static ssize_t wr(struct dev *d, unsigned int idx, uint64_t off,
+		  const void *buf, size_t n)
+{
+	return pwrite(d->fd, buf, n, d->reg[idx].offset + off);
+}
+
+static uint32_t cfg_rd(struct dev *d, unsigned int off, unsigned int size)
+{
+	uint32_t v = 0;
+
+	if (rd(d, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, size) != (ssize_t)size)
+		return 0xdeadbeef;
+	return v;
+}
+
+static int cfg_wr(struct dev *d, unsigned int off, unsigned int size,
+		  uint32_t v)
+{
+	return wr(d, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, size) ==
+	       (ssize_t)size ? 0 : -1;
+}
+
+static uint64_t reg_rd(struct dev *d, unsigned int off)
+{
+	uint64_t v = 0;
+
+	if (rd(d, VFIO_PCI_BAR2_REGION_INDEX, off, &v, 8) != 8)
+		return 0xdeadbeefdeadbeefULL;
+	return v;
+}
+
+static int reg_wr(struct dev *d, unsigned int off, uint64_t v)
+{
+	return wr(d, VFIO_PCI_BAR2_REGION_INDEX, off, &v, 8) == 8 ? 0 : -1;
+}
+
+static int enable_decode(struct dev *d, uint16_t bits)
+{
+	uint16_t cmd = cfg_rd(d, PCI_COMMAND, 2);
+
+	return cfg_wr(d, PCI_COMMAND, 2, cmd | bits);
+}
+
+static unsigned int find_cap(struct dev *d, uint8_t id)
+{
+	unsigned int pos = cfg_rd(d, PCI_CAPABILITY_LIST, 1), n = 0;
+
+	while (pos && n++ < 48) {
+		if (cfg_rd(d, pos, 1) == id)
+			return pos;
+		pos = cfg_rd(d, pos + 1, 1);
+	}
+	return 0;
+}
+
+/* Non-blocking eventfd read: the count signalled so far (0 if none). */
+static uint64_t ev_count(int efd)
+{
+	uint64_t v = 0;
+
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static int set_irq_fds(struct dev *d, unsigned int index, unsigned int start,
+		       unsigned int count, const int *fds)
+{
+	char buf[sizeof(struct vfio_irq_set) + 64 * sizeof(int)];
+	struct vfio_irq_set *s = (void *)buf;
+
+	s->argsz = sizeof(*s) + count * sizeof(int);
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = index;
+	s->start = start;
+	s->count = count;
+	memcpy(s->data, fds, count * sizeof(int));
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, s);
+}
+
+static int set_irq_none(struct dev *d, unsigned int index, uint32_t action,
+			unsigned int start, unsigned int count)
+{
+	struct vfio_irq_set s = {
+		.argsz = sizeof(s), .index = index, .start = start,
+		.count = count, .flags = VFIO_IRQ_SET_DATA_NONE | action,
+	};
+
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &s);
+}
+
+static int64_t dev_raise(struct dev *d, unsigned int vector)
+{
+	if (reg_wr(d, VT_REG_IRQ, vector))
+		return -1000;
+	return (int64_t)reg_rd(d, VT_REG_IRQ_RESULT);
+}
+
+/* Mappings a failed test may leave behind: they keep the device open. */
+static struct { void *p; size_t len; } maps[16];
+
+static void *map_dev(struct dev *d, size_t len, int flags, uint64_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, d->fd, off);
+
+	for (unsigned int i = 0; p != MAP_FAILED && i < 16; i++) {
+		if (!maps[i].p) {
+			maps[i].p = p;
+			maps[i].len = len;
+			break;
+		}
+	}
+	return p;
+}
+
+static int unmap_dev(volatile void *vp)
+{
+	void *p = (void *)vp;
+
+	for (unsigned int i = 0; i < 16; i++) {
+		if (maps[i].p == p) {
+			maps[i].p = NULL;
+			return munmap(p, maps[i].len);
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static void unmap_all(void)
+{
+	for (unsigned int i = 0; i < 16; i++) {
+		if (maps[i].p)
+			munmap(maps[i].p, maps[i].len);
+		maps[i].p = NULL;
+	}
+}
+
+/* ---- SIGBUS probing of mappings ---- */
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* 0: read ok (*out set), 1: SIGBUS */
+static int probe_read(volatile uint32_t *p, uint32_t *out)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		ret = 1;
+	else
+		*out = *p;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
+/* ================= tests: sysfs ABI ================= */
+
+static int t_sysfs_types(void)
+{
+	char buf[512];
+
+	CHECK(access(PARENT "/mdev_supported_types", F_OK) == 0);
+	CHECK(access("/sys/class/mdev_bus/vgpu_test.0", F_OK) == 0);
+	CHECK(!read_file(SMALL "/name", buf, sizeof(buf)));
+	CHECK(!strcmp(buf, "vgpu_test small"));
+	CHECK(!read_file(SMALL "/device_api", buf, sizeof(buf)));
+	CHECK(!strcmp(buf, "vfio-pci"));
+	CHECK(!read_file(SMALL "/description", buf, sizeof(buf)));
+	if (strcmp(buf, "fb_size=1048576, heads=1, max_resolution=1024x768, "
+		   "max_instances=4, description=test vGPU, PCIe, MSI-X"))
+		FAIL("description '%s'", buf);
+	CHECK(!read_file(BIG "/description", buf, sizeof(buf)));
+	CHECK(strstr(buf, "heads=2, max_resolution=1920x1080, max_instances=2"));
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	CHECK(access(SMALL "/devices", F_OK) == 0);
+	return 0;
+}
+
+static int t_sysfs_create_bad(void)
+{
+	char u[40];
+
+	make_uuid(u, 0xbad);
+	CHECK_ERRNO(mdev_create(SMALL, "not-a-uuid"), EINVAL);
+	CHECK_OK(mdev_create(SMALL, u));
+	CHECK_ERRNO(mdev_create(SMALL, u), EEXIST);
+	CHECK_ERRNO(mdev_create(BIG, u), EEXIST);
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX - 1);
+	CHECK_OK(mdev_remove(u));
+	CHECK(!mdev_exists(u));
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	return 0;
+}
+
+static int t_sysfs_exhaust(void)
+{
+	char u[40];
+	unsigned int i;
+
+	for (i = 0; i < VT_BIG_MAX; i++) {
+		make_uuid(u, 0xb00 + i);
+		CHECK_OK(mdev_create(BIG, u));
+	}
+	CHECK_EQ(avail(BIG), 0);
+	make_uuid(u, 0xb00 + i);
+	CHECK_ERRNO(mdev_create(BIG, u), EUSERS);
+	CHECK(!mdev_exists(u));
+	for (i = 0; i < VT_BIG_MAX; i++) {
+		make_uuid(u, 0xb00 + i);
+		CHECK_OK(mdev_remove(u));
+	}
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	return 0;
+}
+
+static int t_vendor_attrs(void)
+{
+	char u[40], p[256], buf[64];
+	struct dev d;
+
+	make_uuid(u, 0xa77);
+	CHECK_OK(mdev_create(SMALL, u));
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/mdev_type", u);
+	CHECK(access(p, F_OK) == 0);
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/vendor/label", u);
+	CHECK_OK(write_file(p, "blue"));
+	CHECK(!read_file(p, buf, sizeof(buf)));
+	CHECK(!strcmp(buf, "blue"));
+	CHECK_ERRNO(write_file(p, "0123456789012345678901234567890123456789"),
+		    EINVAL);
+	CHECK(!dev_open(&d, u, true));
+	/* After the first open the vendor has applied its attributes. */
+	CHECK_ERRNO(write_file(p, "red"), EBUSY);
+	dev_close(&d);
+	CHECK_ERRNO(write_file(p, "red"), EBUSY);
+	CHECK(!read_file(p, buf, sizeof(buf)));
+	CHECK(!strcmp(buf, "blue"));
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/vendor/opens", u);
+	CHECK_EQ(read_long(p), 1);
+	CHECK_ERRNO(write_file(p, "5"), EACCES);
+	CHECK_OK(mdev_remove(u));
+	return 0;
+}
+
+/* ================= tests: device uAPI (one open small vGPU) ================= */
+
+static struct dev D;	/* small vGPU, open */
+static struct dev B;	/* big vGPU, open */
+
+static int t_get_info(void)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_INFO, &info));
+	CHECK_EQ(info.flags & (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET),
+		 VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET);
+	CHECK_EQ(info.num_regions, VFIO_PCI_NUM_REGIONS + 1);
+	CHECK_EQ(info.num_irqs, VFIO_PCI_NUM_IRQS);
+	CHECK_EQ(B.info.num_regions, VFIO_PCI_NUM_REGIONS);
+	info.argsz = offsetof(struct vfio_device_info, num_irqs);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_INFO, &info), EINVAL);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_INFO, (void *)8), EFAULT);
+	return 0;
+}
+
+static int t_region_info(void)
+{
+	struct vfio_region_info *r = D.reg;
+	char buf[512];
+	struct vfio_region_info *ri = (void *)buf;
+	struct vfio_info_cap_header *h;
+	struct vfio_region_info_cap_sparse_mmap *sp;
+	struct vfio_region_info_cap_type *ty;
+	unsigned int i;
+
+	CHECK_EQ(r[0].size, VT_BAR0_SIZE);
+	CHECK_EQ(r[0].flags, VFIO_REGION_INFO_FLAG_READ |
+		 VFIO_REGION_INFO_FLAG_WRITE | VFIO_REGION_INFO_FLAG_MMAP |
+		 VFIO_REGION_INFO_FLAG_CAPS);
+	CHECK_EQ(r[1].size, 0);		/* upper half of 64-bit BAR0 */
+	CHECK_EQ(r[2].size, VT_BAR2_SIZE);
+	CHECK_EQ(r[2].flags, VFIO_REGION_INFO_FLAG_READ |
+		 VFIO_REGION_INFO_FLAG_WRITE);
+	CHECK_EQ(r[3].size, 0);
+	CHECK_EQ(r[4].size, VT_IO_SIZE);
+	CHECK_EQ(r[5].size, 0);
+	CHECK_EQ(r[VFIO_PCI_ROM_REGION_INDEX].size, VT_ROM_SIZE);
+	CHECK_EQ(r[VFIO_PCI_ROM_REGION_INDEX].flags, VFIO_REGION_INFO_FLAG_READ);
+	CHECK_EQ(r[VFIO_PCI_CONFIG_REGION_INDEX].size, 4096);
+	CHECK_EQ(B.reg[VFIO_PCI_CONFIG_REGION_INDEX].size, 256);
+	CHECK_EQ(r[VFIO_PCI_VGA_REGION_INDEX].size, 0);
+	CHECK_EQ(r[VFIO_PCI_VGA_REGION_INDEX].flags, 0);
+	CHECK_EQ(r[VFIO_PCI_NUM_REGIONS].size, VT_DISP_SIZE);
+	for (i = 0; i < D.info.num_regions; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (r[i].size && r[j].size && r[i].offset == r[j].offset)
+				FAIL("regions %u and %u share offset", i, j);
+
+	/* argsz too small for the chain: told the size, no chain. */
+	memset(buf, 0, sizeof(buf));
+	ri->argsz = sizeof(*ri);
+	ri->index = 0;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri));
+	CHECK(ri->flags & VFIO_REGION_INFO_FLAG_CAPS);
+	CHECK_EQ(ri->cap_offset, 0);
+	CHECK(ri->argsz > sizeof(*ri));
+	CHECK(ri->argsz <= sizeof(buf));
+
+	ri->index = 0;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri));
+	CHECK_EQ(ri->cap_offset, sizeof(*ri));
+	h = (void *)(buf + ri->cap_offset);
+	CHECK_EQ(h->id, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+	CHECK_EQ(h->next, 0);
+	sp = (void *)h;
+	CHECK_EQ(sp->nr_areas, 2);
+	CHECK_EQ(sp->areas[0].offset, 0);
+	CHECK_EQ(sp->areas[0].size, VT_BAR0_TRAP);
+	CHECK_EQ(sp->areas[1].offset, VT_BAR0_TRAP + 4096);
+	CHECK_EQ(sp->areas[1].size, VT_BAR0_SIZE - VT_BAR0_TRAP - 4096);
+
+	memset(buf, 0, sizeof(buf));
+	ri->argsz = sizeof(buf);
+	ri->index = VFIO_PCI_NUM_REGIONS;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri));
+	CHECK(ri->flags & VFIO_REGION_INFO_FLAG_MMAP);
+	h = (void *)(buf + ri->cap_offset);
+	CHECK_EQ(h->id, VFIO_REGION_INFO_CAP_TYPE);
+	ty = (void *)h;
+	CHECK_EQ(ty->type, (uint32_t)VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VT_VENDOR);
+	CHECK_EQ(ty->subtype, 1);
+
+	ri->argsz = sizeof(buf);
+	ri->index = D.info.num_regions;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri), EINVAL);
+	ri->index = 0xffffffff;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri), EINVAL);
+	ri->argsz = offsetof(struct vfio_region_info, offset);
+	ri->index = 0;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri), EINVAL);
+	return 0;
+}
+
+static int t_config_header(void)
+{
+	uint32_t v;
+
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
+	CHECK_EQ(cfg_rd(&D, PCI_DEVICE_ID, 2), VT_DEVICE_SMALL);
+	CHECK_EQ(cfg_rd(&B, PCI_DEVICE_ID, 2), VT_DEVICE_BIG);
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 4), VT_VENDOR | (VT_DEVICE_SMALL << 16));
+	CHECK_EQ(cfg_rd(&D, PCI_REVISION_ID, 1), VT_REVISION);
+	CHECK_EQ(cfg_rd(&D, PCI_CLASS_DEVICE, 2), 0x0380);
+	CHECK_EQ(cfg_rd(&D, PCI_SUBSYSTEM_VENDOR_ID, 2), VT_VENDOR);
+	CHECK_EQ(cfg_rd(&D, PCI_HEADER_TYPE, 1), 0);
+	/* Read-only: IDs, class, revision. */
+	CHECK_OK(cfg_wr(&D, PCI_VENDOR_ID, 4, 0x12345678));
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
+	CHECK_OK(cfg_wr(&D, PCI_REVISION_ID, 4, 0xffffffff));
+	CHECK_EQ(cfg_rd(&D, PCI_REVISION_ID, 1), VT_REVISION);
+	CHECK_EQ(cfg_rd(&D, PCI_CLASS_DEVICE, 2), 0x0380);
+	/* Command: only the bits that mean something for this device. */
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, 0xffff));
+	v = cfg_rd(&D, PCI_COMMAND, 2);
+	CHECK_EQ(v, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+		 PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
+		 PCI_COMMAND_INTX_DISABLE);
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, 0));
+	CHECK_OK(cfg_wr(&B, PCI_COMMAND, 2, 0xffff));
+	/* big: no INTx pin, so no INTx disable bit */
+	CHECK_EQ(cfg_rd(&B, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE, 0);
+	CHECK_OK(cfg_wr(&B, PCI_COMMAND, 2, 0));
+	CHECK_EQ(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST,
+		 PCI_STATUS_CAP_LIST);
+	CHECK_OK(cfg_wr(&D, PCI_STATUS, 2, 0xffff));
+	CHECK_EQ(cfg_rd(&D, PCI_STATUS, 2), PCI_STATUS_CAP_LIST);
+	CHECK_EQ(cfg_rd(&D, PCI_INTERRUPT_PIN, 1), 1);
+	CHECK_EQ(cfg_rd(&B, PCI_INTERRUPT_PIN, 1), 0);
+	CHECK_OK(cfg_wr(&D, PCI_INTERRUPT_LINE, 1, 0x0b));
+	CHECK_EQ(cfg_rd(&D, PCI_INTERRUPT_LINE, 1), 0x0b);
+	return 0;
+}
+
+static int t_config_bars(void)
+{
+	unsigned int i;
+
+	/* BAR0: 64-bit prefetchable 1 MiB; BAR1 is its upper half. */
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_0, 4),
+		 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	for (i = 0; i < 6; i++)
+		CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_0 + 4 * i, 4, 0xffffffff));
+	CHECK_OK(cfg_wr(&D, PCI_ROM_ADDRESS, 4, 0xffffffff));
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_0, 4),
+		 (~(VT_BAR0_SIZE - 1) & 0xfffffff0u) |
+		 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_1, 4), 0xffffffff);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_2, 4), ~(VT_BAR2_SIZE - 1) & 0xfffffff0u);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_3, 4), 0);
+	/* I/O BAR: bit 0 set, address mask of the I/O kind. */
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_4, 4),
+		 (~(VT_IO_SIZE - 1) & 0xfffffffcu) | PCI_BASE_ADDRESS_SPACE_IO);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_5, 4), 0);
+	CHECK_EQ(cfg_rd(&D, PCI_ROM_ADDRESS, 4),
+		 (~(VT_ROM_SIZE - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE);
+	/* Program addresses and read them back. */
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_0, 4, 0xfe000000));
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_1, 4, 0x00000001));
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_2, 4, 0xfd001234));
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_4, 4, 0xc040));
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_0, 4), 0xfe00000c);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_1, 4), 1);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_2, 4), 0xfd001000);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_4, 4), 0xc041);
+	return 0;
+}
+
+static int t_config_caps(void)
+{
+	unsigned int msi, msix, exp, vndr;
+
+	msi = find_cap(&D, PCI_CAP_ID_MSI);
+	msix = find_cap(&D, PCI_CAP_ID_MSIX);
+	exp = find_cap(&D, PCI_CAP_ID_EXP);
+	vndr = find_cap(&D, PCI_CAP_ID_VNDR);
+	CHECK(msi && msix && exp && vndr);
+	CHECK_EQ(vndr, VT_CAP_POS(1));
+	/* MSI: 4 vectors (MMC = 2), 64-bit; enable and MME writable. */
+	CHECK_EQ(cfg_rd(&D, msi + PCI_MSI_FLAGS, 2), PCI_MSI_FLAGS_64BIT | (2 << 1));
+	CHECK_OK(cfg_wr(&D, msi + PCI_MSI_FLAGS, 2, 0xffff));
+	CHECK_EQ(cfg_rd(&D, msi + PCI_MSI_FLAGS, 2), PCI_MSI_FLAGS_64BIT |
+		 (2 << 1) | PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE);
+	CHECK_OK(cfg_wr(&D, msi + PCI_MSI_FLAGS, 2, 0));
+	CHECK_OK(cfg_wr(&D, msi + PCI_MSI_ADDRESS_LO, 4, 0xfee00003));
+	CHECK_EQ(cfg_rd(&D, msi + PCI_MSI_ADDRESS_LO, 4), 0xfee00000);
+	CHECK_OK(cfg_wr(&D, msi + PCI_MSI_DATA_64, 2, 0x4041));
+	CHECK_EQ(cfg_rd(&D, msi + PCI_MSI_DATA_64, 2), 0x4041);
+	/* MSI-X: 16 vectors, table and PBA in BAR2. */
+	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_FLAGS, 2), VT_SMALL_MSIX - 1);
+	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_TABLE, 4), VT_MSIX_TABLE | 2);
+	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_PBA, 4), VT_MSIX_PBA | 2);
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, 0xffff));
+	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_FLAGS, 2), (VT_SMALL_MSIX - 1) |
+		 PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, 0));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_TABLE, 4, 0));
+	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_TABLE, 4), VT_MSIX_TABLE | 2);
+	/* PCIe endpoint, version 2. */
+	CHECK_EQ(cfg_rd(&D, exp + PCI_EXP_FLAGS, 2), 2 | (PCI_EXP_TYPE_ENDPOINT << 4));
+	CHECK_EQ(cfg_rd(&D, 0x100, 4), 0);	/* no extended caps */
+	/* Vendor capability: body from the vendor, length byte read-only. */
+	CHECK_EQ(cfg_rd(&D, vndr, 4), PCI_CAP_ID_VNDR | (0 << 8) |
+		 (VT_CAP_LEN << 16) | (0x11 << 24));
+	CHECK_EQ(cfg_rd(&D, vndr + 4, 4), 0x55443322);
+	CHECK_OK(cfg_wr(&D, vndr, 4, 0xa5a5ffff));
+	CHECK_EQ(cfg_rd(&D, vndr, 4), PCI_CAP_ID_VNDR | (VT_CAP_LEN << 16) |
+		 (0xa5u << 24));
+	CHECK_OK(cfg_wr(&D, vndr + 5, 1, 0x99));
+	CHECK_EQ(cfg_rd(&D, vndr + 4, 4), 0x55449922);
+	/* big: MSI (1 vector) and the vendor cap only. */
+	CHECK(find_cap(&B, PCI_CAP_ID_MSI));
+	CHECK_EQ(cfg_rd(&B, find_cap(&B, PCI_CAP_ID_MSI) + PCI_MSI_FLAGS, 2),
+		 PCI_MSI_FLAGS_64BIT);
+	CHECK(!find_cap(&B, PCI_CAP_ID_MSIX));
+	CHECK(!find_cap(&B, PCI_CAP_ID_EXP));
+	CHECK_EQ(find_cap(&B, PCI_CAP_ID_VNDR), VT_CAP_POS(0));
+	return 0;
+}
+
+static int t_rw_bounds(void)
+{
+	volatile size_t huge = SIZE_MAX / 2;	/* never reaches the buffer */
+	uint8_t buf[64];
+	uint64_t v;
+	size_t cfgsz = D.reg[VFIO_PCI_CONFIG_REGION_INDEX].size;
+
+	/* Decoders off: BARs do not answer. */
+	CHECK_ERRNO(rd(&D, 2, 0, &v, 8), EIO);
+	CHECK_ERRNO(rd(&D, 4, 0, &v, 1), EIO);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
+	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
+	/* Config: end, straddle, past end, count 0, 8-byte split. */
+	CHECK_EQ(rd(&D, VFIO_PCI_CONFIG_REGION_INDEX, cfgsz - 1, buf, 1), 1);
+	CHECK_ERRNO(rd(&D, VFIO_PCI_CONFIG_REGION_INDEX, cfgsz - 2, buf, 4), EINVAL);
+	CHECK_ERRNO(rd(&D, VFIO_PCI_CONFIG_REGION_INDEX, cfgsz, buf, 1), EINVAL);
+	CHECK_EQ(rd(&D, VFIO_PCI_CONFIG_REGION_INDEX, 0, buf, 0), 0);
+	CHECK_EQ(rd(&D, VFIO_PCI_CONFIG_REGION_INDEX, 0, buf, 64), 64);
+	CHECK_EQ(buf[0] | buf[1] << 8, VT_VENDOR);
+	CHECK_EQ(buf[0x3d], 1);
+	/* BAR2: aligned sizes, odd alignment split, end, straddle, beyond. */
+	v = 0x1122334455667788ULL;
+	CHECK_EQ(wr(&D, 2, VT_REG_SCRATCH, &v, 8), 8);
+	CHECK_EQ(reg_rd(&D, VT_REG_SCRATCH), v);
+	CHECK_EQ(rd(&D, 2, VT_REG_SCRATCH + 3, buf, 5), 5);
+	CHECK_EQ(buf[0], 0x55);	/* bytes 3..7 of the little-endian value */
+	CHECK_EQ(buf[1], 0x44);
+	CHECK_EQ(buf[4], 0x11);
+	CHECK_EQ(rd(&D, 2, VT_BAR2_SIZE - 8, buf, 8), 8);
+	CHECK_ERRNO(rd(&D, 2, VT_BAR2_SIZE - 4, buf, 8), EINVAL);
+	CHECK_ERRNO(rd(&D, 2, VT_BAR2_SIZE, buf, 1), EINVAL);
+	CHECK_ERRNO(wr(&D, 2, VT_BAR2_SIZE, buf, 1), EINVAL);
+	CHECK_EQ(rd(&D, 2, VT_BAR2_SIZE, buf, 0), 0);
+	/* counts beyond the region, offsets beyond any region */
+	{
+		size_t big = 2 * VT_BAR0_SIZE;
+		uint8_t *b = malloc(big);
+
+		CHECK(b);
+		CHECK_ERRNO(pread(D.fd, b, VT_BAR2_SIZE + 1, D.reg[2].offset), EINVAL);
+		CHECK_ERRNO(pread(D.fd, b, big, D.reg[0].offset), EINVAL);
+		CHECK_ERRNO(pwrite(D.fd, b, big, D.reg[0].offset + 8), EINVAL);
+		free(b);
+	}
+	CHECK_ERRNO(pread(D.fd, buf, 8, D.reg[2].offset + (1ULL << 40) - 4), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, huge, D.reg[2].offset), EFAULT);
+	CHECK_ERRNO(pread(D.fd, buf, 8, D.reg[2].offset + (1ULL << 39)), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, 8, -8), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, 8, 0), EINVAL);	/* cookie 0 */
+	CHECK_ERRNO(pread(D.fd, buf, 8, D.reg[2].offset ^ (1ULL << 50)), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, 8, D.reg[0].offset + (15ULL << 40)), EINVAL);
+	/* Absent regions: upper BAR half, BAR3, VGA. */
+	CHECK_ERRNO(pread(D.fd, buf, 4, D.reg[0].offset + (1ULL << 40)), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, 4, D.reg[0].offset + (3ULL << 40)), EINVAL);
+	CHECK_ERRNO(pread(D.fd, buf, 4, D.reg[0].offset + (8ULL << 40)), EINVAL);
+	/* ROM: read-only, signature. */
+	CHECK_EQ(rd(&D, VFIO_PCI_ROM_REGION_INDEX, 0, buf, 8), 8);
+	CHECK_EQ(buf[0], 0x55);
+	CHECK_EQ(buf[1], 0xaa);
+	CHECK_EQ(buf[5], VT_ROM_BYTE(5));
+	CHECK_ERRNO(wr(&D, VFIO_PCI_ROM_REGION_INDEX, 0, buf, 1), EINVAL);
+	/* I/O BAR */
+	CHECK_EQ(rd(&D, 4, 0, buf, VT_IO_SIZE), VT_IO_SIZE);
+	CHECK_EQ(buf[7], 7);
+	buf[0] = 0xab;
+	CHECK_EQ(wr(&D, 4, 31, buf, 1), 1);
+	CHECK_EQ(rd(&D, 4, 30, buf, 2), 2);
+	CHECK_EQ(buf[1], 0xab);
+	CHECK_ERRNO(rd(&D, 4, 31, buf, 2), EINVAL);
+	/* BAR0 through read/write, in an mmap area and the trapped page. */
+	v = 0xcafef00d;
+	CHECK_EQ(wr(&D, 0, 0x100, &v, 4), 4);
+	CHECK_EQ(wr(&D, 0, VT_BAR0_TRAP + 8, &v, 4), 4);
+	v = 0;
+	CHECK_EQ(rd(&D, 0, VT_BAR0_TRAP + 8, &v, 4), 4);
+	CHECK_EQ(v, 0xcafef00d);
+	/* A bad user buffer is -EFAULT, never a byte count. */
+	CHECK_ERRNO(rd(&D, 2, 0, bad_ptr, 8), EFAULT);
+	CHECK_ERRNO(wr(&D, 2, VT_REG_SCRATCH, bad_ptr, 8), EFAULT);
+	/* The device still works. */
+	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
+	return 0;
+}
+
+static int t_mmap(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t off0 = D.reg[0].offset, v;
+	volatile uint32_t *m, *m2, *disp;
+	uint32_t x;
+	void *p;
+
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	/* Refused: non-mmap region, trapped page, across areas, past end,
+	 * MAP_PRIVATE, wrong offsets. */
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[2].offset) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + VT_BAR0_TRAP) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, D.fd, off0 + VT_BAR0_TRAP - pg) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, D.fd, off0 + VT_BAR0_SIZE - pg) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + VT_BAR0_SIZE) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_PRIVATE, D.fd, off0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[VFIO_PCI_CONFIG_REGION_INDEX].offset) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[VFIO_PCI_ROM_REGION_INDEX].offset) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + (1ULL << 40)) == MAP_FAILED && errno == EINVAL);
+
+	p = map_dev(&D, VT_BAR0_TRAP, MAP_SHARED, off0);
+	CHECK(p != MAP_FAILED);
+	m = p;
+	/* Same memory as the trapped path. */
+	CHECK_EQ(m[0x100 / 4], 0xcafef00d);
+	m[0x200 / 4] = 0x12345678;
+	v = 0;
+	CHECK_EQ(rd(&D, 0, 0x200, &v, 4), 4);
+	CHECK_EQ(v, 0x12345678);
+	for (unsigned int i = 0; i < VT_BAR0_TRAP / 4; i += 1024)
+		m[i] = i;
+	for (unsigned int i = 0; i < VT_BAR0_TRAP / 4; i += 1024)
+		CHECK_EQ(m[i], i);
+	p = map_dev(&D, VT_BAR0_SIZE - VT_BAR0_TRAP - pg, MAP_SHARED,
+		    off0 + VT_BAR0_TRAP + pg);
+	CHECK(p != MAP_FAILED);
+	m2 = p;
+	m2[0] = 0xfeedbeef;
+	CHECK_EQ(rd(&D, 0, VT_BAR0_TRAP + pg, &v, 4), 4);
+	CHECK_EQ(v & 0xffffffff, 0xfeedbeef);
+
+	/* Memory disable zaps; access then faults with SIGBUS. */
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, cfg_rd(&D, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY));
+	CHECK_EQ(probe_read(m, &x), 1);
+	CHECK_EQ(probe_read(m2, &x), 1);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(probe_read(m + 0x200 / 4, &x), 0);
+	CHECK_EQ(x, 0x12345678);
+	/* Reset zaps too (and disables memory). */
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
+	CHECK_EQ(cfg_rd(&D, PCI_COMMAND, 2), 0);
+	CHECK_EQ(probe_read(m, &x), 1);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(probe_read(m + 0x200 / 4, &x), 0);
+	CHECK_EQ(x, 0x12345678);
+
+	/* The display region is mappable whatever the command register says. */
+	p = map_dev(&D, VT_DISP_SIZE, MAP_SHARED,
+		    D.reg[VFIO_PCI_NUM_REGIONS].offset);
+	CHECK(p != MAP_FAILED);
+	disp = p;
+	disp[5] = 0xabcdef01;
+	CHECK_EQ(rd(&D, VFIO_PCI_NUM_REGIONS, 20, &v, 4), 4);
+	CHECK_EQ(v & 0xffffffff, 0xabcdef01);
+	CHECK_OK(unmap_dev(disp));
+	CHECK_OK(unmap_dev(m2));
+	CHECK_OK(unmap_dev(m));
+	return 0;
+}
+
+static int t_irq_info(void)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	static const struct { unsigned int idx, count, flags; } want[] = {
+		{ VFIO_PCI_INTX_IRQ_INDEX, 1, VFIO_IRQ_INFO_EVENTFD |
+		  VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED },
+		{ VFIO_PCI_MSI_IRQ_INDEX, VT_SMALL_MSI, VFIO_IRQ_INFO_EVENTFD |
+		  VFIO_IRQ_INFO_NORESIZE },
+		{ VFIO_PCI_MSIX_IRQ_INDEX, VT_SMALL_MSIX, VFIO_IRQ_INFO_EVENTFD |
+		  VFIO_IRQ_INFO_NORESIZE },
+		{ VFIO_PCI_ERR_IRQ_INDEX, 1, VFIO_IRQ_INFO_EVENTFD },
+		{ VFIO_PCI_REQ_IRQ_INDEX, 1, VFIO_IRQ_INFO_EVENTFD },
+	};
+
+	for (unsigned int i = 0; i < 5; i++) {
+		ii.argsz = sizeof(ii);
+		ii.index = want[i].idx;
+		CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+		CHECK_EQ(ii.count, want[i].count);
+		CHECK_EQ(ii.flags, want[i].flags);
+	}
+	ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	CHECK_OK(ioctl(B.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	CHECK_EQ(ii.count, 0);
+	ii.index = VFIO_PCI_INTX_IRQ_INDEX;
+	CHECK_OK(ioctl(B.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	CHECK_EQ(ii.count, 0);
+	ii.index = VFIO_PCI_NUM_IRQS;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL);
+	ii.index = 0;
+	ii.argsz = offsetof(struct vfio_irq_info, count);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL);
+	return 0;
+}
+
+static int t_irq_intx(void)
+{
+	int e = eventfd(0, EFD_NONBLOCK);
+	uint8_t one = 1;
+	char buf[sizeof(struct vfio_irq_set) + 4];
+	struct vfio_irq_set *s = (void *)buf;
+
+	CHECK(e >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &e));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e), 1);
+	CHECK(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* automasked until unmasked */
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+	CHECK_EQ(ev_count(e), 0);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	CHECK_EQ(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e), 1);
+	/* unmask with DATA_BOOL, mask explicitly */
+	s->argsz = sizeof(*s) + 1;
+	s->flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK;
+	s->index = VFIO_PCI_INTX_IRQ_INDEX;
+	s->start = 0;
+	s->count = 1;
+	memcpy(s->data, &one, 1);
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	/* INTx disable in the command register */
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_INTX_DISABLE));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	/* loopback trigger */
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_EQ(ev_count(e), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	/* unmask through an eventfd is not offered (yet): refused */
+	{
+		int u = eventfd(0, EFD_NONBLOCK);
+
+		s->argsz = sizeof(*s) + 4;
+		s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+		memcpy(s->data, &u, 4);
+		CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+		close(u);
+	}
+	/* mask via eventfd is not a thing */
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK;
+	memcpy(s->data, &e, 4);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* MSI while INTx is active: refused */
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e), EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);
+	close(e);
+	return 0;
+}
+
+static int t_irq_msi(void)
+{
+	int e[VT_SMALL_MSI];
+
+	for (int i = 0; i < VT_SMALL_MSI; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, VT_SMALL_MSI, e));
+	CHECK_EQ(dev_raise(&D, 2), 0);
+	CHECK_EQ(ev_count(e[2]), 1);
+	CHECK_EQ(ev_count(e[1]), 0);
+	CHECK_EQ(dev_raise(&D, 3), 0);
+	CHECK_EQ(ev_count(e[3]), 1);
+	CHECK_EQ(dev_raise(&D, VT_SMALL_MSI), (uint64_t)-EINVAL);
+	/* unset one vector */
+	{
+		int m1 = -1;
+
+		CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 1, 1, &m1));
+		CHECK_EQ(dev_raise(&D, 1), (uint64_t)-ENODEV);
+	}
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, e), EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_EQ(dev_raise(&D, 2), (uint64_t)-ENODEV);
+	for (int i = 0; i < VT_SMALL_MSI; i++)
+		close(e[i]);
+	return 0;
+}
+
+static int t_irq_msix(void)
+{
+	int e[VT_SMALL_MSIX];
+	unsigned int msix = find_cap(&D, PCI_CAP_ID_MSIX);
+	uint64_t pba, ent[2] = { 0x00000000fee01000ULL, 0x0000000100004041ULL }, r[2];
+
+	for (int i = 0; i < VT_SMALL_MSIX; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	CHECK_EQ(dev_raise(&D, 15), 0);
+	CHECK_EQ(ev_count(e[15]), 1);
+	CHECK_EQ(dev_raise(&D, 16), (uint64_t)-EINVAL);
+	/* Function mask: pending in the PBA, delivered at unmask. */
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
+	CHECK_EQ(dev_raise(&D, 5), (uint64_t)-EAGAIN);
+	CHECK_EQ(dev_raise(&D, 9), (uint64_t)-EAGAIN);
+	CHECK_EQ(ev_count(e[5]), 0);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, (1u << 5) | (1u << 9));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	CHECK_EQ(ev_count(e[5]), 1);
+	CHECK_EQ(ev_count(e[9]), 1);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 0);
+	/* Table is storage, PBA is read-only. */
+	CHECK_EQ(wr(&D, 2, VT_MSIX_TABLE + 16 * 3, ent, 16), 16);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_TABLE + 16 * 3, r, 16), 16);
+	CHECK_EQ(r[0], ent[0]);
+	CHECK_EQ(r[1], ent[1]);
+	pba = ~0ULL;
+	CHECK_EQ(wr(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 0);
+	/* Loopback of a range */
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 3, 2));
+	CHECK_EQ(ev_count(e[3]), 1);
+	CHECK_EQ(ev_count(e[4]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_EQ(dev_raise(&D, 15), (uint64_t)-ENODEV);
+	for (int i = 0; i < VT_SMALL_MSIX; i++)
+		close(e[i]);
+	return 0;
+}
+
+static int t_irq_err_req(void)
+{
+	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
+
+	CHECK(e >= 0 && r >= 0);
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &e));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &r));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_ERR_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_EQ(ev_count(e), 1);
+	CHECK_EQ(ev_count(r), 1);
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 0, 1), EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_ERR_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_EQ(ev_count(r), 0);
+	/* big: no ERR (not PCIe) */
+	CHECK_ERRNO(set_irq_fds(&B, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &e), EINVAL);
+	close(e);
+	close(r);
+	return 0;
+}
+
+static int t_irq_bad(void)
+{
+	char buf[sizeof(struct vfio_irq_set) + 64];
+	struct vfio_irq_set *s = (void *)buf;
+	int e = eventfd(0, EFD_NONBLOCK), closed = eventfd(0, 0);
+	int nullfd = open("/dev/null", O_RDWR);
+	int fds[VT_SMALL_MSI + 1] = { e, e, e, e, e };
+
+	CHECK(e >= 0 && closed >= 0 && nullfd >= 0);
+	close(closed);
+	/* start + count overflow, too many vectors, beyond the count */
+	memset(buf, 0, sizeof(buf));
+	s->argsz = sizeof(*s);
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = VFIO_PCI_MSI_IRQ_INDEX;
+	s->start = 0xffffffff;
+	s->count = 2;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->start = 1;
+	s->count = 0xffffffff;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->start = 0;
+	s->count = VT_SMALL_MSI + 1;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, VT_SMALL_MSI + 1, fds), EINVAL);
+	s->start = VT_SMALL_MSI;
+	s->count = 1;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* bad flag combinations */
+	s->start = 0;
+	s->count = 1;
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_TRIGGER;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER | (1u << 12);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* index out of range */
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = VFIO_PCI_NUM_IRQS;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->index = 0xffffffff;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* argsz below minsz; payload shorter than count says */
+	s->index = VFIO_PCI_MSI_IRQ_INDEX;
+	s->argsz = offsetof(struct vfio_irq_set, count);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->argsz = sizeof(*s) + 4;
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->count = 2;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* closed fd, non-eventfd fd: nothing changes */
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &closed), EBADF);
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &nullfd), EINVAL);
+	fds[1] = nullfd;
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 2, fds), EINVAL);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);
+	/* payload pointer unreadable */
+	s->argsz = sizeof(*s) + 4;
+	s->count = 1;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, (void *)8), EFAULT);
+	/* still works */
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	close(e);
+	close(nullfd);
+	return 0;
+}
+
+static int t_dma(void)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	uint8_t *mem, pat[256];
+
+	mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	memset(mem, 0x5a, DMA_SIZE);
+	map.vaddr = (uintptr_t)mem;
+	map.iova = IOVA;
+	map.size = DMA_SIZE;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	CHECK_OK(ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map));
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	/* Bus mastering off: the device may not DMA. */
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + 0x1000));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_LEN, sizeof(pat)));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_FROM_GUEST));
+	CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), (uint64_t)-EPERM);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	for (unsigned int i = 0; i < sizeof(pat); i++)
+		mem[0x1000 + i] = pat[i] = i ^ 0xc3;
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_FROM_GUEST));
+	CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), 0);
+	{
+		uint8_t got[sizeof(pat)];
+
+		CHECK_EQ(rd(&D, 0, 0, got, sizeof(got)), sizeof(got));
+		CHECK(!memcmp(got, pat, sizeof(pat)));
+	}
+	/* device -> guest, at an unaligned IOVA */
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + 0x3003));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_TO_GUEST));
+	CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), 0);
+	CHECK(!memcmp(mem + 0x3003, pat, sizeof(pat)));
+	/* unmapped IOVA */
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + DMA_SIZE + 0x100000));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_TO_GUEST));
+	CHECK((int64_t)reg_rd(&D, VT_REG_DMA_RESULT) < 0);
+	/* Pins, then the IOVA goes away: the vendor is told and unpins. */
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + 0x2000 * i));
+		CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_PIN));
+		CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), 0);
+	}
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + 0x1001));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_PIN));
+	CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), (uint64_t)-EINVAL);
+	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 3);
+	unmap.iova = IOVA;
+	unmap.size = DMA_SIZE;
+	CHECK_OK(ioctl(D.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	CHECK_EQ(unmap.size, DMA_SIZE);
+	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 0);
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_PIN));
+	CHECK((int64_t)reg_rd(&D, VT_REG_DMA_RESULT) < 0);
+	CHECK_OK(munmap(mem, DMA_SIZE));
+	return 0;
+}
+
+static int t_gfx_plane(void)
+{
+	struct vfio_device_gfx_plane_info p = { .argsz = sizeof(p) };
+
+	p.flags = VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	p.flags = VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);
+	p.flags = VFIO_GFX_PLANE_TYPE_DMABUF;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);
+	p.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	p.drm_plane_type = 1;	/* DRM_PLANE_TYPE_PRIMARY */
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	CHECK_EQ(p.drm_format, DRM_FORMAT_XRGB8888_);
+	CHECK_EQ(p.width, VT_PLANE_W);
+	CHECK_EQ(p.height, VT_PLANE_H);
+	CHECK_EQ(p.stride, VT_PLANE_W * 4);
+	CHECK_EQ(p.region_index, VFIO_PCI_NUM_REGIONS);
+	p.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	p.drm_plane_type = 2;	/* cursor: off */
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	CHECK_EQ(p.drm_format, 0);
+	p.drm_plane_type = 7;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);
+	p.argsz = 8;
+	p.drm_plane_type = 1;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);
+	return 0;
+}
+
+static int t_unknown_ioctl(void)
+{
+	char buf[64] = { 0 };
+
+	CHECK_ERRNO(ioctl(D.fd, _IO(VFIO_TYPE, VFIO_BASE + 60), buf), ENOTTY);
+	CHECK_ERRNO(ioctl(D.fd, 0x12345678, buf), ENOTTY);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_IOEVENTFD, buf), ENOTTY);
+	return 0;
+}
+
+static int t_second_container(void)
+{
+	char gp[300];
+
+	CHECK(!group_path(D.uuid, gp, sizeof(gp)));
+	/* A VFIO group has one owner at a time. */
+	CHECK_ERRNO(open(gp, O_RDWR), EBUSY);
+	return 0;
+}
+
+static int t_reopen_clean(void)
+{
+	unsigned int msi = find_cap(&D, PCI_CAP_ID_MSI);
+	int e = eventfd(0, EFD_NONBLOCK);
+	uint64_t v = 42;
+
+	CHECK(e >= 0);
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_0, 4, 0xfe000000));
+	CHECK_OK(cfg_wr(&D, PCI_BASE_ADDRESS_2, 4, 0xfd000000));
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+	CHECK_OK(cfg_wr(&D, msi + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e));
+	CHECK_OK(reg_wr(&D, VT_REG_SCRATCH, v));
+	close(D.fd);
+	CHECK_OK(dev_open_fd(&D));
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_0, 4),
+		 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	CHECK_EQ(cfg_rd(&D, PCI_BASE_ADDRESS_2, 4), 0);
+	CHECK_EQ(cfg_rd(&D, PCI_COMMAND, 2), 0);
+	CHECK_EQ(cfg_rd(&D, msi + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE, 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(reg_rd(&D, VT_REG_SCRATCH), 0);	/* vendor reset at open */
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);	/* no stale trigger */
+	CHECK_EQ(ev_count(e), 0);
+	close(e);
+	return 0;
+}
+
+static int t_open_close_1000(void)
+{
+	/* Our fd closed first, so each cycle is a real first open/last close. */
+	close(D.fd);
+	D.fd = -1;
+	for (unsigned int i = 0; i < 1000; i++) {
+		int fd = ioctl(D.group, VFIO_GROUP_GET_DEVICE_FD, D.uuid);
+
+		if (fd < 0)
+			FAIL("GET_DEVICE_FD failed at cycle %u", i);
+		close(fd);
+	}
+	CHECK_OK(dev_open_fd(&D));
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
+	return 0;
+}
+
+/* ================= tests: lifecycle ================= */
+
+struct remover {
+	char uuid[40];
+	int ret, err;
+	const char *path, *val;
+};
+
+static void *remover_thread(void *arg)
+{
+	struct remover *r = arg;
+
+	if (r->path)
+		r->ret = write_file(r->path, r->val);
+	else
+		r->ret = mdev_remove(r->uuid);
+	r->err = errno;
+	return NULL;
+}
+
+static int wait_event(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 ? 0 : -1;
+}
+
+static int t_remove_while_open(void)
+{
+	struct remover r = { .ret = -2 };
+	pthread_t th;
+	struct dev d;
+	int req = eventfd(0, EFD_NONBLOCK);
+
+	CHECK(req >= 0);
+	make_uuid(r.uuid, 0x7e0);
+	CHECK_OK(mdev_create(SMALL, r.uuid));
+	CHECK(!dev_open(&d, r.uuid, true));
+	CHECK_OK(set_irq_fds(&d, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req));
+	CHECK(!pthread_create(&th, NULL, remover_thread, &r));
+	CHECK_OK(wait_event(req, 10000));
+	CHECK_EQ(ev_count(req), 1);
+	usleep(200000);
+	CHECK_EQ(r.ret, -2);	/* still waiting for us */
+	dev_close(&d);
+	CHECK(!pthread_join(th, NULL));
+	CHECK_EQ(r.ret, 0);
+	CHECK(!mdev_exists(r.uuid));
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	close(req);
+	return 0;
+}
+
+static int t_use_after_remove(void)
+{
+	char u[40], gp[300];
+	struct dev d;
+	int fd;
+
+	make_uuid(u, 0x7e1);
+	CHECK_OK(mdev_create(SMALL, u));
+	CHECK(!dev_open(&d, u, true));
+	close(d.fd);
+	d.fd = -1;
+	CHECK(!group_path(u, gp, sizeof(gp)));
+	CHECK_OK(mdev_remove(u));
+	/* The group fd outlives the device: getting it again fails cleanly. */
+	fd = ioctl(d.group, VFIO_GROUP_GET_DEVICE_FD, u);
+	CHECK(fd < 0);
+	CHECK(errno == ENODEV || errno == EINVAL);
+	dev_close(&d);
+	CHECK_ERRNO(open(gp, O_RDWR), ENOENT);
+	CHECK_ERRNO(mdev_remove(u), ENOENT);
+	return 0;
+}
+
+static int t_cycles_1000(void)
+{
+	char u[40];
+
+	for (unsigned int i = 0; i < 1000; i++) {
+		make_uuid(u, 0x10000 + i);
+		if (mdev_create(i & 1 ? BIG : SMALL, u))
+			FAIL("create failed at cycle %u", i);
+		if (mdev_remove(u))
+			FAIL("remove failed at cycle %u", i);
+	}
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	return 0;
+}
+
+struct creator {
+	unsigned int base, made;
+};
+
+static void *creator_thread(void *arg)
+{
+	struct creator *c = arg;
+	char u[40];
+
+	for (unsigned int i = 0; i < 64; i++) {
+		make_uuid(u, c->base + i);
+		if (!mdev_create(SMALL, u))
+			c->made++;
+	}
+	return NULL;
+}
+
+static int t_concurrent_create(void)
+{
+	struct creator a = { .base = 0x20000 }, b = { .base = 0x30000 };
+	pthread_t ta, tb;
+	char u[40];
+	unsigned int i, n = 0;
+
+	CHECK(!pthread_create(&ta, NULL, creator_thread, &a));
+	CHECK(!pthread_create(&tb, NULL, creator_thread, &b));
+	CHECK(!pthread_join(ta, NULL));
+	CHECK(!pthread_join(tb, NULL));
+	CHECK_EQ(a.made + b.made, VT_SMALL_MAX);
+	CHECK_EQ(avail(SMALL), 0);
+	for (i = 0; i < 64; i++) {
+		make_uuid(u, a.base + i);
+		if (mdev_exists(u) && !mdev_remove(u))
+			n++;
+		make_uuid(u, b.base + i);
+		if (mdev_exists(u) && !mdev_remove(u))
+			n++;
+	}
+	CHECK_EQ(n, VT_SMALL_MAX);
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	return 0;
+}
+
+static int t_module_unload_busy(void)
+{
+	char u[40];
+
+	make_uuid(u, 0x7e2);
+	CHECK_OK(mdev_create(BIG, u));
+	CHECK_ERRNO(syscall(SYS_delete_module, "vgpu_test", O_NONBLOCK), EWOULDBLOCK);
+	CHECK_ERRNO(syscall(SYS_delete_module, "vgpu_vfio", O_NONBLOCK), EWOULDBLOCK);
+	CHECK_ERRNO(syscall(SYS_delete_module, "vgpu", O_NONBLOCK), EWOULDBLOCK);
+	CHECK(mdev_exists(u));
+	CHECK_OK(mdev_remove(u));
+	return 0;
+}
+
+static int t_unregister_with_open(void)
+{
+	struct remover r = { .ret = -2, .path = DRIVER "/unbind",
+			     .val = "vgpu_test.0" };
+	char u2[40];
+	pthread_t th;
+	struct dev d;
+	int req = eventfd(0, EFD_NONBLOCK);
+
+	CHECK(req >= 0);
+	make_uuid(r.uuid, 0x7e3);
+	make_uuid(u2, 0x7e4);
+	CHECK_OK(mdev_create(SMALL, r.uuid));
+	CHECK_OK(mdev_create(BIG, u2));
+	CHECK(!dev_open(&d, r.uuid, true));
+	CHECK_OK(set_irq_fds(&d, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req));
+	CHECK(!pthread_create(&th, NULL, remover_thread, &r));
+	CHECK_OK(wait_event(req, 10000));
+	dev_close(&d);
+	CHECK(!pthread_join(th, NULL));
+	CHECK_EQ(r.ret, 0);
+	CHECK(!mdev_exists(r.uuid));
+	CHECK(!mdev_exists(u2));
+	CHECK(access(TYPES, F_OK) != 0);
+	/* Bind again: the types come back complete. */
+	CHECK_OK(write_file(DRIVER "/bind", "vgpu_test.0"));
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	close(req);
+	return 0;
+}
+
+static int t_module_unload(void)
+{
+	CHECK_OK(syscall(SYS_delete_module, "vgpu_test", O_NONBLOCK));
+	CHECK(access(PARENT, F_OK) != 0);
+	return 0;
+}
+
+/* ================= runner ================= */
+
+static int load_module(void)
+{
+	int fd = open(module_path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
+}
+
+static int t_dmesg_clean(void)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line;
+	int n, bad = 0;
+
+	CHECK(len > 0);
+	buf = calloc(1, len + 1);
+	CHECK(buf);
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	CHECK(n >= 0);
+	buf[n] = 0;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "WARNING:") || strstr(line, "BUG:") ||
+		    strstr(line, "Oops") || strstr(line, "general protection") ||
+		    strstr(line, "Call Trace") || strstr(line, "refcount_t") ||
+		    strstr(line, "list_add corruption") ||
+		    strstr(line, "list_del corruption")) {
+			diag("dmesg: %s", line);
+			bad++;
+		}
+	}
+	free(buf);
+	CHECK_EQ(bad, 0);
+	return 0;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+	bool needs_open;	/* runs with D and B open */
+};
+
+static const struct test vfio_tests[] = {
+	{ "sysfs: types, names, description, available_instances", t_sysfs_types, false },
+	{ "sysfs: bad and duplicate uuids", t_sysfs_create_bad, false },
+	{ "sysfs: exhausting a type", t_sysfs_exhaust, false },
+	{ "sysfs: vendor attributes writable before first open", t_vendor_attrs, false },
+	{ "VFIO_DEVICE_GET_INFO", t_get_info, true },
+	{ "VFIO_DEVICE_GET_REGION_INFO and capability chain", t_region_info, true },
+	{ "config: header, read-only IDs, command/status", t_config_header, true },
+	{ "config: BAR sizing (64-bit, 32-bit, I/O, ROM)", t_config_bars, true },
+	{ "config: MSI, MSI-X, PCIe and vendor capabilities", t_config_caps, true },
+	{ "read/write: bounds, alignment, absent regions", t_rw_bounds, true },
+	{ "mmap: sparse areas, refusals, fault, zap", t_mmap, true },
+	{ "VFIO_DEVICE_GET_IRQ_INFO", t_irq_info, true },
+	{ "INTx: trigger, automask, unmask, disable", t_irq_intx, true },
+	{ "MSI: vectors", t_irq_msi, true },
+	{ "MSI-X: vectors, function mask, PBA, table", t_irq_msix, true },
+	{ "ERR and REQ triggers", t_irq_err_req, true },
+	{ "SET_IRQS bad input", t_irq_bad, true },
+	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
+	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
+	{ "unknown ioctls", t_unknown_ioctl, true },
+	{ "second container claiming the group", t_second_container, true },
+	{ "reopen: no stale BARs, MSI or triggers", t_reopen_clean, true },
+	{ "1000 open/close cycles", t_open_close_1000, true },
+};
+
+static const struct test life_tests[] = {
+	{ "remove while open: REQ, then completes after close", t_remove_while_open, false },
+	{ "use after remove", t_use_after_remove, false },
+	{ "1000 create/remove cycles", t_cycles_1000, false },
+	{ "two threads creating until exhaustion", t_concurrent_create, false },
+	{ "module unload refused with live vGPUs", t_module_unload_busy, false },
+	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
+	{ "vendor module unload", t_module_unload, false },
+};
+
+static int open_pair(void)
+{
+	char u[40];
+
+	make_uuid(u, 0xd0);
+	if (mdev_create(SMALL, u) || dev_open(&D, u, true))
+		return -1;
+	make_uuid(u, 0xd1);
+	if (mdev_create(BIG, u) || dev_open(&B, u, false))
+		return -1;
+	return 0;
+}
+
+static void close_pair(void)
+{
+	unmap_all();
+	dev_close(&D);
+	dev_close(&B);
+	mdev_remove(D.uuid);
+	mdev_remove(B.uuid);
+}
+
+static void run(const struct test *t, unsigned int n, bool *opened)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (t[i].needs_open && !*opened) {
+			if (open_pair()) {
+				diag("cannot create/open the test vGPUs (errno %d: %s)",
+				     errno, strerror(errno));
+				tap(0, t[i].name);
+				continue;
+			}
+			*opened = true;
+		}
+		if (t[i].fn()) {
+			tap(0, t[i].name);
+			/* A test that failed may leave the device mapped. */
+			if (t[i].needs_open)
+				unmap_all();
+		} else {
+			tap(1, t[i].name);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *group = "all";
+	bool opened = false;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--module") && i + 1 < argc)
+			module_path = argv[++i];
+		else if (!strcmp(argv[i], "--group") && i + 1 < argc)
+			group = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s --module vgpu_test.ko [--group vfio|lifecycle|all]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!module_path || geteuid() != 0 || access("/dev/vfio/vfio", F_OK)) {
+		printf("1..0 # SKIP needs root, /dev/vfio/vfio and --module (run in the lab)\n");
+		return 4;
+	}
+	if (load_module()) {
+		printf("not ok 1 - load %s (errno %d: %s)\n1..1\n", module_path,
+		       errno, strerror(errno));
+		return 1;
+	}
+	tap(1, "load vgpu_test");
+	if (!strcmp(group, "vfio") || !strcmp(group, "all")) {
+		run(vfio_tests, sizeof(vfio_tests) / sizeof(vfio_tests[0]), &opened);
+		if (opened)
+			close_pair();
+		tap(avail(SMALL) == VT_SMALL_MAX && avail(BIG) == VT_BIG_MAX,
+		    "all test vGPUs removed, capacity restored");
+	}
+	if (!strcmp(group, "lifecycle") || !strcmp(group, "all"))
+		run(life_tests, sizeof(life_tests) / sizeof(life_tests[0]), &opened);
+	tap(t_dmesg_clean() == 0, "dmesg: no WARN, BUG or oops");
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}

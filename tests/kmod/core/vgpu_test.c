@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vgpu_test: a small vendor driver for testing the vgpu core and vgpu_vfio
+ * without a GPU. A platform device stands in for the physical GPU. Its vGPUs
+ * use every part of the vendor API: 64-bit prefetchable BAR0 of RAM with two
+ * mmap-able areas around one trapped page, a trapped register BAR2 (with the
+ * MSI-X table and PBA), an I/O BAR4, a ROM, a vendor capability, an extra
+ * mmap-able "display" region, INTx/MSI/MSI-X, DMA through the core, a plane
+ * and vendor attributes. The register layout is in vgpu_test_regs.h.
+ */
+#include <linux/iommu.h>
+#include <linux/pci_ids.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_plane.h>
+
+#include "vgpu.h"
+#include "vgpu_test_regs.h"
+
+#define BAR0_SIZE	SZ_1M
+#define DISP_SIZE	SZ_64K
+#define MAX_PINS	16
+
+static const struct vgpu_mmap_area bar0_areas[] = {
+	{ .offset = 0, .size = VT_BAR0_TRAP },
+	{ .offset = VT_BAR0_TRAP + PAGE_SIZE,
+	  .size = BAR0_SIZE - VT_BAR0_TRAP - PAGE_SIZE },
+};
+
+static const u8 vt_cap_data[VT_CAP_LEN - 2] = { VT_CAP_LEN, 0x11, 0x22, 0x33,
+						0x44, 0x55 };
+static const struct vgpu_config_cap vt_caps[] = {
+	{ .id = PCI_CAP_ID_VNDR, .len = VT_CAP_LEN, .data = vt_cap_data },
+};
+
+static const struct vgpu_extra_region vt_disp = {
+	.region = { .size = DISP_SIZE, .flags = VGPU_REGION_MMAP },
+	.type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VT_VENDOR,
+	.subtype = 1,
+};
+
+static const struct vgpu_type vt_types[] = {
+	{ .name = "small", .pretty_name = "vgpu_test small", .fb_size = BAR0_SIZE,
+	  .heads = 1, .max_width = 1024, .max_height = 768,
+	  .max_instances = VT_SMALL_MAX, .description = "test vGPU, PCIe, MSI-X" },
+	{ .name = "big", .pretty_name = "vgpu_test big", .fb_size = BAR0_SIZE,
+	  .heads = 2, .max_width = 1920, .max_height = 1080,
+	  .max_instances = VT_BIG_MAX, .description = "test vGPU, PCI, MSI only" },
+};
+
+struct vt_pin {
+	dma_addr_t iova;
+	bool used;
+};
+
+struct vt_vgpu {
+	struct vgpu_device *vgpu;
+	bool small;
+	struct page *bar0;
+	struct page *disp;
+	u64 scratch;
+	u64 irq_result;
+	u64 dma_iova, dma_len, dma_result;
+	u8 io[VT_IO_SIZE];
+	u8 cap[VT_CAP_LEN - 2];
+	char label[32];
+	unsigned int opens;
+	/* dma_unmap runs concurrently with the other ops */
+	struct mutex pin_lock;
+	struct vt_pin pins[MAX_PINS];
+};
+
+static void *bar0_va(struct vt_vgpu *vt)
+{
+	return page_address(vt->bar0);
+}
+
+static unsigned int vt_count_pins(struct vt_vgpu *vt)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAX_PINS; i++)
+		n += vt->pins[i].used;
+	return n;
+}
+
+static void vt_unpin_range(struct vt_vgpu *vt, u64 iova, u64 len)
+{
+	unsigned int i;
+
+	mutex_lock(&vt->pin_lock);
+	for (i = 0; i < MAX_PINS; i++) {
+		struct vt_pin *p = &vt->pins[i];
+
+		if (p->used && p->iova >= iova && p->iova - iova < len) {
+			vgpu_dma_unpin(vt->vgpu, p->iova, 1);
+			p->used = false;
+		}
+	}
+	mutex_unlock(&vt->pin_lock);
+}
+
+static s64 vt_pin(struct vt_vgpu *vt, dma_addr_t iova)
+{
+	struct page *page;
+	unsigned int i;
+	s64 ret;
+
+	mutex_lock(&vt->pin_lock);
+	for (i = 0; i < MAX_PINS && vt->pins[i].used; i++)
+		;
+	if (i == MAX_PINS) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	ret = vgpu_dma_pin(vt->vgpu, iova, 1, IOMMU_READ | IOMMU_WRITE, &page);
+	if (ret == 1) {
+		vt->pins[i].iova = iova;
+		vt->pins[i].used = true;
+		ret = 0;
+	}
+out:
+	mutex_unlock(&vt->pin_lock);
+	return ret;
+}
+
+static s64 vt_dma(struct vt_vgpu *vt, u64 cmd)
+{
+	switch (cmd) {
+	case VT_DMA_FROM_GUEST:
+	case VT_DMA_TO_GUEST:
+		if (!vt->dma_len || vt->dma_len > BAR0_SIZE)
+			return -EINVAL;
+		return vgpu_dma_rw(vt->vgpu, vt->dma_iova, bar0_va(vt),
+				   vt->dma_len, cmd == VT_DMA_TO_GUEST);
+	case VT_DMA_PIN:
+		return vt_pin(vt, vt->dma_iova);
+	case VT_DMA_UNPIN_ALL:
+		vt_unpin_range(vt, 0, U64_MAX);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
+		     struct vgpu_device_info *info)
+{
+	struct vt_vgpu *vt;
+	unsigned int i;
+
+	vt = kzalloc(sizeof(*vt), GFP_KERNEL);
+	if (!vt)
+		return -ENOMEM;
+	vt->vgpu = vgpu;
+	vt->small = type == &vt_types[0];
+	mutex_init(&vt->pin_lock);
+	vt->bar0 = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(BAR0_SIZE));
+	if (!vt->bar0)
+		goto err_free;
+	vt->disp = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(DISP_SIZE));
+	if (!vt->disp)
+		goto err_bar0;
+	memcpy(vt->cap, vt_cap_data, sizeof(vt->cap));
+	for (i = 0; i < VT_IO_SIZE; i++)
+		vt->io[i] = i;
+
+	info->vendor = VT_VENDOR;
+	info->device = vt->small ? VT_DEVICE_SMALL : VT_DEVICE_BIG;
+	info->subsystem_vendor = VT_VENDOR;
+	info->subsystem_device = 0x0100;
+	info->revision = VT_REVISION;
+	info->class = PCI_CLASS_DISPLAY_OTHER << 8;
+	info->bars[0] = (struct vgpu_region) {
+		.size = BAR0_SIZE,
+		.flags = VGPU_REGION_MEM64 | VGPU_REGION_PREFETCH |
+			 VGPU_REGION_MMAP,
+		.areas = bar0_areas, .nr_areas = ARRAY_SIZE(bar0_areas),
+	};
+	info->bars[2] = (struct vgpu_region) { .size = VT_BAR2_SIZE };
+	info->bars[4] = (struct vgpu_region) {
+		.size = VT_IO_SIZE, .flags = VGPU_REGION_IO,
+	};
+	info->rom = (struct vgpu_region) { .size = VT_ROM_SIZE };
+	info->caps = vt_caps;
+	info->nr_caps = ARRAY_SIZE(vt_caps);
+	if (vt->small) {
+		info->irqs = (struct vgpu_irqs) {
+			.intx = true, .msi = VT_SMALL_MSI, .msix = VT_SMALL_MSIX,
+			.msix_bar = 2, .msix_table_offset = VT_MSIX_TABLE,
+			.msix_pba_offset = VT_MSIX_PBA,
+		};
+		info->pcie = true;
+		info->regions = &vt_disp;
+		info->nr_regions = 1;
+	} else {
+		info->irqs = (struct vgpu_irqs) { .msi = 1 };
+	}
+	vgpu_set_drvdata(vgpu, vt);
+	return 0;
+
+err_bar0:
+	__free_pages(vt->bar0, get_order(BAR0_SIZE));
+err_free:
+	kfree(vt);
+	return -ENOMEM;
+}
+
+static void vt_destroy(struct vgpu_device *vgpu)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	__free_pages(vt->disp, get_order(DISP_SIZE));
+	__free_pages(vt->bar0, get_order(BAR0_SIZE));
+	mutex_destroy(&vt->pin_lock);
+	kfree(vt);
+}
+
+static int vt_open(struct vgpu_device *vgpu)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	vt->opens++;
+	return 0;
+}
+
+static void vt_close(struct vgpu_device *vgpu)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	vt_unpin_range(vt, 0, U64_MAX);
+}
+
+static int vt_reset(struct vgpu_device *vgpu)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	vt->scratch = 0;
+	vt->irq_result = 0;
+	vt->dma_iova = 0;
+	vt->dma_len = 0;
+	vt->dma_result = 0;
+	return 0;
+}
+
+static u8 *vt_mem(struct vt_vgpu *vt, unsigned int index, u64 off)
+{
+	if (index == VFIO_PCI_BAR0_REGION_INDEX)
+		return (u8 *)bar0_va(vt) + off;
+	if (index == VFIO_PCI_NUM_REGIONS)
+		return (u8 *)page_address(vt->disp) + off;
+	return NULL;
+}
+
+static int vt_region_read(struct vgpu_device *vgpu, unsigned int index,
+			  u64 off, unsigned int size, u64 *val)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+	u8 *mem = vt_mem(vt, index, off);
+	unsigned int i;
+	u64 v = 0;
+
+	if (mem) {
+		for (i = 0; i < size; i++)
+			v |= (u64)mem[i] << (8 * i);
+		*val = v;
+		return 0;
+	}
+	switch (index) {
+	case VFIO_PCI_BAR2_REGION_INDEX:
+		switch (off & ~7ULL) {
+		case VT_REG_ID:
+			v = VT_ID_MAGIC;
+			break;
+		case VT_REG_SCRATCH:
+			v = vt->scratch;
+			break;
+		case VT_REG_IRQ_RESULT:
+			v = vt->irq_result;
+			break;
+		case VT_REG_DMA_IOVA:
+			v = vt->dma_iova;
+			break;
+		case VT_REG_DMA_LEN:
+			v = vt->dma_len;
+			break;
+		case VT_REG_DMA_RESULT:
+			v = vt->dma_result;
+			break;
+		case VT_REG_PINNED:
+			mutex_lock(&vt->pin_lock);
+			v = vt_count_pins(vt);
+			mutex_unlock(&vt->pin_lock);
+			break;
+		}
+		v >>= 8 * (off & 7);
+		break;
+	case VFIO_PCI_BAR4_REGION_INDEX:
+		for (i = 0; i < size; i++)
+			v |= (u64)vt->io[off + i] << (8 * i);
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		for (i = 0; i < size; i++)
+			v |= (u64)VT_ROM_BYTE(off + i) << (8 * i);
+		break;
+	default:
+		return -EINVAL;
+	}
+	*val = size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
+	return 0;
+}
+
+static int vt_region_write(struct vgpu_device *vgpu, unsigned int index,
+			   u64 off, unsigned int size, u64 val)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+	u8 *mem = vt_mem(vt, index, off);
+	unsigned int i;
+
+	if (mem) {
+		for (i = 0; i < size; i++)
+			mem[i] = val >> (8 * i);
+		return 0;
+	}
+	switch (index) {
+	case VFIO_PCI_BAR2_REGION_INDEX:
+		/* Registers take whole 64-bit writes; smaller ones are ignored. */
+		if (size != 8)
+			return 0;
+		switch (off) {
+		case VT_REG_SCRATCH:
+			vt->scratch = val;
+			break;
+		case VT_REG_IRQ:
+			vt->irq_result = (u64)(s64)vgpu_raise_irq(vgpu, val);
+			break;
+		case VT_REG_DMA_IOVA:
+			vt->dma_iova = val;
+			break;
+		case VT_REG_DMA_LEN:
+			vt->dma_len = val;
+			break;
+		case VT_REG_DMA_CMD:
+			vt->dma_result = (u64)vt_dma(vt, val);
+			break;
+		}
+		return 0;
+	case VFIO_PCI_BAR4_REGION_INDEX:
+		for (i = 0; i < size; i++)
+			vt->io[off + i] = val >> (8 * i);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int vt_mmap_pfn(struct vgpu_device *vgpu, unsigned int index,
+		       u64 off, unsigned long *pfn, u64 *len)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	if (index == VFIO_PCI_BAR0_REGION_INDEX && off < BAR0_SIZE) {
+		*pfn = page_to_pfn(vt->bar0) + (off >> PAGE_SHIFT);
+		*len = BAR0_SIZE - off;
+		return 0;
+	}
+	if (index == VFIO_PCI_NUM_REGIONS && off < DISP_SIZE) {
+		*pfn = page_to_pfn(vt->disp) + (off >> PAGE_SHIFT);
+		*len = DISP_SIZE - off;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int vt_config_read(struct vgpu_device *vgpu, unsigned int off,
+			  unsigned int size, u32 *val)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+	unsigned int i, rel = off - VT_CAP_POS(vt->small) - 2;
+	u32 v = 0;
+
+	if (rel + size > sizeof(vt->cap))
+		return -EINVAL;
+	for (i = 0; i < size; i++)
+		v |= (u32)vt->cap[rel + i] << (8 * i);
+	*val = v;
+	return 0;
+}
+
+static int vt_config_write(struct vgpu_device *vgpu, unsigned int off,
+			   unsigned int size, u32 val)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+	unsigned int i, rel = off - VT_CAP_POS(vt->small) - 2;
+
+	if (rel + size > sizeof(vt->cap))
+		return -EINVAL;
+	/* Byte 0 (the length) is read-only, the rest is scratch. */
+	for (i = 0; i < size; i++)
+		if (rel + i)
+			vt->cap[rel + i] = val >> (8 * i);
+	return 0;
+}
+
+static void vt_dma_unmap(struct vgpu_device *vgpu, u64 iova, u64 length)
+{
+	vt_unpin_range(vgpu_get_drvdata(vgpu), iova, length);
+}
+
+static int vt_query_plane(struct vgpu_device *vgpu,
+			  struct vfio_device_gfx_plane_info *plane)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	if (!vt->small || plane->drm_plane_type != DRM_PLANE_TYPE_PRIMARY)
+		return 0;	/* no cursor: plane off */
+	plane->drm_format = DRM_FORMAT_XRGB8888;
+	plane->width = VT_PLANE_W;
+	plane->height = VT_PLANE_H;
+	plane->stride = VT_PLANE_W * 4;
+	plane->size = VT_PLANE_W * VT_PLANE_H * 4;
+	plane->region_index = VFIO_PCI_NUM_REGIONS;
+	return 0;
+}
+
+static ssize_t vt_label_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	return sysfs_emit(buf, "%s\n", vt->label);
+}
+
+static ssize_t vt_label_store(struct vgpu_device *vgpu, const char *buf,
+			      size_t count)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	if (count >= sizeof(vt->label))
+		return -EINVAL;
+	strscpy(vt->label, buf, sizeof(vt->label));
+	strim(vt->label);
+	return count;
+}
+
+static ssize_t vt_opens_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	return sysfs_emit(buf, "%u\n", vt->opens);
+}
+
+static const struct vgpu_attribute vt_attr_label = {
+	.name = "label", .show = vt_label_show, .store = vt_label_store,
+};
+
+static const struct vgpu_attribute vt_attr_opens = {
+	.name = "opens", .show = vt_opens_show,
+};
+
+static const struct vgpu_attribute *const vt_attrs[] = {
+	&vt_attr_label, &vt_attr_opens, NULL,
+};
+
+static const struct vgpu_ops vt_ops = {
+	.owner = THIS_MODULE,
+	.create = vt_create,
+	.destroy = vt_destroy,
+	.open = vt_open,
+	.close = vt_close,
+	.reset = vt_reset,
+	.region_read = vt_region_read,
+	.region_write = vt_region_write,
+	.mmap_pfn = vt_mmap_pfn,
+	.config_read = vt_config_read,
+	.config_write = vt_config_write,
+	.dma_unmap = vt_dma_unmap,
+	.query_plane = vt_query_plane,
+	.attrs = vt_attrs,
+};
+
+static int vt_probe(struct platform_device *pdev)
+{
+	struct vgpu_gpu *gpu;
+
+	gpu = vgpu_register_gpu(&pdev->dev, &vt_ops, vt_types,
+				ARRAY_SIZE(vt_types), NULL);
+	if (IS_ERR(gpu))
+		return PTR_ERR(gpu);
+	platform_set_drvdata(pdev, gpu);
+	return 0;
+}
+
+static int vt_remove(struct platform_device *pdev)
+{
+	vgpu_unregister_gpu(platform_get_drvdata(pdev));
+	return 0;
+}
+
+static struct platform_driver vt_driver = {
+	.driver = { .name = "vgpu_test" },
+	.probe = vt_probe,
+	.remove = vt_remove,
+};
+
+static struct platform_device *vt_pdev;
+
+static int __init vt_init(void)
+{
+	int ret;
+
+	ret = platform_driver_register(&vt_driver);
+	if (ret)
+		return ret;
+	vt_pdev = platform_device_register_simple("vgpu_test", 0, NULL, 0);
+	if (IS_ERR(vt_pdev)) {
+		platform_driver_unregister(&vt_driver);
+		return PTR_ERR(vt_pdev);
+	}
+	return 0;
+}
+
+static void __exit vt_exit(void)
+{
+	platform_device_unregister(vt_pdev);
+	platform_driver_unregister(&vt_driver);
+}
+
+module_init(vt_init);
+module_exit(vt_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vgpu test vendor driver (no hardware)");
