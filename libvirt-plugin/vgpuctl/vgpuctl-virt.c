@@ -133,9 +133,10 @@ vgpuctl_cmd_define (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
-    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1]);
+    int rc;
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1], &rc);
     if (doc == NULL)
-        return VGPUCTL_EXIT_INVALID;
+        return rc;
     VgpuDocKind kind = vgpu_xml_detect_kind (doc);
     if (kind != VGPU_DOC_DOMAIN) {
         vgpuctl_error (_("%1$s is a %2$s document, not a <domain>; 'vgpuctl define' needs a "
@@ -205,10 +206,10 @@ resolve_targets (virDomain *dom, gboolean live, gboolean config, Targets *t)
 static xmlDoc *
 read_vgpu_hostdev (const char *path, int *rc)
 {
-    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (path);
-    *rc = VGPUCTL_EXIT_INVALID;
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (path, rc);
     if (doc == NULL)
         return NULL;
+    *rc = VGPUCTL_EXIT_INVALID;
     VgpuDocKind kind = vgpu_xml_detect_kind (doc);
     if (kind != VGPU_DOC_HOSTDEV) {
         vgpuctl_error (_("%1$s is a %2$s document, not a <hostdev type='vgpu'>; use 'virsh "

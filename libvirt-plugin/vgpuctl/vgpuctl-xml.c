@@ -37,15 +37,16 @@ vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
-    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1]);
+    int rc;
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1], &rc);
     if (doc == NULL)
-        return VGPUCTL_EXIT_INVALID;
+        return rc;
     VgpuDocKind kind = vgpu_xml_detect_kind (doc);
     g_autoptr (GError) error = NULL;
 
     switch (kind) {
     case VGPU_DOC_DOMAIN: {
-        int rc = validate_doc (argv[1], doc, kind);
+        rc = validate_doc (argv[1], doc, kind);
         if (rc != VGPUCTL_EXIT_OK)
             return rc;
         if (vgpu_domain_to_native (doc, NULL, &error) < 0)
@@ -53,7 +54,7 @@ vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv)
         break;
     }
     case VGPU_DOC_HOSTDEV: {
-        int rc = validate_doc (argv[1], doc, kind);
+        rc = validate_doc (argv[1], doc, kind);
         if (rc != VGPUCTL_EXIT_OK)
             return rc;
         g_autoptr (VgpuDevice) d = vgpu_hostdev_to_native (doc, domain_uuid, 0, &error);
@@ -80,9 +81,10 @@ vgpuctl_cmd_from_native (const VgpuctlVerb *verb, int argc, char **argv)
                         NULL, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
-    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1]);
+    int rc;
+    g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[1], &rc);
     if (doc == NULL)
-        return VGPUCTL_EXIT_INVALID;
+        return rc;
     VgpuDocKind kind = vgpu_xml_detect_kind (doc);
     if (kind == VGPU_DOC_HOSTDEV_NATIVE) {
         vgpuctl_error (_("%1$s is a lone native hostdev; the vGPU's type is only recorded in "
@@ -95,7 +97,7 @@ vgpuctl_cmd_from_native (const VgpuctlVerb *verb, int argc, char **argv)
                          "translate."), argv[1], vgpu_doc_kind_to_string (kind));
         return VGPUCTL_EXIT_INVALID;
     }
-    int rc = validate_doc (argv[1], doc, kind);
+    rc = validate_doc (argv[1], doc, kind);
     if (rc != VGPUCTL_EXIT_OK)
         return rc;
     g_autoptr (GError) error = NULL;
@@ -123,9 +125,12 @@ vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv)
 
     int status = VGPUCTL_EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[i]);
+        int rc;
+        g_autoptr (xmlDoc) doc = vgpuctl_read_doc (argv[i], &rc);
         if (doc == NULL) {
-            status = VGPUCTL_EXIT_INVALID;
+            /* An unreadable file is worse than an invalid document. */
+            if (status == VGPUCTL_EXIT_OK || rc == VGPUCTL_EXIT_FAILED)
+                status = rc;
             continue;
         }
         VgpuDocKind kind = vgpu_xml_detect_kind (doc);
@@ -135,7 +140,7 @@ vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv)
             status = VGPUCTL_EXIT_INVALID;
             continue;
         }
-        int rc = validate_doc (argv[i], doc, kind);
+        rc = validate_doc (argv[i], doc, kind);
         if (rc != VGPUCTL_EXIT_OK) {
             /* An unreadable schema is worse than an invalid document. */
             if (status == VGPUCTL_EXIT_OK || rc == VGPUCTL_EXIT_FAILED)

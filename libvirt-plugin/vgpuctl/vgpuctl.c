@@ -115,12 +115,12 @@ vgpuctl_timeout_ms (int seconds)
 }
 
 xmlDoc *
-vgpuctl_read_doc (const char *path)
+vgpuctl_read_doc (const char *path, int *rc)
 {
     g_autoptr (GError) error = NULL;
     xmlDoc *doc = vgpu_xml_read_file (path, &error);
     if (doc == NULL)
-        vgpuctl_report (error);
+        *rc = vgpuctl_report (error);
     return doc;
 }
 

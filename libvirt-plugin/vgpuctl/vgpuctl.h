@@ -52,8 +52,10 @@ gboolean vgpuctl_parse (const VgpuctlVerb *verb, const char *description,
  * $VGPU_TIMEOUT_MS when set). */
 guint vgpuctl_timeout_ms (int seconds);
 
-/* Reads and parses @path ("-" = standard input), reporting errors. */
-xmlDoc *vgpuctl_read_doc (const char *path);
+/* Reads and parses @path ("-" = standard input). On failure reports the
+ * error, sets *@rc to its exit code (FAILED for I/O, INVALID for a bad
+ * document) and returns NULL. */
+xmlDoc *vgpuctl_read_doc (const char *path, int *rc);
 
 /* Writes @doc formatted to standard output. */
 void vgpuctl_print_doc (xmlDoc *doc);
