@@ -163,6 +163,11 @@ test_derive_uuid (void)
     g_assert_cmpstr (a, !=, c);
     g_assert_cmpstr (a, !=, d);
     g_assert_cmpstr (a, !=, e);
+    /* Known answers, computed independently with Python's
+     * uuid.uuid5(UUID(dom), "vgpu:TYPE:PARENT:N") (RFC 4122 name-based SHA-1). */
+    g_assert_cmpstr (a, ==, "a9a476d2-f723-5b9d-86a8-b30c50f35c22");
+    g_autofree char *kv = vgpu_derive_uuid (dom, "vgpu_sim-32m", "0000:00:05.0", 1, &err);
+    g_assert_cmpstr (kv, ==, "103e29de-1ea5-5800-8e65-a12104e1b02c");
     /* Version 5 (SHA-1, RFC 4122 variant). */
     g_assert_cmpint (a[14], ==, '5');
     g_assert_true (strchr ("89ab", a[19]) != NULL);
