@@ -595,15 +595,27 @@ check_domain_root (xmlDocPtr doc, xmlNodePtr *root, GError **error)
     return TRUE;
 }
 
-/* <vgpu:devices> inside <metadata>, or NULL. Sets *metadata to <metadata>. */
-static xmlNodePtr
-find_metadata_devices (xmlNodePtr root, xmlNodePtr *metadata)
+/* <vgpu:devices> inside <metadata> (NULL if none; sets *metadata to
+ * <metadata>). More than one is an error: which one would count? */
+static gboolean
+find_metadata_devices (xmlNodePtr root, xmlNodePtr *metadata, xmlNodePtr *devices,
+                       GError **error)
 {
     *metadata = first_child (root, "metadata");
-    for (xmlNodePtr c = *metadata ? (*metadata)->children : NULL; c; c = c->next)
-        if (is_vgpu_elem (c, "devices"))
-            return c;
-    return NULL;
+    *devices = NULL;
+    for (xmlNodePtr c = *metadata ? (*metadata)->children : NULL; c; c = c->next) {
+        if (!is_vgpu_elem (c, "devices"))
+            continue;
+        if (*devices) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
+                         _("Line %1$ld: the domain's <metadata> holds a second <devices> "
+                           "element in namespace %2$s; merge the entries into one."),
+                         line_of (c), VGPU_METADATA_NS);
+            return FALSE;
+        }
+        *devices = c;
+    }
+    return TRUE;
 }
 
 char *
@@ -693,8 +705,9 @@ vgpu_domain_to_native (xmlDocPtr doc, GPtrArray **devices_out, GError **error)
         g_ptr_array_add (hostdevs, c);
     }
     /* Entries already in the metadata (a document mixing both forms). */
-    xmlNodePtr metadata = NULL;
-    xmlNodePtr mdevs = find_metadata_devices (root, &metadata);
+    xmlNodePtr metadata = NULL, mdevs = NULL;
+    if (!find_metadata_devices (root, &metadata, &mdevs, error))
+        return -1;
     if (mdevs) {
         g_autoptr (GPtrArray) existing = parse_metadata_devices (mdevs, error);
         if (existing == NULL)
@@ -751,8 +764,9 @@ vgpu_domain_from_native (xmlDocPtr doc, GError **error)
     xmlNodePtr root;
     if (!check_domain_root (doc, &root, error))
         return -1;
-    xmlNodePtr metadata = NULL;
-    xmlNodePtr mdevs = find_metadata_devices (root, &metadata);
+    xmlNodePtr metadata = NULL, mdevs = NULL;
+    if (!find_metadata_devices (root, &metadata, &mdevs, error))
+        return -1;
     if (mdevs == NULL)
         return 0;
     g_autoptr (GPtrArray) entries = parse_metadata_devices (mdevs, error);
@@ -834,8 +848,9 @@ vgpu_domain_get_devices (xmlDocPtr doc, GError **error)
     xmlNodePtr root;
     if (!check_domain_root (doc, &root, error))
         return NULL;
-    xmlNodePtr metadata;
-    xmlNodePtr mdevs = find_metadata_devices (root, &metadata);
+    xmlNodePtr metadata = NULL, mdevs = NULL;
+    if (!find_metadata_devices (root, &metadata, &mdevs, error))
+        return NULL;
     if (mdevs == NULL)
         return g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
     return parse_metadata_devices (mdevs, error);

@@ -97,7 +97,12 @@ check_golden (const char *path, const char *actual)
         FAIL ("%s is missing; run with VGPU_TEST_REGENERATE_OUTPUT=1 and review it", path);
     g_autofree char *expected = read_text (path);
     if (strcmp (expected, actual) != 0) {
-        g_autofree char *tmp = g_strconcat (path, ".actual", NULL);
+        /* Written to the working directory (the build tree), never next to
+         * the golden files. */
+        g_autofree char *base = g_path_get_basename (path);
+        g_autofree char *cwd = g_get_current_dir ();
+        g_autofree char *file = g_strconcat (base, ".actual", NULL);
+        g_autofree char *tmp = g_build_filename (cwd, file, NULL);
         g_file_set_contents (tmp, actual, -1, NULL);
         FAIL ("output differs from %s (actual output in %s):\n%s", path, tmp, actual);
     }
