@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vgpuctl define / attach-device --config / detach-device --config against a
+# real libvirtd (qemu driver), which the libvirt test driver cannot do (it
+# has no device attach). Not part of "meson test": it needs root, unshare
+# and 40-60 s for libvirtd to probe QEMU. Run it by hand (or from the lab):
+#
+#   sudo unshare -m tests/cli/libvirtd-config.sh BUILD-DIR
+#
+# It runs a private libvirtd in the current (private) mount namespace, with
+# /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt and
+# /var/cache/libvirt bind-mounted from a scratch directory (LAB.md), stops it
+# at the end and exits non-zero on the first failed check. The domain is
+# never started, so no vGPU and no /dev/kvm is needed.
+set -euo pipefail
+
+build=$(realpath "${1:?usage: $0 BUILD-DIR}")
+src=$(realpath "$(dirname "$0")/../..")
+vgpuctl=$build/libvirt-plugin/vgpuctl/vgpuctl
+export VGPU_SCHEMA_DIR=$src/schemas LC_ALL=C
+uri=qemu:///system
+
+if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
+    echo "run me in a private mount namespace: unshare -m $0 $*" >&2
+    exit 2
+fi
+
+scratch=$(mktemp -d /tmp/vgpu-libvirtd-XXXXXX)
+libvirtd_pid= virtlogd_pid=
+cleanup() {
+    [ -n "$libvirtd_pid" ] && kill "$libvirtd_pid" 2>/dev/null
+    [ -n "$virtlogd_pid" ] && kill "$virtlogd_pid" 2>/dev/null
+    sleep 1
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+mkdir -p "$scratch"/{etc,run,lib,log,cache}
+cp -a /etc/libvirt/. "$scratch/etc/"
+for d in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt log:/var/log/libvirt \
+         cache:/var/cache/libvirt; do
+    mkdir -p "${d#*:}"
+    mount --bind "$scratch/${d%%:*}" "${d#*:}"
+done
+
+virtlogd --pid-file="$scratch/run/virtlogd.pid" & virtlogd_pid=$!
+libvirtd --pid-file="$scratch/run/libvirtd.pid" & libvirtd_pid=$!
+for i in $(seq 1 180); do
+    virsh -c $uri version >/dev/null 2>&1 && break
+    sleep 1
+done
+virsh -c $uri version >/dev/null || fail "libvirtd did not come up"
+
+dom=$scratch/dom.xml
+sed "s/type='kvm'/type='qemu'/" "$src/xml-examples/domain-unmanaged-vgpu.xml" > "$dom"
+"$vgpuctl" define -c $uri "$dom" || fail "define"
+"$vgpuctl" attach-device -c $uri --config vgpu-unmanaged \
+    "$src/xml-examples/hostdev-vgpu.xml" || fail "attach-device --config"
+xml=$(virsh -c $uri dumpxml --inactive vgpu-unmanaged)
+[ "$(grep -c "type='mdev'" <<<"$xml")" = 2 ] || fail "two mdev hostdevs expected after attach"
+grep -q 'type="vgpu_sim-16m" managed="yes" derived="yes"' <<<"$xml" ||
+    fail "the attached vGPU is not in the metadata"
+back=$("$vgpuctl" domxml-from-native - <<<"$xml") || fail "domxml-from-native"
+[ "$(grep -c 'type="vgpu"' <<<"$back")" = 2 ] || fail "two vGPU hostdevs expected back"
+"$vgpuctl" attach-device -c $uri --config vgpu-unmanaged \
+    "$src/xml-examples/hostdev-vgpu.xml" || fail "a second derived vGPU of the same type"
+"$vgpuctl" detach-device -c $uri --config vgpu-unmanaged \
+    "$src/xml-examples/hostdev-vgpu.xml" && fail "detach of an ambiguous hostdev succeeded"
+uuid=$(virsh -c $uri dumpxml --inactive vgpu-unmanaged |
+       sed -n 's/.*uuid="\([^"]*\)" type="vgpu_sim-16m".*/\1/p' | tail -1)
+sed "s|<type id='vgpu_sim-16m'/>|<type id='vgpu_sim-16m'/><uuid>$uuid</uuid>|" \
+    "$src/xml-examples/hostdev-vgpu.xml" > "$scratch/detach.xml"
+"$vgpuctl" detach-device -c $uri --config vgpu-unmanaged "$scratch/detach.xml" ||
+    fail "detach-device --config by UUID"
+xml=$(virsh -c $uri dumpxml --inactive vgpu-unmanaged)
+grep -q "$uuid" <<<"$xml" && fail "vGPU $uuid is still in the domain"
+[ "$(grep -c "type='mdev'" <<<"$xml")" = 2 ] || fail "two mdev hostdevs expected after detach"
+virsh -c $uri undefine vgpu-unmanaged >/dev/null
+echo "PASS: define, attach-device --config, domxml-from-native, detach-device --config"
