@@ -3,16 +3,17 @@
 #
 # vgpuctl define / attach-device --config / detach-device --config against a
 # real libvirtd (qemu driver), which the libvirt test driver cannot do (it
-# has no device attach). Not part of "meson test": it needs root, unshare
-# and 40-60 s for libvirtd to probe QEMU. Run it by hand (or from the lab):
+# has no device attach).
 #
-#   sudo unshare -m tests/cli/libvirtd-config.sh BUILD-DIR
+#   tests/cli/libvirtd-config.sh BUILD-DIR        (meson test: suite libvirtd)
 #
-# It runs a private libvirtd in the current (private) mount namespace, with
-# /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt and
-# /var/cache/libvirt bind-mounted from a scratch directory (LAB.md), stops it
-# at the end and exits non-zero on the first failed check. The domain is
-# never started, so no vGPU and no /dev/kvm is needed.
+# It re-runs itself in a private mount namespace (unshare -m) and starts a
+# private libvirtd and virtlogd there, with /etc/libvirt, /run/libvirt,
+# /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt bind-mounted from
+# a scratch directory (LAB.md), so it never meets a system libvirtd. It stops
+# both daemons at the end (also when killed) and exits 1 on the first failed
+# check. The domain is never started: no vGPU and no /dev/kvm are needed.
+# Exit 77 (skipped) without root, unshare or libvirtd.
 set -euo pipefail
 
 build=$(realpath "${1:?usage: $0 BUILD-DIR}")
@@ -21,9 +22,16 @@ vgpuctl=$build/libvirt-plugin/vgpuctl/vgpuctl
 export VGPU_SCHEMA_DIR=$src/schemas LC_ALL=C
 uri=qemu:///system
 
-if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
-    echo "run me in a private mount namespace: unshare -m $0 $*" >&2
-    exit 2
+if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null || ! command -v virtlogd >/dev/null; then
+    echo "SKIP: needs root, libvirtd and virtlogd (package libvirt-daemon-system)" >&2
+    exit 77
+fi
+if [ -z "${VGPU_PRIVATE_MOUNT_NS:-}" ]; then
+    if ! unshare -m true 2>/dev/null; then
+        echo "SKIP: cannot create a private mount namespace (unshare -m)" >&2
+        exit 77
+    fi
+    VGPU_PRIVATE_MOUNT_NS=1 exec unshare -m "$0" "$@"
 fi
 
 scratch=$(mktemp -d /tmp/vgpu-libvirtd-XXXXXX)
@@ -35,6 +43,7 @@ cleanup() {
     rm -rf "$scratch"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 mkdir -p "$scratch"/{etc,run,lib,log,cache}
