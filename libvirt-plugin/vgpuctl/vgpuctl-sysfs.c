@@ -320,26 +320,22 @@ vgpuctl_cmd_qemu_args (const VgpuctlVerb *verb, int argc, char **argv)
 
 /* --------------------------------------------------------------- handoff */
 
+/* A user name, or a number (which need not be in the password database:
+ * QEMU may run as a bare uid). */
 static gboolean
-lookup_user (const char *user, uid_t *uid, gid_t *gid)
+lookup_user (const char *user, uid_t *uid)
 {
     struct passwd *pw = getpwnam (user);
-    if (pw == NULL) {
-        guint64 n;
-        if (g_ascii_string_to_unsigned (user, 10, 0, G_MAXINT32, &n, NULL)) {
-            pw = getpwuid ((uid_t) n);
-            if (pw == NULL) {
-                *uid = (uid_t) n;
-                *gid = (gid_t) -1;
-                return TRUE;
-            }
-        }
+    if (pw) {
+        *uid = pw->pw_uid;
+        return TRUE;
     }
-    if (pw == NULL)
-        return FALSE;
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-    return TRUE;
+    guint64 n;
+    if (g_ascii_string_to_unsigned (user, 10, 0, G_MAXINT32, &n, NULL)) {
+        *uid = (uid_t) n;
+        return TRUE;
+    }
+    return FALSE;
 }
 
 int
@@ -361,8 +357,7 @@ vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv)
         return VGPUCTL_EXIT_USAGE;
     }
     uid_t uid;
-    gid_t gid;
-    if (!lookup_user (user, &uid, &gid)) {
+    if (!lookup_user (user, &uid)) {
         vgpuctl_error (_("There is no user '%1$s'; give an existing user name or number."),
                        user);
         return VGPUCTL_EXIT_FAILED;
@@ -378,13 +373,14 @@ vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv)
     if (node == NULL)
         return vgpuctl_report (error);
 
-    if (chown (node, uid, gid) < 0) {
+    /* Owner USER, mode 0600: only that user (and root) may open it. */
+    if (chown (node, uid, (gid_t) -1) < 0) {
         int e = errno;
         vgpuctl_error (_("Cannot give %1$s to user %2$s: %3$s; run vgpuctl as root."),
                        node, user, g_strerror (e));
         return VGPUCTL_EXIT_FAILED;
     }
-    if (chmod (node, 0660) < 0) {
+    if (chmod (node, 0600) < 0) {
         int e = errno;
         vgpuctl_error (_("Cannot set the mode of %1$s: %2$s; run vgpuctl as root."),
                        node, g_strerror (e));

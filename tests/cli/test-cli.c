@@ -536,10 +536,10 @@ test_qemu_args_handoff (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     GStatBuf st;
     g_assert_cmpint (g_stat (node, &st), ==, 0);
     g_assert_cmpuint (st.st_uid, ==, uid);
-    g_assert_cmpuint (st.st_mode & 0777, ==, 0660);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
 
     /* A foreign device in the group: not viable, the node is left alone. */
-    g_assert_cmpint (g_chmod (node, 0600), ==, 0);
+    g_assert_cmpint (g_chmod (node, 0640), ==, 0);
     g_autofree char *intruder = g_strdup_printf ("sys/kernel/iommu_groups/%s/devices/"
                                                  "0000:00:1f.0/driver", group);
     g_autofree char *ipath = P (f, intruder);
@@ -552,7 +552,7 @@ test_qemu_args_handoff (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     assert_one_line_error (&nv, "vgpuctl: ");
     g_assert_nonnull (strstr (nv.err, "e1000e"));
     g_assert_cmpint (g_stat (node, &st), ==, 0);
-    g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0640);
 
     g_auto (Result) nouser = { 0 };
     vgpuctl (f, &nouser, "handoff", UUID1, "--user", "no-such-user-vgpu", NULL);
