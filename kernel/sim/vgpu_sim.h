@@ -18,6 +18,7 @@
 
 #define VSIM_NAME		"vgpu_sim"
 #define VSIM_MAX_TYPES		4
+#define VSIM_DISPLAY_INDEX	VFIO_PCI_NUM_REGIONS
 
 /* a vGPU type, and what the sim needs beyond the core's description */
 struct vsim_type_info {
@@ -59,6 +60,9 @@ struct vsim_vgpu {
 	u64 bar0_size;			/* = slice size */
 	void __iomem *vram;		/* the slice in the physical BAR */
 	struct vgpu_mmap_area vram_area;
+	struct vgpu_extra_region display_region;
+	/* VRAM offset the display region starts at; read by faults unlocked */
+	u64 scanout_start;
 
 	/* display */
 	u16 dispi[VGPU_SIM_DISPI_NREGS];

@@ -26,10 +26,13 @@ static u32 vsim_guest_vram(const struct vsim_vgpu *v)
 	return VGPU_SIM_GUEST_VRAM(v->bar0_size);
 }
 
+static void vsim_update_scanout(struct vsim_vgpu *v);
+
 /* Power-on state of everything the guest can program. */
 static void vsim_reset_regs(struct vsim_vgpu *v)
 {
 	memset(v->dispi, 0, sizeof(v->dispi));
+	vsim_update_scanout(v);
 	memset(v->vga, 0, sizeof(v->vga));
 	v->byteorder = VGPU_SIM_QEXT_LITTLE_ENDIAN;
 	memset(v->mbox, 0, sizeof(v->mbox));
@@ -128,6 +131,35 @@ static void vsim_dispi_write(struct vsim_vgpu *v, unsigned int i, u16 val)
 	}
 }
 
+/* Where the guest's picture starts in VRAM, and its line pitch. */
+static u64 vsim_scanout(const struct vsim_vgpu *v, u32 *stride)
+{
+	const u16 *d = v->dispi;
+	unsigned int bpp = vsim_bytes_pp(d[VGPU_SIM_DISPI_BPP]);
+
+	*stride = max_t(u32, d[VGPU_SIM_DISPI_VIRT_WIDTH],
+			d[VGPU_SIM_DISPI_XRES]) * bpp;
+	return (u64)d[VGPU_SIM_DISPI_Y_OFFSET] * *stride +
+	       (u64)d[VGPU_SIM_DISPI_X_OFFSET] * bpp;
+}
+
+/*
+ * Point the display region at the (page-aligned) scanout start; user
+ * mappings of the old start are zapped and fault in again.
+ */
+static void vsim_update_scanout(struct vsim_vgpu *v)
+{
+	u32 stride;
+	u64 start = vsim_scanout(v, &stride) & PAGE_MASK;
+
+	if (start >= v->vram_area.size)
+		start = 0;
+	if (start == v->scanout_start)
+		return;
+	WRITE_ONCE(v->scanout_start, start);
+	vgpu_zap_region(v->vgpu, VSIM_DISPLAY_INDEX);
+}
+
 static int vsim_query_plane(struct vgpu_device *vgpu,
 			    struct vfio_device_gfx_plane_info *plane)
 {
@@ -135,9 +167,8 @@ static int vsim_query_plane(struct vgpu_device *vgpu,
 	const u16 *d = v->dispi;
 	unsigned int bpp = vsim_bytes_pp(d[VGPU_SIM_DISPI_BPP]);
 	u32 width = d[VGPU_SIM_DISPI_XRES], height = d[VGPU_SIM_DISPI_YRES];
-	u32 stride = max_t(u32, d[VGPU_SIM_DISPI_VIRT_WIDTH], width) * bpp;
-	u64 start = (u64)d[VGPU_SIM_DISPI_Y_OFFSET] * stride +
-		    (u64)d[VGPU_SIM_DISPI_X_OFFSET] * bpp;
+	u32 stride;
+	u64 start = vsim_scanout(v, &stride);
 	u32 format;
 
 	plane->drm_format = 0;
@@ -150,7 +181,7 @@ static int vsim_query_plane(struct vgpu_device *vgpu,
 	plane->y_pos = 0;
 	plane->x_hot = 0xffffffff;
 	plane->y_hot = 0xffffffff;
-	plane->region_index = VFIO_PCI_BAR0_REGION_INDEX;
+	plane->region_index = VSIM_DISPLAY_INDEX;
 
 	if (plane->drm_plane_type == DRM_PLANE_TYPE_CURSOR)
 		return 0;	/* no cursor plane: reported as off */
@@ -159,11 +190,9 @@ static int vsim_query_plane(struct vgpu_device *vgpu,
 	if (!(d[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_ENABLED) || !bpp ||
 	    !width || !height)
 		return 0;
-	/*
-	 * QEMU maps the plane region once and scans out from its first mmap
-	 * area, so only a scanout at offset 0 can be shown (API-REQUESTS.md).
-	 */
-	if (start || (u64)stride * height > vsim_guest_vram(v))
+	/* the display region starts at a page: so must the picture */
+	if (start != v->scanout_start ||
+	    (u64)stride * height > vsim_guest_vram(v) - start)
 		return 0;
 	if (bpp == 2)
 		format = DRM_FORMAT_RGB565;
@@ -320,6 +349,7 @@ static void vsim_mmio_write32(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
 			vsim_dispi_write(v, i + 1,
 					 merge(vsim_dispi_read(v, i + 1),
 					       val >> 16, mask >> 16));
+		vsim_update_scanout(v);
 		return;
 	}
 	if (off == VGPU_SIM_QEXT_BYTEORDER) {
@@ -388,6 +418,25 @@ static void vsim_words_write(struct vsim_vgpu *v, vsim_wr32_t wr, u32 off,
 	wr(v, off & ~3, (u32)val << shift, GENMASK(size * 8 - 1, 0) << shift);
 }
 
+static int vsim_vram_read(struct vsim_vgpu *v, u64 offset, unsigned int size,
+			  u64 *val)
+{
+	switch (size) {
+	case 1:
+		*val = readb(v->vram + offset);
+		break;
+	case 2:
+		*val = readw(v->vram + offset);
+		break;
+	case 4:
+		*val = readl(v->vram + offset);
+		break;
+	default:
+		*val = readq(v->vram + offset);
+	}
+	return 0;
+}
+
 static bool vsim_valid_size(unsigned int size)
 {
 	return size == 1 || size == 2 || size == 4 || size == 8;
@@ -410,25 +459,20 @@ static int vsim_region_read(struct vgpu_device *vgpu, unsigned int index,
 					       offset - mbox, size);
 			return 0;
 		}
-		switch (size) {
-		case 1:
-			*val = readb(v->vram + offset);
-			break;
-		case 2:
-			*val = readw(v->vram + offset);
-			break;
-		case 4:
-			*val = readl(v->vram + offset);
-			break;
-		default:
-			*val = readq(v->vram + offset);
-		}
-		return 0;
+		return vsim_vram_read(v, offset, size, val);
 	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_MMIO_BAR:
 		if (offset + size > VGPU_SIM_MMIO_SIZE)
 			return -EINVAL;
 		*val = vsim_words_read(v, vsim_mmio_read32, offset, size);
 		return 0;
+	case VSIM_DISPLAY_INDEX:
+		offset += v->scanout_start;
+		/* past the end of VRAM the region reads as zeroes */
+		if (offset + size > v->vram_area.size) {
+			*val = 0;
+			return 0;
+		}
+		return vsim_vram_read(v, offset, size, val);
 	default:
 		return -EINVAL;
 	}
@@ -476,14 +520,23 @@ static int vsim_region_write(struct vgpu_device *vgpu, unsigned int index,
 	}
 }
 
-/* Fault-on-access: the VRAM part of BAR0 maps onto the slice's pages. */
+/*
+ * Fault-on-access: the VRAM part of BAR0 maps onto the slice's pages, the
+ * display region onto them from the scanout start. Runs without the vGPU
+ * mutex: the scanout start is read once; a change zaps and faults again.
+ */
 static int vsim_mmap_pfn(struct vgpu_device *vgpu, unsigned int index,
 			 u64 offset, unsigned long *pfn, u64 *len)
 {
 	struct vsim_vgpu *v = to_vsim(vgpu);
 
-	if (index != VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR ||
-	    offset >= v->vram_area.size || !PAGE_ALIGNED(offset))
+	if (!PAGE_ALIGNED(offset))
+		return -EINVAL;
+	if (index == VSIM_DISPLAY_INDEX)
+		offset += READ_ONCE(v->scanout_start);
+	else if (index != VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR)
+		return -EINVAL;
+	if (offset >= v->vram_area.size)
 		return -EINVAL;
 	*pfn = PHYS_PFN(v->gpu->vram_start + v->slice_offset + offset);
 	*len = v->vram_area.size - offset;
@@ -535,6 +588,16 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	info->bars[VGPU_SIM_MMIO_BAR] = (struct vgpu_region) {
 		.size = VGPU_SIM_MMIO_SIZE,
 	};
+	v->display_region = (struct vgpu_extra_region) {
+		.region = {
+			.size = v->vram_area.size,
+			.flags = VGPU_REGION_MMAP | VGPU_REGION_READONLY,
+		},
+		.type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VGPU_SIM_PCI_VENDOR,
+		.subtype = VGPU_SIM_DISPLAY_REGION_SUBTYPE,
+	};
+	info->regions = &v->display_region;
+	info->nr_regions = 1;
 	info->irqs = (struct vgpu_irqs) {
 		.intx = true,
 		.msi = 1,

@@ -289,6 +289,17 @@ static void t_device_info(void)
 	ASSERT_CMP(g.reg[VFIO_PCI_BAR0_REGION_INDEX + 3].info.size, ==, 0);
 	ASSERT_CMP(g.reg[VFIO_PCI_ROM_REGION_INDEX].info.size, ==, 0);
 	ASSERT_CMP(g.reg[VFIO_PCI_VGA_REGION_INDEX].info.size, ==, 0);
+	/* the display region: vendor-typed, read-only, mmap-able */
+	ASSERT_CMP(di.num_regions, ==, VFIO_PCI_NUM_REGIONS + 1);
+	ASSERT(g.reg[VFIO_PCI_NUM_REGIONS].has_type);
+	ASSERT_CMP(g.reg[VFIO_PCI_NUM_REGIONS].type, ==,
+		   (uint32_t)VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VGPU_SIM_PCI_VENDOR);
+	ASSERT_CMP(g.reg[VFIO_PCI_NUM_REGIONS].subtype, ==, VGPU_SIM_DISPLAY_REGION_SUBTYPE);
+	ASSERT_CMP(g.reg[VFIO_PCI_NUM_REGIONS].info.size, ==, 32 * MiB - VGPU_SIM_MAILBOX_SIZE);
+	ASSERT_CMP(g.reg[VFIO_PCI_NUM_REGIONS].info.flags &
+		   (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		    VFIO_REGION_INFO_FLAG_MMAP), ==,
+		   VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP);
 
 	/* sim identity block */
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_ID, 4), ==, VGPU_SIM_ID_VALUE);
@@ -392,13 +403,12 @@ static void t_vram_mmap(void)
 	}
 	ASSERT_CMP(bar_read(&g, BAR0, 2, 2), ==, 0x5a00);
 	/* the mailbox page is trapped: no mmap of it, nor past the end */
-	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, g.dev,
-		   r->info.offset + VGPU_SIM_MAILBOX_OFFSET(r->info.size));
+	bad = dev_mmap(&g, 4096, PROT_READ,
+		       r->info.offset + VGPU_SIM_MAILBOX_OFFSET(r->info.size));
 	ASSERT(bad == MAP_FAILED);
-	bad = mmap(NULL, r->info.size, PROT_READ, MAP_SHARED, g.dev, r->info.offset);
+	bad = dev_mmap(&g, r->info.size, PROT_READ, r->info.offset);
 	ASSERT(bad == MAP_FAILED);
-	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, g.dev,
-		   g.reg[BAR2].info.offset);
+	bad = dev_mmap(&g, 4096, PROT_READ, g.reg[BAR2].info.offset);
 	ASSERT(bad == MAP_FAILED);
 	vgpu_remove(&g);
 }
@@ -478,8 +488,10 @@ static void t_dispi(void)
 	/* VGA ports keep bytes */
 	bar_write(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1, 0x01);
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1), ==, 0x01);
-	/* device reset returns everything to power-on */
+	/* device reset returns everything to power-on, memory decode included */
 	ASSERT(ioctl(g.dev, VFIO_DEVICE_RESET) == 0);
+	ASSERT_CMP(cfg_read(&g, 0x04, 2) & 0x2, ==, 0);
+	cfg_write(&g, 0x04, 2, 0x2);
 	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 0);
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_VGA_OFFSET + 2, 1), ==, 0);
 	vgpu_remove(&g);
@@ -811,7 +823,35 @@ static void t_plane(void)
 	ASSERT_CMP(p.height, ==, 768);
 	ASSERT_CMP(p.stride, ==, 4096);
 	ASSERT_CMP(p.size, ==, 4096 * 768);
-	ASSERT_CMP(p.region_index, ==, VFIO_PCI_BAR0_REGION_INDEX);
+	ASSERT_CMP(p.region_index, ==, VFIO_PCI_NUM_REGIONS);
+	/* the display region shows VRAM from the scanout start, and follows it */
+	{
+		struct st_region *dr = &g.reg[VFIO_PCI_NUM_REGIONS];
+		volatile uint32_t *vram = vram_map(&g);
+		volatile uint32_t *disp;
+
+		disp = dev_mmap(&g, 8 * 4096, PROT_READ, dr->info.offset);
+		ASSERT(disp != MAP_FAILED);
+		vram[0] = 0x11111111;
+		vram[768 * 1024] = 0x22222222;	/* line 768: the second buffer */
+		ASSERT_CMP(disp[0], ==, 0x11111111);
+		ASSERT_CMP(bar_read(&g, VFIO_PCI_NUM_REGIONS, 0, 4), ==, 0x11111111);
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, 768);	/* page flip */
+		ASSERT_CMP(disp[0], ==, 0x22222222);
+		ASSERT_CMP(bar_read(&g, VFIO_PCI_NUM_REGIONS, 0, 4), ==, 0x22222222);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+		/* a start inside a page cannot be shown through the region */
+		dispi_wr(&g, VGPU_SIM_DISPI_X_OFFSET, 1);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, 0);
+		dispi_wr(&g, VGPU_SIM_DISPI_X_OFFSET, 0);
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, 0);
+		ASSERT_CMP(disp[0], ==, 0x11111111);
+		/* read-only region: no writable mapping (API-REQUESTS.md 3) */
+		ASSERT(dev_mmap(&g, 4096, PROT_READ | PROT_WRITE, dr->info.offset) ==
+		       MAP_FAILED);
+	}
 	/* big-endian byte order is the BGRX format */
 	bar_write(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4, VGPU_SIM_QEXT_BIG_ENDIAN);
 	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);

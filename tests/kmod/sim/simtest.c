@@ -148,6 +148,11 @@ void vgpu_close(struct vgpu *g)
 	if (g->vram)
 		munmap(g->vram, g->vram_len);
 	g->vram = NULL;
+	for (i = 0; i < 8; i++) {
+		if (g->maps[i])
+			munmap(g->maps[i], g->map_len[i]);
+		g->maps[i] = NULL;
+	}
 	for (i = 0; i < 2; i++) {
 		if (g->efd[i] >= 0)
 			close(g->efd[i]);
@@ -227,6 +232,12 @@ static void get_region(struct vgpu *g, unsigned int index)
 				ASSERT_CMP(s->nr_areas, <=, 4);
 				for (i = 0; i < s->nr_areas; i++)
 					r->areas[i] = s->areas[i];
+			} else if (h->id == VFIO_REGION_INFO_CAP_TYPE) {
+				struct vfio_region_info_cap_type *t = (void *)h;
+
+				r->has_type = true;
+				r->type = t->type;
+				r->subtype = t->subtype;
 			}
 			off = h->next;
 		}
@@ -238,6 +249,7 @@ void vgpu_open(struct vgpu *g)
 {
 	char p[PATH_MAX], link[PATH_MAX], dev[64];
 	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_device_info di = { .argsz = sizeof(di) };
 	ssize_t n;
 	unsigned int i;
 
@@ -259,8 +271,12 @@ void vgpu_open(struct vgpu *g)
 	ASSERT(ioctl(g->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
 	g->dev = ioctl(g->group, VFIO_GROUP_GET_DEVICE_FD, g->uuid);
 	ASSERT(g->dev >= 0);
-	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++)
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_GET_INFO, &di) == 0);
+	g->num_regions = di.num_regions < ST_NUM_REGIONS ? di.num_regions : ST_NUM_REGIONS;
+	for (i = 0; i < g->num_regions; i++)
 		get_region(g, i);
+	/* as a guest's firmware would: decode memory */
+	cfg_write(g, 0x04, 2, cfg_read(g, 0x04, 2) | 0x2);
 }
 
 static void rw_exact(bool wr, int fd, void *buf, size_t len, off_t off)
@@ -310,6 +326,24 @@ void *vram_map(struct vgpu *g)
 		       g->dev, r->info.offset + r->areas[0].offset);
 	ASSERT(g->vram != MAP_FAILED);
 	return g->vram;
+}
+
+void *dev_mmap(struct vgpu *g, size_t len, int prot, uint64_t offset)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, g->dev, offset);
+	int i;
+
+	if (p == MAP_FAILED)
+		return p;
+	for (i = 0; i < 8; i++) {
+		if (!g->maps[i]) {
+			g->maps[i] = p;
+			g->map_len[i] = len;
+			return p;
+		}
+	}
+	munmap(p, len);
+	st_fail(__FILE__, __LINE__, "too many mappings");
 }
 
 void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)

@@ -70,17 +70,26 @@ struct st_region {
 	struct vfio_region_sparse_mmap_area areas[4];
 	unsigned int nr_areas;
 	bool sparse;
+	bool has_type;		/* VFIO_REGION_INFO_CAP_TYPE */
+	uint32_t type, subtype;
 };
+
+/* the PCI regions and vgpu_sim's display region */
+#define ST_NUM_REGIONS (VFIO_PCI_NUM_REGIONS + 1)
 
 struct vgpu {
 	char uuid[40];
 	char type[32];
 	bool created;
 	int container, group, dev;
-	struct st_region reg[VFIO_PCI_NUM_REGIONS];
+	struct st_region reg[ST_NUM_REGIONS];
+	unsigned int num_regions;
 	void *vram;		/* mmap of BAR0's VRAM area, or NULL */
 	size_t vram_len;
 	int efd[2];		/* interrupt eventfds */
+	/* other mappings of the device, undone by vgpu_close() */
+	void *maps[8];
+	size_t map_len[8];
 };
 
 extern const char *st_gpu;	/* physical GPU PCI address */
@@ -98,6 +107,8 @@ void cfg_write(struct vgpu *g, unsigned int off, unsigned int size, uint32_t val
 uint64_t bar_read(struct vgpu *g, unsigned int bar, uint64_t off, unsigned int size);
 void bar_write(struct vgpu *g, unsigned int bar, uint64_t off, unsigned int size, uint64_t val);
 void *vram_map(struct vgpu *g);		/* maps BAR0's VRAM area */
+/* mmap of the device fd, recorded so that closing never leaves it open */
+void *dev_mmap(struct vgpu *g, size_t len, int prot, uint64_t offset);
 
 void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size);
 int dma_unmap(struct vgpu *g, uint64_t iova, uint64_t size);	/* 0 or -errno */
