@@ -46,8 +46,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-mkdir -p "$scratch"/{etc,run,lib,log,cache}
+mkdir -p "$scratch"/{etc,run,lib,log/qemu,cache}
 cp -a /etc/libvirt/. "$scratch/etc/"
+# Our hook, as installed (libvirt reads hooks when it starts).
+mkdir -p "$scratch/etc/hooks/qemu.d"
+ln -s "$build/libvirt-plugin/hook/vgpu-libvirt-hook" "$scratch/etc/hooks/qemu.d/vgpu"
 for d in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt log:/var/log/libvirt \
          cache:/var/cache/libvirt; do
     mkdir -p "${d#*:}"
@@ -86,5 +89,23 @@ sed "s|<type id='vgpu_sim-16m'/>|<type id='vgpu_sim-16m'/><uuid>$uuid</uuid>|" \
 xml=$(virsh -c $uri dumpxml --inactive vgpu-unmanaged)
 grep -q "$uuid" <<<"$xml" && fail "vGPU $uuid is still in the domain"
 [ "$(grep -c "type='mdev'" <<<"$xml")" = 2 ] || fail "two mdev hostdevs expected after detach"
+
+# libvirt runs the hook at start: this host has no vGPU, so the unmanaged one
+# is missing and the start is refused with the hook's one line.
+out=$(virsh -c $uri start vgpu-unmanaged 2>&1) && fail "start without the unmanaged vGPU succeeded"
+echo "$out"
+grep -q "vgpu hook: The unmanaged vGPU 3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7 (type vgpu_sim-64m) of domain vgpu-unmanaged does not exist" <<<"$out" ||
+    fail "libvirt did not show the hook's message: $out"
+[ "$(virsh -c $uri domstate vgpu-unmanaged)" = "shut off" ] || fail "the domain is not shut off"
 virsh -c $uri undefine vgpu-unmanaged >/dev/null
-echo "PASS: define, attach-device --config, domxml-from-native, detach-device --config"
+
+# A managed vGPU on a GPU this host does not have: the hook cannot create it.
+sed -e "s/type='kvm'/type='qemu'/" -e '/<disk /,/<\/disk>/d' \
+    "$src/xml-examples/domain-managed-vgpu.xml" > "$dom"
+"$vgpuctl" define -c $uri "$dom" || fail "define of the managed example"
+out=$(virsh -c $uri start vgpu-managed 2>&1) && fail "start of the managed example succeeded"
+echo "$out"
+grep -q "vgpu hook: Cannot create vGPU 6096908c-cee6-5a79-ad09-2863b0dcb2e5 of domain vgpu-managed: GPU 0000:00:05.0" <<<"$out" ||
+    fail "libvirt did not show the hook's message: $out"
+virsh -c $uri undefine vgpu-managed >/dev/null
+echo "PASS: define, attach-device --config, domxml-from-native, detach-device --config; libvirt runs the hook at start and shows its refusal"
