@@ -266,13 +266,14 @@ vgpuctl_cmd_remove (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
+    g_autofree char *uuid = g_ascii_strdown (argv[1], -1);    /* sysfs spelling */
     g_autoptr (GError) error = NULL;
-    if (!vgpu_remove (argv[1], &error))
+    if (!vgpu_remove (uuid, &error))
         return vgpuctl_report (error);
     guint ms = vgpuctl_timeout_ms (timeout);
-    if (ms > 0 && !vgpu_wait_removed (argv[1], ms, &error))
+    if (ms > 0 && !vgpu_wait_removed (uuid, ms, &error))
         return vgpuctl_report (error);
-    g_printerr (_("Removed vGPU %1$s.\n"), argv[1]);
+    g_printerr (_("Removed vGPU %1$s.\n"), uuid);
     return VGPUCTL_EXIT_OK;
 }
 
@@ -294,8 +295,9 @@ vgpuctl_cmd_qemu_args (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
+    g_autofree char *uuid = g_ascii_strdown (argv[1], -1);    /* sysfs spelling */
     g_autoptr (GError) error = NULL;
-    g_autoptr (VgpuMdev) m = vgpu_get_mdev (argv[1], &error);
+    g_autoptr (VgpuMdev) m = vgpu_get_mdev (uuid, &error);
     if (m == NULL)
         return vgpuctl_report (error);
     if (id && !vgpu_name_is_valid (VGPU_NAME_TYPE, id, NULL)) {
@@ -363,13 +365,14 @@ vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv)
         return VGPUCTL_EXIT_FAILED;
     }
 
+    g_autofree char *uuid = g_ascii_strdown (argv[1], -1);    /* sysfs spelling */
     g_autoptr (GError) error = NULL;
-    int group = vgpu_iommu_group (argv[1], &error);
+    int group = vgpu_iommu_group (uuid, &error);
     if (group < 0)
         return vgpuctl_report (error);
     if (!vgpu_iommu_group_viable (group, &error))
         return vgpuctl_report (error);
-    g_autofree char *node = vgpu_vfio_group_path (argv[1], &error);
+    g_autofree char *node = vgpu_vfio_group_path (uuid, &error);
     if (node == NULL)
         return vgpuctl_report (error);
 
@@ -387,6 +390,6 @@ vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv)
         return VGPUCTL_EXIT_FAILED;
     }
     printf (_("IOMMU group %1$d of vGPU %2$s is viable; %3$s now belongs to user %4$s.\n"),
-            group, argv[1], node, user);
+            group, uuid, node, user);
     return VGPUCTL_EXIT_OK;
 }

@@ -411,8 +411,10 @@ test_create_list_remove (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_autofree char *log2 = kernel_log (f);
     g_assert_cmpstr (log2, ==, "");
 
+    /* UUIDs are accepted in either case (sysfs spells them lower-case). */
+    g_autofree char *upper = g_ascii_strup (UUID1, -1);
     g_auto (Result) rm = { 0 };
-    vgpuctl (f, &rm, "remove", UUID1, NULL);
+    vgpuctl (f, &rm, "remove", upper, NULL);
     g_assert_cmpint (rm.status, ==, 0);
     g_autofree char *dev = dev_rel (UUID1, NULL);
     g_assert_false (exists (f, dev));
@@ -529,8 +531,9 @@ test_qemu_args_handoff (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_autofree char *node_rel = g_strdup_printf ("dev/vfio/%s", group);
     g_autofree char *node = P (f, node_rel);
 
+    g_autofree char *upper = g_ascii_strup (UUID1, -1);
     g_auto (Result) h = { 0 };
-    vgpuctl (f, &h, "handoff", UUID1, "--user", user, NULL);
+    vgpuctl (f, &h, "handoff", upper, "--user", user, NULL);
     g_assert_cmpint (h.status, ==, 0);
     g_assert_nonnull (strstr (h.out, "viable"));
     GStatBuf st;
