@@ -58,7 +58,10 @@
  *   vgpu:device attributes: uuid (required), type (required), managed
  *   (optional, copied only when the dialect had it), derived (optional, 'yes'
  *   when the UUID was derived because the dialect had no <uuid>; then
- *   native → dialect omits <uuid> again). VGPU_METADATA_NS is the namespace,
+ *   native → dialect omits <uuid> again if deriving at that position gives
+ *   the same UUID, and keeps it as an explicit <uuid> otherwise — e.g. after
+ *   an earlier vGPU of the same type was detached — so the vGPU keeps its
+ *   identity). VGPU_METADATA_NS is the namespace,
  *   VGPU_METADATA_PREFIX the prefix, VGPU_METADATA_KEY the key for
  *   virDomainSetMetadata(); the root element of the metadata document is
  *   <vgpu:devices> (schema: schemas/vgpu-metadata.rng).
@@ -405,7 +408,8 @@ VgpuDevice *vgpu_hostdev_to_native (xmlDoc *doc, const char *domain_uuid,
                                     guint ordinal, GError **error);
 
 /* Turns a native mdev hostdev document back into the dialect, using @device
- * (its metadata entry, whose uuid must match). */
+ * (its metadata entry, whose uuid must match). Without the domain, <uuid> is
+ * omitted exactly when @device->uuid_derived is set. */
 gboolean vgpu_hostdev_from_native (xmlDoc *doc, const VgpuDevice *device,
                                    GError **error);
 

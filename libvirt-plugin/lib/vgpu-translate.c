@@ -435,7 +435,7 @@ hostdev_make_native (xmlNodePtr hostdev, const VgpuDevice *d)
 
 /* Native -> dialect on one hostdev element. */
 static void
-hostdev_make_dialect (xmlNodePtr hostdev, const VgpuDevice *d)
+hostdev_make_dialect (xmlNodePtr hostdev, const VgpuDevice *d, gboolean omit_uuid)
 {
     g_autoptr (GPtrArray) attrs = take_attrs (hostdev);
     for (guint i = 0; i < attrs->len; i++) {
@@ -457,7 +457,7 @@ hostdev_make_dialect (xmlNodePtr hostdev, const VgpuDevice *d)
     }
     xmlNodePtr t = xmlNewChild (src, NULL, BAD_CAST "type", NULL);
     set_attr (t, "id", d->type);
-    if (!d->uuid_derived)
+    if (!omit_uuid)
         xmlNewTextChild (src, NULL, BAD_CAST "uuid", BAD_CAST d->uuid);
     for (guint i = 0; i < d->attrs->len; i++) {
         const VgpuAttr *a = d->attrs->pdata[i];
@@ -634,6 +634,30 @@ vgpu_native_hostdev_uuid (xmlNodePtr hostdev)
     return g_ascii_strdown (uuid, -1);
 }
 
+/* Key of the ordinal counters of contract 4: type and parent as written. */
+static char *
+ordinal_key (const VgpuDevice *d)
+{
+    return g_strdup_printf ("%s:%s", d->type, d->parent ? d->parent : "");
+}
+
+/* The ordinal @d would get now (count of earlier ones with its key). */
+static guint
+peek_ordinal (GHashTable *ordinals, const VgpuDevice *d)
+{
+    g_autofree char *key = ordinal_key (d);
+    return GPOINTER_TO_UINT (g_hash_table_lookup (ordinals, key));
+}
+
+/* Returns the ordinal of @d and counts @d. */
+static guint
+next_ordinal (GHashTable *ordinals, const VgpuDevice *d)
+{
+    guint n = peek_ordinal (ordinals, d);
+    g_hash_table_replace (ordinals, ordinal_key (d), GUINT_TO_POINTER (n + 1));
+    return n;
+}
+
 /* Derives the UUIDs of devices that have none, in document order. */
 static gboolean
 derive_missing (GPtrArray *devs, const char *domain_uuid, GError **error)
@@ -644,9 +668,7 @@ derive_missing (GPtrArray *devs, const char *domain_uuid, GError **error)
         VgpuDevice *d = devs->pdata[i];
         if (d->uuid)
             continue;
-        char *key = g_strdup_printf ("%s:%s", d->type, d->parent ? d->parent : "");
-        guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
-        g_hash_table_replace (counts, key, GUINT_TO_POINTER (n + 1));
+        guint n = next_ordinal (counts, d);
         d->uuid = vgpu_derive_uuid (domain_uuid, d->type, d->parent, n, error);
         if (d->uuid == NULL)
             return FALSE;
@@ -781,9 +803,27 @@ vgpu_domain_from_native (xmlDocPtr doc, GError **error)
     }
     g_autoptr (GPtrArray) hostdevs = g_ptr_array_new ();
     g_autoptr (GPtrArray) matched = g_ptr_array_new ();
+    g_autoptr (GArray) omit = g_array_new (FALSE, FALSE, sizeof (gboolean));
     g_autoptr (GHashTable) done = g_hash_table_new (g_direct_hash, g_direct_equal);
+    /* Ordinals of contract 4, counted as dialect -> native will count them. */
+    g_autoptr (GHashTable) ordinals = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                             g_free, NULL);
+    g_autofree char *domain_uuid = NULL;
+    xmlNodePtr un = first_child (root, "uuid");
+    if (un) {
+        g_autofree xmlChar *u = xmlNodeGetContent (un);
+        domain_uuid = g_strstrip (g_strdup ((const char *) u));
+    }
     xmlNodePtr devices = first_child (root, "devices");
     for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+        if (is_dialect_hostdev (c)) {
+            /* Already in the dialect (a mixed document): it takes an ordinal
+             * when it has no <uuid>. */
+            g_autoptr (VgpuDevice) dd = vgpu_device_from_hostdev (c, NULL);
+            if (dd && dd->uuid == NULL)
+                next_ordinal (ordinals, dd);
+            continue;
+        }
         g_autofree char *uuid = vgpu_native_hostdev_uuid (c);
         VgpuDevice *d = uuid ? g_hash_table_lookup (by_uuid, uuid) : NULL;
         if (d == NULL)
@@ -805,11 +845,25 @@ vgpu_domain_from_native (xmlDocPtr doc, GError **error)
         }
         g_ptr_array_add (hostdevs, c);
         g_ptr_array_add (matched, d);
+        /* Drop a derived <uuid> only if deriving it again at this position
+         * gives the same UUID (it may not, e.g. after an earlier vGPU of the
+         * same type was detached); otherwise keep it, explicitly. */
+        gboolean drop = FALSE;
+        if (d->uuid_derived && domain_uuid) {
+            guint n = peek_ordinal (ordinals, d);
+            g_autofree char *again = vgpu_derive_uuid (domain_uuid, d->type, d->parent, n,
+                                                       NULL);
+            drop = g_strcmp0 (again, d->uuid) == 0;
+            if (drop)
+                next_ordinal (ordinals, d);
+        }
+        g_array_append_val (omit, drop);
     }
 
     /* Pass 2: rewrite; entries without a hostdev stay in the metadata. */
     for (guint i = 0; i < hostdevs->len; i++)
-        hostdev_make_dialect (hostdevs->pdata[i], matched->pdata[i]);
+        hostdev_make_dialect (hostdevs->pdata[i], matched->pdata[i],
+                              g_array_index (omit, gboolean, i));
     xmlNodePtr c = mdevs->children;
     while (c) {
         xmlNodePtr next = c->next;
@@ -895,7 +949,7 @@ vgpu_hostdev_from_native (xmlDocPtr doc, const VgpuDevice *device, GError **erro
                      uuid, device ? device->uuid : "");
         return FALSE;
     }
-    hostdev_make_dialect (root, device);
+    hostdev_make_dialect (root, device, device->uuid_derived);
     return TRUE;
 }
 
