@@ -355,6 +355,19 @@ test_types (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     vgpuctl (f, &bad, "types", "../../etc", NULL);
     g_assert_cmpint (bad.status, ==, 3);
     assert_one_line_error (&bad, "vgpuctl: ");
+
+    /* No GPU at all: not an error, nothing on standard output. */
+    g_autofree char *bus = P (f, "sys/class/mdev_bus");
+    rm_rf (bus);
+    g_auto (Result) none = { 0 };
+    vgpuctl (f, &none, "types", NULL);
+    g_assert_cmpint (none.status, ==, 0);
+    g_assert_cmpstr (none.out, ==, "");
+    g_assert_true (g_str_has_prefix (none.err, "No GPU offers vGPU types"));
+    g_auto (Result) nj = { 0 };
+    vgpuctl (f, &nj, "types", "--json", NULL);
+    g_assert_cmpint (nj.status, ==, 0);
+    g_assert_cmpstr (nj.out, ==, "[]\n");
 }
 
 static void
