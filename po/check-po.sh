@@ -19,14 +19,15 @@ for f in $(grep -rlE '(^|[^[:alnum:]_])(N?_|g_dngettext) ?\(' --include='*.c' li
     fi
 done
 while read -r f; do
-    [ -z "$f" ] || [ -f "$f" ] || { echo "po/POTFILES lists $f, which does not exist"; status=1; }
+    case $f in ''|'#'*) continue ;; esac
+    [ -f "$f" ] || { echo "po/POTFILES lists $f, which does not exist"; status=1; }
 done < po/POTFILES
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=g_dngettext:2,3 \
     --flag=N_:1:pass-c-format -f po/POTFILES -o "$tmp/vgpu.pot" 2>/dev/null
-for lang in $(cat po/LINGUAS); do
+for lang in $(grep -v '^#' po/LINGUAS); do
     msgmerge --quiet --no-fuzzy-matching "po/$lang.po" "$tmp/vgpu.pot" -o "$tmp/$lang.po"
     if ! stats=$(msgfmt --check --statistics -o /dev/null "$tmp/$lang.po" 2>&1); then
         echo "po/$lang.po: msgfmt --check failed: $stats"
