@@ -49,6 +49,16 @@ static inline void vgpu_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+static inline void vgpu_vm_flags_clear(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /*
  * Huge (PMD) entries in PFN maps: 6.1 never calls huge_fault for VM_PFNMAP
  * VMAs (hugepage_vma_check() refuses VM_NO_KHUGEPAGED), PFN-map huge faults

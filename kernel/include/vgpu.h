@@ -287,7 +287,10 @@ struct vgpu_attribute {
  *
  * @query_plane: optional. Describe the current display plane for
  *	VFIO_DEVICE_QUERY_GFX_PLANE with VFIO_GFX_PLANE_TYPE_REGION: on entry
- *	@plane->drm_plane_type is DRM_PLANE_TYPE_PRIMARY or _CURSOR; fill
+ *	@plane->drm_plane_type is what the user asked for, unchecked (QEMU's
+ *	region display path sends 0, DRM_PLANE_TYPE_OVERLAY, for the primary
+ *	plane): treat DRM_PLANE_TYPE_CURSOR as the cursor and anything else as
+ *	the primary plane, or report the plane off; fill
  *	drm_format (0 if the plane is off), drm_format_mod, width, height,
  *	stride, size, x_pos, y_pos, x_hot, y_hot and region_index (a region
  *	the vendor declared mmap-able: BAR0 or an extra region whose offset 0

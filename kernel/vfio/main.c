@@ -9,7 +9,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
-#include <drm/drm_plane.h>
 
 #include "compat.h"
 #include "vfio.h"
@@ -126,9 +125,8 @@ static long vgpu_vfio_query_plane(struct vgpu_vfio *vv, void __user *arg)
 				       VFIO_GFX_PLANE_TYPE_REGION) ? 0 : -EINVAL;
 	if (plane.flags != VFIO_GFX_PLANE_TYPE_REGION)
 		return -EINVAL;
+	/* Passed through: QEMU's region display path sends 0, not PRIMARY. */
 	type = plane.drm_plane_type;
-	if (type != DRM_PLANE_TYPE_PRIMARY && type != DRM_PLANE_TYPE_CURSOR)
-		return -EINVAL;
 
 	memset(&plane, 0, sizeof(plane));
 	plane.drm_plane_type = type;

@@ -349,6 +349,12 @@ int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	/* A read-only region stays read-only, mprotect() included. */
+	if (!(vr->flags & VFIO_REGION_INFO_FLAG_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EINVAL;
+		vgpu_vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	len = vma->vm_end - vma->vm_start;
 	if (!vgpu_region_area(vr->decl, off, len, &whole))
 		return -EINVAL;

@@ -895,15 +895,24 @@ static int t_mmap(void)
 	CHECK_EQ(probe_read(m + 0x200 / 4, &x), 0);
 	CHECK_EQ(x, 0x12345678);
 
-	/* The display region is mappable whatever the command register says. */
-	p = map_dev(&D, VT_DISP_SIZE, MAP_SHARED,
-		    D.reg[VFIO_PCI_NUM_REGIONS].offset);
+	/*
+	 * The display region: read-only, mappable whatever the command
+	 * register says, never writable (not even through mprotect).
+	 */
+	CHECK_EQ(D.reg[VFIO_PCI_NUM_REGIONS].flags & VFIO_REGION_INFO_FLAG_WRITE, 0);
+	CHECK(map_dev(&D, VT_DISP_SIZE, MAP_SHARED,
+		      D.reg[VFIO_PCI_NUM_REGIONS].offset) == MAP_FAILED && errno == EINVAL);
+	p = mmap(NULL, VT_DISP_SIZE, PROT_READ, MAP_SHARED, D.fd,
+		 D.reg[VFIO_PCI_NUM_REGIONS].offset);
 	CHECK(p != MAP_FAILED);
 	disp = p;
-	disp[5] = 0xabcdef01;
+	CHECK_EQ(disp[5], VT_DISP_WORD(5));
+	CHECK_EQ(disp[VT_DISP_SIZE / 4 - 1], VT_DISP_WORD(VT_DISP_SIZE / 4 - 1));
+	CHECK_ERRNO(mprotect(p, VT_DISP_SIZE, PROT_READ | PROT_WRITE), EACCES);
+	CHECK_ERRNO(wr(&D, VFIO_PCI_NUM_REGIONS, 20, &v, 4), EINVAL);
 	CHECK_EQ(rd(&D, VFIO_PCI_NUM_REGIONS, 20, &v, 4), 4);
-	CHECK_EQ(v & 0xffffffff, 0xabcdef01);
-	CHECK_OK(unmap_dev(disp));
+	CHECK_EQ(v & 0xffffffff, VT_DISP_WORD(5));
+	CHECK_OK(munmap(p, VT_DISP_SIZE));
 	CHECK_OK(unmap_dev(m2));
 	CHECK_OK(unmap_dev(m));
 	return 0;
@@ -1263,8 +1272,16 @@ static int t_gfx_plane(void)
 	p.drm_plane_type = 2;	/* cursor: off */
 	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
 	CHECK_EQ(p.drm_format, 0);
-	p.drm_plane_type = 7;
-	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);
+	/* QEMU's region path leaves the type 0: the primary plane too */
+	p.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	p.drm_plane_type = 0;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	CHECK_EQ(p.drm_format, DRM_FORMAT_XRGB8888_);
+	CHECK_EQ(p.flags, VFIO_GFX_PLANE_TYPE_REGION);
+	/* the big type has no display: plane off */
+	p.drm_plane_type = 1;
+	CHECK_OK(ioctl(B.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	CHECK_EQ(p.drm_format, 0);
 	p.argsz = 8;
 	p.drm_plane_type = 1;
 	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p), EINVAL);

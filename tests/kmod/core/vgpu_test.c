@@ -37,7 +37,8 @@ static const struct vgpu_config_cap vt_caps[] = {
 };
 
 static const struct vgpu_extra_region vt_disp = {
-	.region = { .size = DISP_SIZE, .flags = VGPU_REGION_MMAP },
+	.region = { .size = DISP_SIZE,
+		    .flags = VGPU_REGION_MMAP | VGPU_REGION_READONLY },
 	.type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | VT_VENDOR,
 	.subtype = 1,
 };
@@ -166,6 +167,9 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	memcpy(vt->cap, vt_cap_data, sizeof(vt->cap));
 	for (i = 0; i < VT_IO_SIZE; i++)
 		vt->io[i] = i;
+	/* a recognisable picture in the read-only display region */
+	for (i = 0; i < DISP_SIZE / 4; i++)
+		((u32 *)page_address(vt->disp))[i] = VT_DISP_WORD(i);
 
 	info->vendor = VT_VENDOR;
 	info->device = vt->small ? VT_DEVICE_SMALL : VT_DEVICE_BIG;
@@ -413,8 +417,9 @@ static int vt_query_plane(struct vgpu_device *vgpu,
 {
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 
-	if (!vt->small || plane->drm_plane_type != DRM_PLANE_TYPE_PRIMARY)
-		return 0;	/* no cursor: plane off */
+	/* No cursor; any other type is the primary plane (QEMU sends 0). */
+	if (!vt->small || plane->drm_plane_type == DRM_PLANE_TYPE_CURSOR)
+		return 0;
 	plane->drm_format = DRM_FORMAT_XRGB8888;
 	plane->width = VT_PLANE_W;
 	plane->height = VT_PLANE_H;

@@ -17,7 +17,8 @@
 
 #define VT_BAR0_SIZE		0x100000
 #define VT_BAR0_TRAP		0x80000		/* the one trapped page */
-#define VT_DISP_SIZE		0x10000
+#define VT_DISP_SIZE		0x10000	/* read-only, word i = VT_DISP_WORD(i) */
+#define VT_DISP_WORD(i)		(0xd1500000u + (i))
 #define VT_BAR2_SIZE		0x1000
 #define VT_IO_SIZE		32
 #define VT_ROM_SIZE		2048
