@@ -183,6 +183,12 @@ struct vgpu_extra_region {
  * @vga: true if the device decodes legacy VGA ranges; the VFIO VGA region
  *	(VFIO_PCI_VGA_REGION_INDEX, offsets as in the VFIO uAPI) is then trapped
  *	to region_read/region_write. False: no VGA region is reported.
+ * @regions: vendor-defined regions beyond the PCI ones, reported at indexes
+ *	VFIO_PCI_NUM_REGIONS + i with a VFIO_REGION_INFO_CAP_TYPE capability;
+ *	accessed and mapped like BARs (their region index is passed to the
+ *	ops), never gated by the command register. VGPU_REGION_IO and
+ *	VGPU_REGION_MEM64 do not apply.
+ * @nr_regions: number of entries in @regions, at most VGPU_MAX_EXTRA_REGIONS.
  * @irqs: interrupt declaration.
  * @pcie: present a PCI Express endpoint capability (and 4 KiB config space).
  * @caps: vendor capabilities, see struct vgpu_config_cap.
@@ -371,18 +377,24 @@ void vgpu_unregister_gpu(struct vgpu_gpu *gpu);
 /**
  * vgpu_gpu_get_drvdata() - the @drvdata given to vgpu_register_gpu()
  * @gpu: a registered GPU.
+ *
+ * Return: the vendor's GPU data.
  */
 void *vgpu_gpu_get_drvdata(struct vgpu_gpu *gpu);
 
 /**
  * vgpu_get_gpu() - the GPU a vGPU was created on
  * @vgpu: a vGPU.
+ *
+ * Return: the GPU handle.
  */
 struct vgpu_gpu *vgpu_get_gpu(struct vgpu_device *vgpu);
 
 /**
  * vgpu_get_type() - the type a vGPU was created with
  * @vgpu: a vGPU.
+ *
+ * Return: the entry of the vendor's type table.
  */
 const struct vgpu_type *vgpu_get_type(struct vgpu_device *vgpu);
 
@@ -396,18 +408,24 @@ void vgpu_set_drvdata(struct vgpu_device *vgpu, void *data);
 /**
  * vgpu_get_drvdata() - vendor state set by vgpu_set_drvdata()
  * @vgpu: a vGPU.
+ *
+ * Return: the vendor state, NULL before vgpu_set_drvdata().
  */
 void *vgpu_get_drvdata(struct vgpu_device *vgpu);
 
 /**
  * vgpu_dev() - the vGPU's struct device (the mdev), for dev_dbg() and friends
  * @vgpu: a vGPU.
+ *
+ * Return: the mdev's struct device.
  */
 struct device *vgpu_dev(struct vgpu_device *vgpu);
 
 /**
  * vgpu_uuid() - the vGPU's UUID
  * @vgpu: a vGPU.
+ *
+ * Return: the UUID the vGPU was created with.
  */
 const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
 

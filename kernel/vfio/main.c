@@ -195,7 +195,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 }
 
 static const struct vfio_device_ops vgpu_vfio_dev_ops = {
-	.name		= "vgpu-vfio",
+	.name		= "vgpu-vfio-pci",
 	.release	= vgpu_vfio_release,
 	.open_device	= vgpu_vfio_open_device,
 	.close_device	= vgpu_vfio_close_device,

@@ -858,6 +858,12 @@ static int t_mmap(void)
 	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[VFIO_PCI_ROM_REGION_INDEX].offset) == MAP_FAILED && errno == EINVAL);
 	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, 0) == MAP_FAILED && errno == EINVAL);
 	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + (1ULL << 40)) == MAP_FAILED && errno == EINVAL);
+	/* I/O BAR, absent BAR, VGA, beyond the last region */
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[4].offset) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + (3ULL << 40)) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + (8ULL << 40)) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, off0 + (12ULL << 40)) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, pg, PROT_READ, MAP_SHARED, D.fd, D.reg[0].offset ^ (1ULL << 45)) == MAP_FAILED && errno == EINVAL);
 
 	p = map_dev(&D, VT_BAR0_TRAP, MAP_SHARED, off0);
 	CHECK(p != MAP_FAILED);
@@ -1302,9 +1308,17 @@ static int t_second_container(void)
 {
 	char gp[300];
 
+	int c2;
+
 	CHECK(!group_path(D.uuid, gp, sizeof(gp)));
 	/* A VFIO group has one owner at a time. */
 	CHECK_ERRNO(open(gp, O_RDWR), EBUSY);
+	/* and one container: a second one cannot claim it */
+	c2 = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(c2 >= 0);
+	CHECK_ERRNO(ioctl(D.group, VFIO_GROUP_SET_CONTAINER, &c2), EINVAL);
+	close(c2);
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
 	return 0;
 }
 
