@@ -29,10 +29,12 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -1548,6 +1550,57 @@ static int t_unregister_with_open(void)
 	return 0;
 }
 
+/*
+ * udev/mdevctl act on the parent's MDEV_STATE=registered uevent: by then
+ * every type must be complete. Checked the moment the event arrives.
+ */
+static int t_uevent_types_complete(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	char buf[8192];
+	int s, seen = 0;
+
+	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	CHECK(s >= 0);
+	CHECK_OK(bind(s, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK_OK(write_file(DRIVER "/unbind", "vgpu_test.0"));
+	CHECK(access(TYPES, F_OK) != 0);
+	/* bind from another thread, so the check runs as the event arrives */
+	struct remover binder = { .ret = -2, .path = DRIVER "/bind", .val = "vgpu_test.0" };
+	pthread_t th;
+
+	CHECK(!pthread_create(&th, NULL, remover_thread, &binder));
+	while (!seen) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+		bool reg = false, ours = false;
+
+		if (poll(&p, 1, 5000) != 1)
+			FAIL("no MDEV_STATE=registered uevent within 5 s");
+		n = recv(s, buf, sizeof(buf) - 1, 0);
+		CHECK(n > 0);
+		buf[n] = 0;
+		/* NUL-separated "key=value" strings after the header */
+		for (char *k = buf; k < buf + n; k += strlen(k) + 1) {
+			if (!strcmp(k, "MDEV_STATE=registered"))
+				reg = true;
+			if (!strncmp(k, "DEVPATH=", 8) && strstr(k, "/vgpu_test.0"))
+				ours = true;
+		}
+		if (reg && ours) {
+			seen = 1;
+			CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+			CHECK_EQ(avail(BIG), VT_BIG_MAX);
+			CHECK(access(SMALL "/create", W_OK) == 0);
+			CHECK(access(BIG "/description", R_OK) == 0);
+		}
+	}
+	close(s);
+	CHECK(!pthread_join(th, NULL));
+	CHECK_EQ(binder.ret, 0);
+	return 0;
+}
+
 static int t_module_unload(void)
 {
 	CHECK_OK(syscall(SYS_delete_module, "vgpu_test", O_NONBLOCK));
@@ -1635,6 +1688,7 @@ static const struct test life_tests[] = {
 	{ "two threads creating until exhaustion", t_concurrent_create, false },
 	{ "module unload refused with live vGPUs", t_module_unload_busy, false },
 	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
+	{ "types complete at the MDEV_STATE=registered uevent", t_uevent_types_complete, false },
 	{ "vendor module unload", t_module_unload, false },
 };
 
