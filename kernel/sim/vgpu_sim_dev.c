@@ -84,20 +84,8 @@ static u16 vsim_dispi_read(struct vsim_vgpu *v, unsigned int i)
 	}
 }
 
-/* Clear what the new mode shows, as a Bochs card does on enable. */
-static void vsim_dispi_clear(struct vsim_vgpu *v)
-{
-	unsigned int bpp = v->dispi[VGPU_SIM_DISPI_BPP];
-	u64 len = (u64)v->dispi[VGPU_SIM_DISPI_XRES] *
-		  v->dispi[VGPU_SIM_DISPI_YRES] * DIV_ROUND_UP(bpp, 8);
-
-	memset_io(v->vram, 0, min_t(u64, len, vsim_guest_vram(v)));
-}
-
 static void vsim_dispi_write(struct vsim_vgpu *v, unsigned int i, u16 val)
 {
-	u16 old;
-
 	switch (i) {
 	case VGPU_SIM_DISPI_ID:
 	case VGPU_SIM_DISPI_VIDEO_MEMORY_64K:
@@ -117,14 +105,10 @@ static void vsim_dispi_write(struct vsim_vgpu *v, unsigned int i, u16 val)
 		    val == 24 || val == 32)
 			v->dispi[i] = val;
 		return;
-	case VGPU_SIM_DISPI_ENABLE:
-		old = v->dispi[i];
-		v->dispi[i] = val;
-		if ((val & VGPU_SIM_DISPI_ENABLED) &&
-		    !(old & VGPU_SIM_DISPI_ENABLED) &&
-		    !(val & VGPU_SIM_DISPI_NOCLEARMEM))
-			vsim_dispi_clear(v);
-		return;
+	/*
+	 * ENABLE never clears VRAM: like QEMU's bochs-display (and unlike
+	 * its stdvga), since bochs-drm fills the buffer before enabling.
+	 */
 	default:
 		if (i < VGPU_SIM_DISPI_NREGS)
 			v->dispi[i] = val;
@@ -183,10 +167,12 @@ static int vsim_query_plane(struct vgpu_device *vgpu,
 	plane->y_hot = 0xffffffff;
 	plane->region_index = VSIM_DISPLAY_INDEX;
 
+	/*
+	 * No cursor plane: reported as off. Anything else is the primary
+	 * plane: QEMU's region display path leaves the type 0.
+	 */
 	if (plane->drm_plane_type == DRM_PLANE_TYPE_CURSOR)
-		return 0;	/* no cursor plane: reported as off */
-	if (plane->drm_plane_type != DRM_PLANE_TYPE_PRIMARY)
-		return -EINVAL;
+		return 0;
 	if (!(d[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_ENABLED) || !bpp ||
 	    !width || !height)
 		return 0;
@@ -646,6 +632,31 @@ static void vsim_close(struct vgpu_device *vgpu)
 	vsim_reset_regs(v);
 }
 
+/* vendor/display: what the guest has programmed, for people and tests */
+static ssize_t vsim_display_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	const u16 *d = v->dispi;
+	u32 stride;
+	u64 start = vsim_scanout(v, &stride);
+
+	return sysfs_emit(buf, "enabled=%u, mode=%ux%u, bpp=%u, stride=%u, scanout=%#llx, region=%#llx\n",
+			  !!(d[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_ENABLED),
+			  d[VGPU_SIM_DISPI_XRES], d[VGPU_SIM_DISPI_YRES],
+			  d[VGPU_SIM_DISPI_BPP], stride, start,
+			  READ_ONCE(v->scanout_start));
+}
+
+static const struct vgpu_attribute vsim_attr_display = {
+	.name = "display",
+	.show = vsim_display_show,
+};
+
+static const struct vgpu_attribute *const vsim_attrs[] = {
+	&vsim_attr_display,
+	NULL,
+};
+
 const struct vgpu_ops vsim_ops = {
 	.owner = THIS_MODULE,
 	.create = vsim_create,
@@ -658,4 +669,5 @@ const struct vgpu_ops vsim_ops = {
 	.mmap_pfn = vsim_mmap_pfn,
 	.dma_unmap = vsim_ce_dma_unmap,
 	.query_plane = vsim_query_plane,
+	.attrs = vsim_attrs,
 };

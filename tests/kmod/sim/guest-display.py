@@ -208,7 +208,9 @@ def check_pattern(w, h, px):
                 total += 1
                 good += tuple(px[i:i + 3]) == want[q]
         if good < total * 0.99:
-            bad.append(f"quadrant {q}: {good}/{total} pixels are {want[q]}")
+            i = ((y0 + h // 4) * w + x0 + w // 4) * 3
+            bad.append(f"quadrant {q}: {good}/{total} pixels are {want[q]}, "
+                       f"its centre is {tuple(px[i:i + 3])}")
     return bad
 
 
@@ -246,6 +248,11 @@ try:
     qemu.wait(timeout=30)
 except subprocess.TimeoutExpired:
     qemu.kill()
+    qemu.wait()
+if failed:
+    out = qemu.stdout.read().decode(errors="replace").splitlines()
+    for line in [l for l in out if "INTX" not in l][-20:]:
+        print(f"# qemu: {line}")
 if not reference:
     write(f"/sys/bus/mdev/devices/{vgpu}/remove", "1")
 sys.exit(1 if failed else 0)

@@ -852,6 +852,10 @@ static void t_plane(void)
 		ASSERT(dev_mmap(&g, 4096, PROT_READ | PROT_WRITE, dr->info.offset) ==
 		       MAP_FAILED);
 	}
+	/* QEMU's region display path leaves the plane type 0: same plane */
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, 0, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+	ASSERT_CMP(p.width, ==, 1024);
 	/* big-endian byte order is the BGRX format */
 	bar_write(&g, BAR2, VGPU_SIM_QEXT_BYTEORDER, 4, VGPU_SIM_QEXT_BIG_ENDIAN);
 	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
