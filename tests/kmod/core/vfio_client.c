@@ -313,6 +313,18 @@ static int reg_wr(struct dev *d, unsigned int off, uint64_t v)
 	return wr(d, VFIO_PCI_BAR2_REGION_INDEX, off, &v, 8) == 8 ? 0 : -1;
 }
 
+/* A BAR2 register whatever the command register says (restored after). */
+static uint64_t reg_rd_any(struct dev *d, unsigned int off)
+{
+	uint16_t cmd = cfg_rd(d, PCI_COMMAND, 2);
+	uint64_t v;
+
+	cfg_wr(d, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
+	v = reg_rd(d, off);
+	cfg_wr(d, PCI_COMMAND, 2, cmd);
+	return v;
+}
+
 static int enable_decode(struct dev *d, uint16_t bits)
 {
 	uint16_t cmd = cfg_rd(d, PCI_COMMAND, 2);
@@ -870,6 +882,20 @@ static int t_mmap(void)
 	p = map_dev(&D, VT_BAR0_TRAP, MAP_SHARED, off0);
 	CHECK(p != MAP_FAILED);
 	m = p;
+	/* One fault maps the whole contiguous run (PMD-sized window). */
+	{
+		uint64_t calls = reg_rd_any(&D, VT_REG_PFN_CALLS);
+
+		uintptr_t first = (uintptr_t)m >> 21;
+		uintptr_t last = ((uintptr_t)m + VT_BAR0_TRAP - 1) >> 21;
+
+		x = m[0];
+		CHECK_EQ(reg_rd_any(&D, VT_REG_PFN_CALLS), calls + 1);
+		for (unsigned int i = 0; i < VT_BAR0_TRAP / 4; i += pg / 4)
+			x += m[i];
+		/* one fault per 2 MiB window the 512 KiB mapping touches */
+		CHECK_EQ(reg_rd_any(&D, VT_REG_PFN_CALLS), calls + 1 + (last - first));
+	}
 	/* Same memory as the trapped path. */
 	CHECK_EQ(m[0x100 / 4], 0xcafef00d);
 	m[0x200 / 4] = 0x12345678;
@@ -892,9 +918,16 @@ static int t_mmap(void)
 	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, cfg_rd(&D, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY));
 	CHECK_EQ(probe_read(m, &x), 1);
 	CHECK_EQ(probe_read(m2, &x), 1);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
-	CHECK_EQ(probe_read(m + 0x200 / 4, &x), 0);
-	CHECK_EQ(x, 0x12345678);
+	{
+		uint64_t calls;
+
+		CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+		calls = reg_rd_any(&D, VT_REG_PFN_CALLS);
+		CHECK_EQ(probe_read(m + 0x200 / 4, &x), 0);
+		CHECK_EQ(x, 0x12345678);
+		/* zapped, so that access faulted again */
+		CHECK_EQ(reg_rd_any(&D, VT_REG_PFN_CALLS), calls + 1);
+	}
 	/* Reset zaps too (and disables memory). */
 	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
 	CHECK_EQ(cfg_rd(&D, PCI_COMMAND, 2), 0);

@@ -69,6 +69,7 @@ struct vt_vgpu {
 	u8 cap[VT_CAP_LEN - 2];
 	char label[32];
 	unsigned int opens;
+	atomic_t pfn_calls;	/* mmap_pfn runs without the vGPU mutex */
 	/* dma_unmap runs concurrently with the other ops */
 	struct mutex pin_lock;
 	struct vt_pin pins[MAX_PINS];
@@ -293,6 +294,9 @@ static int vt_region_read(struct vgpu_device *vgpu, unsigned int index,
 		case VT_REG_DMA_RESULT:
 			v = vt->dma_result;
 			break;
+		case VT_REG_PFN_CALLS:
+			v = atomic_read(&vt->pfn_calls);
+			break;
 		case VT_REG_PINNED:
 			mutex_lock(&vt->pin_lock);
 			v = vt_count_pins(vt);
@@ -364,6 +368,7 @@ static int vt_mmap_pfn(struct vgpu_device *vgpu, unsigned int index,
 {
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 
+	atomic_inc(&vt->pfn_calls);
 	if (index == VFIO_PCI_BAR0_REGION_INDEX && off < BAR0_SIZE) {
 		*pfn = page_to_pfn(vt->bar0) + (off >> PAGE_SHIFT);
 		*len = BAR0_SIZE - off;
