@@ -652,8 +652,23 @@ static const struct vgpu_attribute vsim_attr_display = {
 	.show = vsim_display_show,
 };
 
+/* vendor/vram: where the slice lives in the physical VRAM BAR */
+static ssize_t vsim_vram_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	return sysfs_emit(buf, "offset=%#llx, size=%#llx\n", v->slice_offset,
+			  v->bar0_size);
+}
+
+static const struct vgpu_attribute vsim_attr_vram = {
+	.name = "vram",
+	.show = vsim_vram_show,
+};
+
 static const struct vgpu_attribute *const vsim_attrs[] = {
 	&vsim_attr_display,
+	&vsim_attr_vram,
 	NULL,
 };
 

@@ -7,7 +7,8 @@
 set -u
 builddir=$1
 shift
+export SIM_KO=$builddir/kernel/sim/vgpu_sim.ko
 if [ ! -d /sys/module/vgpu_sim ]; then
-	insmod "$builddir/kernel/sim/vgpu_sim.ko" || { echo "Bail out! insmod vgpu_sim.ko failed"; exit 1; }
+	insmod "$SIM_KO" || { echo "Bail out! insmod vgpu_sim.ko failed"; exit 1; }
 fi
 exec "$@"

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,19 @@ static void param_write(const char *name, const char *val)
 
 	snprintf(p, sizeof(p), "/sys/module/vgpu_sim/parameters/%s", name);
 	ASSERT(sysfs_write(p, val) == 0);
+}
+
+/* where vgpu_sim put a vGPU's slice (vendor/vram) */
+static void vgpu_slice(struct vgpu *g, uint64_t *off, uint64_t *size)
+{
+	char p[PATH_MAX], buf[128];
+	unsigned long long o, s;
+
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/vendor/vram", g->uuid);
+	ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+	ASSERT(sscanf(buf, "offset=%llx, size=%llx", &o, &s) == 2);
+	*off = o;
+	*size = s;
 }
 
 /* ---- the physical GPU ------------------------------------------------- */
@@ -192,6 +206,7 @@ static void t_capacity(void)
 }
 
 struct racer {
+	const char *type;
 	struct vgpu g[64];
 	int made;
 	int err;
@@ -203,7 +218,7 @@ static void *race_create(void *arg)
 	int ret;
 
 	while (r->made < 64) {
-		ret = vgpu_create(&r->g[r->made], "16m");
+		ret = vgpu_create(&r->g[r->made], r->type);
 		if (ret) {
 			r->err = ret;
 			break;
@@ -213,29 +228,61 @@ static void *race_create(void *arg)
 	return NULL;
 }
 
-static void t_concurrent_create(void)
+/* creates racing in two threads; checks the slices they got */
+static void race(const char *t0, const char *t1, uint64_t *used)
 {
 	static struct racer r[2];
+	struct { uint64_t off, size; } sl[128];
 	pthread_t th[2];
-	long long max = vram_total / (16 * MiB);
-	int i, k;
+	int i, k, j, n = 0;
 
 	memset(r, 0, sizeof(r));
+	r[0].type = t0;
+	r[1].type = t1;
 	for (i = 0; i < 2; i++)
 		ASSERT(pthread_create(&th[i], NULL, race_create, &r[i]) == 0);
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	st_diag("threads created %d + %d", r[0].made, r[1].made);
-	ASSERT_CMP(r[0].made + r[1].made, ==, max);
-	for (i = 0; i < 2; i++)
+	st_diag("threads created %d x %s + %d x %s", r[0].made, t0, r[1].made, t1);
+	*used = 0;
+	for (i = 0; i < 2; i++) {
 		ASSERT(r[i].err == -ENOSPC || r[i].err == -EUSERS);
+		for (k = 0; k < r[i].made; k++) {
+			vgpu_slice(&r[i].g[k], &sl[n].off, &sl[n].size);
+			ASSERT_CMP(sl[n].off % sl[n].size, ==, 0);
+			ASSERT_CMP(sl[n].off + sl[n].size, <=, vram_total);
+			for (j = 0; j < n; j++)
+				ASSERT(sl[j].off + sl[j].size <= sl[n].off ||
+				       sl[n].off + sl[n].size <= sl[j].off);
+			*used += sl[n].size;
+			n++;
+		}
+	}
+	/* whoever stopped last found no room for even its own size */
 	for (i = 0; i < (int)(sizeof(types) / sizeof(types[0])); i++)
-		if (vram_total >= types[i].size)
+		if (!strcmp(types[i].name, t0) || !strcmp(types[i].name, t1))
 			ASSERT_CMP(st_available(types[i].name), ==, 0);
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < r[i].made; k++)
 			vgpu_remove(&r[i].g[k]);
-	ASSERT_CMP(st_available("16m"), ==, max);
+}
+
+static void t_concurrent_create(void)
+{
+	uint64_t used;
+	unsigned int i;
+
+	race("16m", "16m", &used);
+	ASSERT_CMP(used, ==, vram_total);
+	/* mixed sizes: 16m fills every hole, so VRAM ends up full, never over */
+	race("16m", "32m", &used);
+	ASSERT_CMP(used, ==, vram_total);
+	race("64m", "32m", &used);
+	ASSERT_CMP(used, ==, vram_total);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (vram_total >= types[i].size)
+			ASSERT_CMP(st_available(types[i].name), ==,
+				   vram_total / types[i].size);
 }
 
 /* ---- one vGPU as a VFIO device ----------------------------------------- */
@@ -306,6 +353,22 @@ static void t_device_info(void)
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_VRAM_SIZE, 4), ==, 32 * MiB);
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==, 2560 | 1440 << 16);
 	vgpu_remove(&g);
+
+	/* every type: its BAR0 and identity */
+	for (unsigned int i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (vram_total < types[i].size)
+			continue;
+		ASSERT(vgpu_create(&g, types[i].name) == 0);
+		vgpu_open(&g);
+		ASSERT_CMP(g.reg[BAR0].info.size, ==, types[i].size);
+		ASSERT_CMP(cfg_read(&g, 0x2e, 2), ==, VGPU_SIM_SUBSYS_DEVICE(i));
+		ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_VRAM_SIZE, 4), ==, types[i].size);
+		ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==,
+			   types[i].w | types[i].h << 16);
+		ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_DISPI_REG(VGPU_SIM_DISPI_VIDEO_MEMORY_64K), 2),
+			   ==, (types[i].size - 0x10000) >> 16);
+		vgpu_remove(&g);
+	}
 }
 
 static void t_irq_info(void)
@@ -824,6 +887,14 @@ static void t_plane(void)
 	ASSERT_CMP(p.stride, ==, 4096);
 	ASSERT_CMP(p.size, ==, 4096 * 768);
 	ASSERT_CMP(p.region_index, ==, VFIO_PCI_NUM_REGIONS);
+	{
+		char path[PATH_MAX], buf[256];
+
+		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vendor/display", g.uuid);
+		ASSERT(sysfs_read_str(path, buf, sizeof(buf)) == 0);
+		st_diag("vendor/display: %s", buf);
+		ASSERT(strstr(buf, "enabled=1, mode=1024x768, bpp=32, stride=4096,") != NULL);
+	}
 	/* the display region shows VRAM from the scanout start, and follows it */
 	{
 		struct st_region *dr = &g.reg[VFIO_PCI_NUM_REGIONS];
@@ -877,12 +948,10 @@ static void t_plane(void)
 
 /* ---- after everything -------------------------------------------------- */
 
-static void t_unbind_and_dmesg(void)
+static void t_unbind(void)
 {
 	char p[PATH_MAX];
 	static struct vgpu g;
-	int len;
-	char *log;
 
 	/* unbinding the GPU removes a live vGPU with it */
 	ASSERT(vgpu_create(&g, "16m") == 0);
@@ -893,6 +962,55 @@ static void t_unbind_and_dmesg(void)
 	ASSERT(access(p, F_OK) != 0);
 	snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
 	ASSERT(access(p, F_OK) != 0);
+}
+
+static int load_sim(const char *params)
+{
+	const char *ko = getenv("SIM_KO");
+	int fd, ret;
+
+	ASSERT(ko && *ko);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	ASSERT(fd >= 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+/* the gpus= parameter binds at load; a live vGPU pins the module */
+static void t_module(void)
+{
+	char p[PATH_MAX], link[PATH_MAX];
+	static struct vgpu g;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", st_gpu);
+	ASSERT(sysfs_write(p, "\n") == 0);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", st_gpu);
+	if (access(p, F_OK) == 0)
+		ASSERT(sysfs_write(p, st_gpu) == 0);
+	ASSERT(syscall(SYS_delete_module, "vgpu_sim", O_NONBLOCK) == 0);
+	snprintf(p, sizeof(p), "gpus=0000:ff:1f.7,%s", st_gpu);
+	ASSERT(load_sim(p) == 0);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
+	n = readlink(p, link, sizeof(link) - 1);
+	ASSERT(n > 0);
+	link[n] = 0;
+	ASSERT(strstr(link, "/vgpu_sim") != NULL);
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	ASSERT_ERRNO(syscall(SYS_delete_module, "vgpu_sim", O_NONBLOCK), EWOULDBLOCK);
+	vgpu_remove(&g);
+	ASSERT(syscall(SYS_delete_module, "vgpu_sim", O_NONBLOCK) == 0);
+	/* without a parameter it binds nothing */
+	ASSERT(load_sim("") == 0);
+	ASSERT(access(p, F_OK) != 0);
+}
+
+static void t_dmesg(void)
+{
+	int len;
+	char *log;
 
 	len = klogctl(10, NULL, 0);
 	ASSERT(len > 0);
@@ -930,7 +1048,9 @@ static const struct st_case cases[] = {
 	{ "msi-intx", t_msi_intx },
 	{ "isolation", t_isolation },
 	{ "plane", t_plane },
-	{ "unbind-dmesg", t_unbind_and_dmesg },
+	{ "unbind", t_unbind },
+	{ "module", t_module },
+	{ "dmesg", t_dmesg },
 };
 
 static bool selected(int argc, char **argv, const char *name)
