@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "vfio.h"
+#include "trace.h"
 
 static unsigned int num_irqs(struct vgpu_vfio *vv, unsigned int index)
 {
@@ -461,6 +462,7 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 		break;
 	}
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
+	trace_vgpu_vfio_irq(vv->cookie, vv->irq.type, vector, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vgpu_raise_irq);

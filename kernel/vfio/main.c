@@ -13,6 +13,9 @@
 #include "compat.h"
 #include "vfio.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Per-vGPU offset cookies, see layout.h. */
 static DEFINE_IDA(vgpu_vfio_cookies);
 

@@ -14,6 +14,7 @@
 
 #include "compat.h"
 #include "vfio.h"
+#include "trace.h"
 
 static void set_region(struct vgpu_vfio_region *vr,
 		       const struct vgpu_region *decl)
@@ -171,6 +172,8 @@ ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
 		mutex_lock(&vv->vgpu->lock);
 		ret = region_access(vv, index, off + done, sz, &val, write);
 		mutex_unlock(&vv->vgpu->lock);
+		trace_vgpu_vfio_access(vv->cookie, index, off + done, sz, write,
+				       val, ret);
 		if (ret)
 			break;
 		if (!write) {
@@ -283,7 +286,7 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	struct vgpu_mmap_area whole;
 	const struct vgpu_mmap_area *area;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long end, pfn, i, n;
+	unsigned long end, pfn, i = 0, n;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	unsigned int index;
 	u64 off, len = 0;
@@ -323,6 +326,8 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	ret = VM_FAULT_NOPAGE;
 out:
 	up_read(&vv->memory_lock);
+	trace_vgpu_vfio_fault(vv->cookie, index, off,
+			      ret == VM_FAULT_NOPAGE ? max(i, 1UL) : 0, ret);
 	return ret;
 }
 

@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1329,6 +1330,44 @@ static int t_gfx_plane(void)
 	return 0;
 }
 
+static int t_tracepoints(void)
+{
+	const char *t = "/sys/kernel/tracing";
+	char path[128], *buf;
+	int fd;
+	ssize_t n;
+
+	if (access("/sys/kernel/tracing/events", F_OK))
+		CHECK_OK(mount("tracefs", t, "tracefs", 0, NULL));
+	snprintf(path, sizeof(path), "%s/events/vgpu_vfio/enable", t);
+	CHECK_OK(write_file(path, "1"));
+	snprintf(path, sizeof(path), "%s/trace", t);
+	CHECK_OK(write_file(path, ""));	/* clear */
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
+	CHECK_EQ(dev_raise(&D, 3), (uint64_t)-ENODEV);
+	snprintf(path, sizeof(path), "%s/events/vgpu_vfio/enable", t);
+	CHECK_OK(write_file(path, "0"));
+	buf = calloc(1, 1 << 20);
+	CHECK(buf);
+	snprintf(path, sizeof(path), "%s/trace", t);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	n = read(fd, buf, (1 << 20) - 1);
+	close(fd);
+	CHECK(n > 0);
+	if (!strstr(buf, "vgpu_vfio_access: ") ||
+	    !strstr(buf, "region 2 read 8@0x0 val 0x76677075 ret 0") ||
+	    !strstr(buf, "vgpu_vfio_irq: ") || !strstr(buf, "vector 3 ret -19")) {
+		diag("trace:\n%s", buf);
+		free(buf);
+		FAIL("expected events missing");
+	}
+	free(buf);
+	return 0;
+}
+
 static int t_unknown_ioctl(void)
 {
 	char buf[64] = { 0 };
@@ -1708,6 +1747,7 @@ static const struct test vfio_tests[] = {
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
+	{ "tracepoints: access and irq", t_tracepoints, true },
 	{ "unknown ioctls", t_unknown_ioctl, true },
 	{ "second container claiming the group", t_second_container, true },
 	{ "reopen: no stale BARs, MSI or triggers", t_reopen_clean, true },
