@@ -22,7 +22,9 @@
  *                             4095 bytes. A bad one exits 1, which makes
  *                             mdevctl stop before it creates anything.
  *   get attributes            prints the vGPU's current vendor attributes
- *                             (the readable files of its "vendor" group) as
+ *                             (the readable and writable files of its
+ *                             "vendor" group; read-only status files would
+ *                             not survive mdevctl's next start) as
  *                             mdevctl's JSON array [{"vendor/NAME": "VALUE"}],
  *                             so "mdevctl list --dumpjson" and "define" of a
  *                             running vGPU see them.
@@ -36,9 +38,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
@@ -213,8 +217,12 @@ get_attributes (const char *uuid)
         const char *n = names->pdata[i];
         g_autofree char *path = g_build_filename (vendor, n, NULL);
         g_autofree char *value = NULL;
-        /* Write-only attributes cannot be read back: leave them out. */
-        if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) ||
+        /* Only what mdevctl can write back at the next start: read-only
+         * attributes (status such as vgpu_sim's vendor/display) would make
+         * that start fail, write-only ones cannot be read. */
+        GStatBuf st;
+        if (g_stat (path, &st) < 0 || !S_ISREG (st.st_mode) ||
+            (st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR) ||
             !g_file_get_contents (path, &value, NULL, NULL))
             continue;
         g_strchomp (value);

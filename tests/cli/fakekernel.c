@@ -10,7 +10,8 @@
  *
  *   .../mdev_supported_types/TYPE/create  (a UUID)
  *        builds /sys/bus/mdev/devices/UUID (mdev_type, iommu_group and
- *        driver links, remove, vendor/label), the group's devices/ entry and
+ *        driver links, remove, vendor/label read-write, vendor/status
+ *        read-only), the group's devices/ entry and
  *        /dev/vfio/N, lists it in the type's devices/ and lowers
  *        available_instances; refuses (EINVAL) without a free instance or
  *        when the UUID exists, like the mdev core.
@@ -201,6 +202,9 @@ do_create (const char *root, const char *gpu, const char *type, const char *type
     mkdir (p, 0755);
     PATHF (p, "%s/vendor/label", tmp);
     write_file (p, "\n", 0644);
+    /* A read-only status attribute, like vgpu_sim's vendor/display. */
+    PATHF (p, "%s/vendor/status", tmp);
+    write_file (p, "enabled=0\n", 0444);
     PATHF (p, "%s/mdev_type", tmp);
     char target[PATH_MAX];
     PATHF (target, "../../../../class/mdev_bus/%s/mdev_supported_types/%s",
