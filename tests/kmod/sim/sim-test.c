@@ -818,6 +818,7 @@ static void t_isolation(void)
 {
 	static struct vgpu a, b, c;
 	volatile uint32_t *va, *vb, *vc;
+	uint64_t a_off, c_off, size;
 	size_t i;
 
 	ASSERT(vgpu_create(&a, "16m") == 0);
@@ -833,9 +834,12 @@ static void t_isolation(void)
 		vb[i] = 0xbbbb0000u | (uint32_t)i;
 	for (i = 0; i < a.vram_len / 4; i += 1024)
 		ASSERT_CMP(va[i], ==, 0xaaaa0000u | (uint32_t)i);
-	/* destroy a tenant: its slice is reused zeroed */
+	/* destroy a tenant: its slice is reused (same offset), zeroed */
+	vgpu_slice(&a, &a_off, &size);
 	vgpu_remove(&a);
 	ASSERT(vgpu_create(&c, "16m") == 0);
+	vgpu_slice(&c, &c_off, &size);
+	ASSERT_CMP(c_off, ==, a_off);
 	vgpu_open(&c);
 	vc = vram_map(&c);
 	ASSERT(all_zero(vc, c.vram_len));
