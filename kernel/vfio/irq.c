@@ -6,6 +6,8 @@
  */
 #include <linux/bitmap.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -26,7 +28,8 @@ static unsigned int num_irqs(struct vgpu_vfio *vv, unsigned int index)
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		return q->msix;
 	case VFIO_PCI_ERR_IRQ_INDEX:
-		return vv->vgpu->info.pcie ? 1 : 0;
+		/* Offered to every vGPU: QEMU sets it up for AER either way. */
+		return 1;
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	}
@@ -119,6 +122,104 @@ static void intx_unmask(struct vgpu_vfio *vv)
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 }
 
+/*
+ * INTx unmask through an eventfd (KVM's resampler signals it at EOI). The
+ * wake-up callback runs under the eventfd's queue lock, possibly from our own
+ * vgpu_raise_irq() when the user passed the trigger eventfd here too, so it
+ * only queues the unmask. The context reference keeps the queue alive until
+ * we leave it, even after the user closed the eventfd.
+ */
+struct vgpu_unmask_fd {
+	struct vgpu_vfio *vv;
+	struct eventfd_ctx *ctx;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct work_struct work;
+};
+
+static void unmask_work(struct work_struct *work)
+{
+	intx_unmask(container_of(work, struct vgpu_unmask_fd, work)->vv);
+}
+
+static int unmask_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		       void *key)
+{
+	struct vgpu_unmask_fd *u = container_of(wait, struct vgpu_unmask_fd,
+						wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		eventfd_ctx_do_read(u->ctx, &cnt);
+		schedule_work(&u->work);
+	}
+	return 0;
+}
+
+static void unmask_queue(struct file *file, wait_queue_head_t *wqh,
+			 poll_table *pt)
+{
+	struct vgpu_unmask_fd *u = container_of(pt, struct vgpu_unmask_fd, pt);
+
+	add_wait_queue(wqh, &u->wait);
+}
+
+static void unmask_fd_disable(struct vgpu_vfio *vv)
+{
+	struct vgpu_unmask_fd *u = vv->irq.unmask_fd;
+	u64 cnt;
+
+	lockdep_assert_held(&vv->vgpu->lock);
+	if (!u)
+		return;
+	vv->irq.unmask_fd = NULL;
+	eventfd_ctx_remove_wait_queue(u->ctx, &u->wait, &cnt);
+	cancel_work_sync(&u->work);
+	eventfd_ctx_put(u->ctx);
+	kfree(u);
+}
+
+static int unmask_fd_enable(struct vgpu_vfio *vv, int fd)
+{
+	struct vgpu_unmask_fd *u;
+	__poll_t events;
+	struct fd f;
+	int ret;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return -ENOMEM;
+	u->vv = vv;
+	INIT_WORK(&u->work, unmask_work);
+	init_waitqueue_func_entry(&u->wait, unmask_wake);
+	init_poll_funcptr(&u->pt, unmask_queue);
+
+	f = fdget(fd);
+	if (!f.file) {
+		ret = -EBADF;
+		goto err_free;
+	}
+	u->ctx = eventfd_ctx_fileget(f.file);
+	if (IS_ERR(u->ctx)) {
+		ret = PTR_ERR(u->ctx);
+		goto err_fdput;
+	}
+	unmask_fd_disable(vv);
+	events = vfs_poll(f.file, &u->pt);
+	/* Already signalled before we listened: do not lose it. */
+	if (events & EPOLLIN)
+		schedule_work(&u->work);
+	vv->irq.unmask_fd = u;
+	fdput(f);
+	return 0;
+
+err_fdput:
+	fdput(f);
+err_free:
+	kfree(u);
+	return ret;
+}
+
 /* Vectors/INTx of @type off; caller holds vgpu->lock. */
 static void disable_type(struct vgpu_vfio *vv)
 {
@@ -126,6 +227,7 @@ static void disable_type(struct vgpu_vfio *vv)
 	unsigned int i, n = 0;
 	unsigned long flags;
 
+	unmask_fd_disable(vv);
 	if (vv->irq.vec) {
 		n = max(vv->vgpu->info.irqs.msi, vv->vgpu->info.irqs.msix);
 		old = kcalloc(n, sizeof(*old), GFP_KERNEL);
@@ -186,12 +288,16 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 		}
 		return 0;
 	case VFIO_IRQ_SET_ACTION_UNMASK:
-		/*
-		 * Unmask through an eventfd (KVM resampling) needs vfio_virqfd,
-		 * which the lab does not load yet; VMMs fall back to this ioctl.
-		 */
-		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD)
-			return -EINVAL;
+		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+			fd = *(s32 *)data;
+			if (fd < 0) {
+				unmask_fd_disable(vv);
+				return 0;
+			}
+			if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
+				return -EINVAL;
+			return unmask_fd_enable(vv, fd);
+		}
 		if (hdr->count && want(hdr->flags, data, 0))
 			intx_unmask(vv);
 		return 0;

@@ -29,6 +29,7 @@ struct vgpu_vfio_irqs {
 	int type;				/* VFIO_PCI_*_IRQ_INDEX, or -1 */
 	struct eventfd_ctx *intx;
 	bool intx_masked;
+	struct vgpu_unmask_fd *unmask_fd;	/* under vgpu->lock */
 	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
 	unsigned int nvec;			/* entries in use in vec */
 	unsigned long *msix_pending;		/* while the function is masked */

@@ -1035,15 +1035,45 @@ static int t_irq_intx(void)
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
 	CHECK_EQ(ev_count(e), 1);
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
-	/* unmask through an eventfd is not offered (yet): refused */
+	/* unmask through an eventfd (KVM's resampler) */
 	{
-		int u = eventfd(0, EFD_NONBLOCK);
+		int u = eventfd(0, EFD_NONBLOCK), closed = eventfd(0, 0);
+		uint64_t one64 = 1;
+		int64_t r = -1;
 
+		CHECK(u >= 0 && closed >= 0);
+		close(closed);
 		s->argsz = sizeof(*s) + 4;
 		s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+		memcpy(s->data, &closed, 4);
+		CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EBADF);
 		memcpy(s->data, &u, 4);
-		CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+		CHECK_OK(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s));
+		CHECK_EQ(dev_raise(&D, 0), 0);
+		CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+		CHECK_EQ(write(u, &one64, 8), 8);
+		for (int i = 0; i < 200 && r; i++) {
+			r = dev_raise(&D, 0);
+			if (r)
+				usleep(5000);
+		}
+		CHECK_EQ(r, 0);
+		CHECK_EQ(ev_count(e), 2);
+		/* the same eventfd as trigger and unmask: no deadlock */
+		memcpy(s->data, &e, 4);
+		CHECK_OK(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s));
+		for (int i = 0; i < 50; i++)
+			dev_raise(&D, 0);
+		/* closing the eventfd while registered is harmless */
+		memcpy(s->data, &u, 4);
+		CHECK_OK(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s));
 		close(u);
+		CHECK_EQ(write(e, &one64, 8), 8);
+		u = -1;
+		memcpy(s->data, &u, 4);
+		CHECK_OK(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s));
+		ev_count(e);
+		CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
 	}
 	/* mask via eventfd is not a thing */
 	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK;
@@ -1148,8 +1178,10 @@ static int t_irq_err_req(void)
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
 	CHECK_EQ(ev_count(r), 0);
-	/* big: no ERR (not PCIe) */
-	CHECK_ERRNO(set_irq_fds(&B, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &e), EINVAL);
+	/* ERR is offered to plain PCI vGPUs too (QEMU sets it up) */
+	CHECK_OK(set_irq_fds(&B, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &e));
+	CHECK_ERRNO(set_irq_fds(&B, VFIO_PCI_ERR_IRQ_INDEX, 1, 1, &e), EINVAL);
+	CHECK_OK(set_irq_none(&B, VFIO_PCI_ERR_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	close(e);
 	close(r);
 	return 0;
