@@ -755,6 +755,24 @@ static void t_ce_busy_and_unmap(void)
 	ASSERT_CMP(first_mismatch((const void *)vram, len, 0x99), ==, (size_t)-1);
 	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
 
+	/* unmapping some other buffer mid-copy does not disturb it */
+	{
+		void *other = mmap(NULL, 1 * MiB, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		ASSERT(other != MAP_FAILED);
+		dma_map(&e.g, other, 0x40000000ull, 1 * MiB);
+		ce_kick(&e.g, IOVA_BASE, 0, len, true);
+		ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+		ASSERT_CMP(dma_unmap(&e.g, 0x40000000ull, 1 * MiB), ==, 0);
+		ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+		ASSERT(irq_wait(&e.g, VGPU_SIM_MSIX_VEC_COMPLETE, 60000));
+		ASSERT(!irq_fired(&e.g, VGPU_SIM_MSIX_VEC_ERROR));
+		ASSERT_CMP(first_mismatch(e.buf, len, 0x99), ==, (size_t)-1);
+		bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+		munmap(other, 1 * MiB);
+	}
+
 	/* unmapping the guest buffer mid-copy aborts it */
 	ce_kick(&e.g, IOVA_BASE, 0, len, true);
 	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
