@@ -289,6 +289,9 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 		return 0;
 	case VFIO_IRQ_SET_ACTION_UNMASK:
 		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+			/* count 0 comes with no payload at all */
+			if (!hdr->count)
+				return -EINVAL;
 			fd = *(s32 *)data;
 			if (fd < 0) {
 				unmask_fd_disable(vv);

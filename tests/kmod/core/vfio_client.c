@@ -1240,6 +1240,22 @@ static int t_irq_bad(void)
 	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
 	s->count = 2;
 	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	/* count 0 with an eventfd/bool data type: there is no payload */
+	s->argsz = sizeof(*s);
+	s->index = VFIO_PCI_INTX_IRQ_INDEX;
+	s->start = 0;
+	s->count = 0;
+	for (unsigned int a = 0; a < 3; a++) {
+		for (unsigned int t = 0; t < 3; t++) {
+			s->flags = (VFIO_IRQ_SET_ACTION_MASK << a) | (VFIO_IRQ_SET_DATA_NONE << t);
+			for (s->index = 0; s->index < VFIO_PCI_NUM_IRQS; s->index++)
+				ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s);	/* must not crash */
+		}
+	}
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+	s->index = VFIO_PCI_INTX_IRQ_INDEX;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+	s->index = VFIO_PCI_MSI_IRQ_INDEX;
 	/* closed fd, non-eventfd fd: nothing changes */
 	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &closed), EBADF);
 	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &nullfd), EINVAL);
@@ -1397,6 +1413,168 @@ static int t_tracepoints(void)
 		FAIL("expected events missing");
 	}
 	free(buf);
+	return 0;
+}
+
+/* xorshift64*: reproducible hostile input */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dULL;
+}
+
+/* An interesting offset: around the edges of some region, or anything. */
+static uint64_t rnd_pos(struct dev *d)
+{
+	unsigned int idx = rnd() % 16;
+	uint64_t base = d->reg[0].offset & ~((1ULL << 44) - 1);
+	uint64_t size = idx < d->info.num_regions ? d->reg[idx].size : 4096;
+	uint64_t off;
+
+	if (rnd() % 5 < 3) {
+		/* mostly inside a region that exists */
+		do
+			idx = rnd() % d->info.num_regions;
+		while (!d->reg[idx].size);
+		return d->reg[idx].offset + rnd() % d->reg[idx].size;
+	}
+	switch (rnd() % 4) {
+	case 0:
+		off = size - (rnd() % 16);
+		break;
+	case 1:
+		off = rnd() % (size + 64);
+		break;
+	case 2:
+		off = rnd() & ((1ULL << 40) - 1);
+		break;
+	default:
+		return rnd() >> (rnd() % 64);
+	}
+	return base + ((uint64_t)idx << 40) + off;
+}
+
+static int t_fuzz(void)
+{
+	static uint8_t buf[8192];
+	unsigned int tried[6] = { 0 }, okay[6] = { 0 };
+	int efd[4];
+	unsigned int i;
+
+	unsigned int iters = 20000;
+
+	/* VGPU_FUZZ_SEED / VGPU_FUZZ_ITERS: longer or different runs by hand */
+	if (getenv("VGPU_FUZZ_SEED"))
+		rnd_state = strtoull(getenv("VGPU_FUZZ_SEED"), NULL, 0) | 1;
+	if (getenv("VGPU_FUZZ_ITERS"))
+		iters = strtoul(getenv("VGPU_FUZZ_ITERS"), NULL, 0);
+	diag("fuzz seed 0x%llx, %u operations", (unsigned long long)rnd_state, iters);
+	for (i = 0; i < 4; i++)
+		CHECK((efd[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	for (i = 0; i < iters; i++) {
+		size_t len = rnd() % 3 ? rnd() % 17 : rnd() % sizeof(buf);
+		uint64_t pos = rnd_pos(&D);
+
+		for (unsigned int k = 0; k < 64; k++)
+			((uint64_t *)buf)[k] = rnd();
+		unsigned int op = rnd() % 6;
+		long r = 0;
+
+		tried[op]++;
+		switch (op) {
+		case 0:
+			r = pread(D.fd, buf, len, pos);
+			break;
+		case 1:
+			r = pwrite(D.fd, buf, len, pos);
+			break;
+		case 2: {
+			struct vfio_irq_set *s = (void *)buf;
+
+			if (rnd() % 2) {
+				/* well-formed: valid index, range, flags and payload */
+				static const uint32_t acts[] = { VFIO_IRQ_SET_ACTION_MASK,
+					VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_ACTION_TRIGGER };
+				static const unsigned int cnt[] = { 1, VT_SMALL_MSI, VT_SMALL_MSIX, 1, 1 };
+
+				s->index = rnd() % 5;
+				s->start = rnd() % cnt[s->index];
+				s->count = rnd() % (cnt[s->index] - s->start + 1);
+				s->flags = acts[rnd() % 3] | (1u << (rnd() % 3));
+				s->argsz = sizeof(*s) + 64;
+				for (unsigned int k = 0; k < 16; k++)
+					((int32_t *)s->data)[k] = rnd() % 4 ? efd[rnd() % 4] : -1;
+				r = ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s);
+				break;
+			}
+			s->argsz = rnd() % 3 ? sizeof(*s) + (rnd() % 64) : rnd();
+			s->flags = rnd() % 2 ? (1u << (rnd() % 3)) | (1u << (3 + rnd() % 3))
+					     : (uint32_t)rnd();
+			s->index = rnd() % 2 ? rnd() % 6 : (uint32_t)rnd();
+			s->start = rnd() % 2 ? rnd() % 20 : (uint32_t)rnd();
+			s->count = rnd() % 2 ? rnd() % 20 : (uint32_t)rnd();
+			for (unsigned int k = 0; k < 16; k++)
+				((int32_t *)s->data)[k] = rnd() % 2 ? efd[rnd() % 4] :
+							  (int32_t)(rnd() % 64) - 1;
+			r = ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s);
+			break;
+		}
+		case 3: {
+			static const unsigned long cmds[] = {
+				VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO,
+				VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_QUERY_GFX_PLANE,
+				VFIO_DEVICE_RESET, _IO(VFIO_TYPE, VFIO_BASE + 30),
+			};
+			((uint32_t *)buf)[0] = rnd() % 4 ? 16 + rnd() % 112 : (uint32_t)rnd();
+			r = ioctl(D.fd, cmds[rnd() % 6], buf);
+			break;
+		}
+		case 4: {
+			size_t mlen = (1 + rnd() % 4) * 4096;
+			void *p = mmap(NULL, mlen, rnd() % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+				       rnd() % 8 ? MAP_SHARED : MAP_PRIVATE, D.fd,
+				       pos & ~4095ULL);
+			uint32_t x;
+
+			r = -1;
+			if (p != MAP_FAILED) {
+				r = probe_read(p, &x) ? -1 : 0;
+				munmap(p, mlen);
+			}
+			break;
+		}
+		default:
+			/* config space gets hammered with sensible sizes */
+			r = pwrite(D.fd, buf, 1u << (rnd() % 3),
+				   D.reg[VFIO_PCI_CONFIG_REGION_INDEX].offset + rnd() % 260);
+			break;
+		}
+		if (r >= 0)
+			okay[op]++;
+	}
+	diag("accepted/tried: read %u/%u write %u/%u set_irqs %u/%u ioctl %u/%u mmap+touch %u/%u config %u/%u",
+	     okay[0], tried[0], okay[1], tried[1], okay[2], tried[2], okay[3], tried[3],
+	     okay[4], tried[4], okay[5], tried[5]);
+	/* Back to a known state; the device must still work. */
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
+	for (i = 0; i < 5; i++)
+		set_irq_none(&D, i, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 4), VT_VENDOR | (VT_DEVICE_SMALL << 16));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, efd));
+	CHECK_OK(cfg_wr(&D, find_cap(&D, PCI_CAP_ID_MSIX) + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	ev_count(efd[0]);
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(efd[0]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
+	for (i = 0; i < 4; i++)
+		close(efd[i]);
 	return 0;
 }
 
@@ -1782,6 +1960,7 @@ static const struct test vfio_tests[] = {
 	{ "tracepoints: access and irq", t_tracepoints, true },
 	{ "unknown ioctls", t_unknown_ioctl, true },
 	{ "second container claiming the group", t_second_container, true },
+	{ "20000 random hostile operations, device still works", t_fuzz, true },
 	{ "reopen: no stale BARs, MSI or triggers", t_reopen_clean, true },
 	{ "1000 open/close cycles", t_open_close_1000, true },
 };
