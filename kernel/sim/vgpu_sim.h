@@ -19,6 +19,8 @@
 #define VSIM_NAME		"vgpu_sim"
 #define VSIM_MAX_TYPES		4
 #define VSIM_DISPLAY_INDEX	VFIO_PCI_NUM_REGIONS
+#define VSIM_MIN_WIDTH		320
+#define VSIM_MIN_HEIGHT		200
 
 /* a vGPU type, and what the sim needs beyond the core's description */
 struct vsim_type_info {
@@ -65,6 +67,8 @@ struct vsim_vgpu {
 	u64 scanout_start;
 
 	/* display */
+	unsigned int max_width;		/* vendor/max_resolution */
+	unsigned int max_height;
 	u16 dispi[VGPU_SIM_DISPI_NREGS];
 	u8 vga[VGPU_SIM_VGA_SIZE];
 	u32 byteorder;

@@ -72,9 +72,9 @@ static u16 vsim_dispi_read(struct vsim_vgpu *v, unsigned int i)
 	case VGPU_SIM_DISPI_ID:
 		return VGPU_SIM_DISPI_ID5;
 	case VGPU_SIM_DISPI_XRES:
-		return caps ? v->info->max_width : v->dispi[i];
+		return caps ? v->max_width : v->dispi[i];
 	case VGPU_SIM_DISPI_YRES:
-		return caps ? v->info->max_height : v->dispi[i];
+		return caps ? v->max_height : v->dispi[i];
 	case VGPU_SIM_DISPI_BPP:
 		return caps ? 32 : v->dispi[i];
 	case VGPU_SIM_DISPI_VIDEO_MEMORY_64K:
@@ -91,11 +91,11 @@ static void vsim_dispi_write(struct vsim_vgpu *v, unsigned int i, u16 val)
 	case VGPU_SIM_DISPI_VIDEO_MEMORY_64K:
 		return;		/* read-only */
 	case VGPU_SIM_DISPI_XRES:
-		if (val <= v->info->max_width)
+		if (val <= v->max_width)
 			v->dispi[i] = val;
 		return;
 	case VGPU_SIM_DISPI_YRES:
-		if (val <= v->info->max_height)
+		if (val <= v->max_height)
 			v->dispi[i] = val;
 		return;
 	case VGPU_SIM_DISPI_BPP:
@@ -209,7 +209,7 @@ static u32 vsim_sim_read(struct vsim_vgpu *v, u32 off)
 	case VGPU_SIM_REG_VRAM_SIZE:
 		return v->bar0_size;
 	case VGPU_SIM_REG_MAX_RES:
-		return v->info->max_width | v->info->max_height << 16;
+		return v->max_width | v->max_height << 16;
 	case VGPU_SIM_REG_HEADS:
 		return 1;
 	case VGPU_SIM_CE_IOVA_LO:
@@ -550,6 +550,8 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	v->gpu = g;
 	v->info = ti;
 	v->bar0_size = ti->fb_size;
+	v->max_width = ti->max_width;
+	v->max_height = ti->max_height;
 	v->vram = g->vram + v->slice_offset;
 	v->vram_area.offset = 0;
 	v->vram_area.size = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
@@ -666,9 +668,49 @@ static const struct vgpu_attribute vsim_attr_vram = {
 	.show = vsim_vram_show,
 };
 
+/*
+ * vendor/max_resolution: "WxH", at most the type's; set before the first
+ * open (mdevctl attrs, libvirt <attr>) to offer the guest smaller modes.
+ */
+static ssize_t vsim_max_res_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	return sysfs_emit(buf, "%ux%u\n", v->max_width, v->max_height);
+}
+
+static ssize_t vsim_max_res_store(struct vgpu_device *vgpu, const char *buf,
+				  size_t count)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	unsigned int w, h;
+	int n = 0;
+
+	/* exactly "WxH", an optional newline and nothing else */
+	if (sscanf(buf, "%ux%u%n", &w, &h, &n) != 2 || !n)
+		return -EINVAL;
+	if (buf[n] == '\n')
+		n++;
+	if (buf[n])
+		return -EINVAL;
+	if (w < VSIM_MIN_WIDTH || h < VSIM_MIN_HEIGHT ||
+	    w > v->info->max_width || h > v->info->max_height)
+		return -EINVAL;
+	v->max_width = w;
+	v->max_height = h;
+	return count;
+}
+
+static const struct vgpu_attribute vsim_attr_max_res = {
+	.name = "max_resolution",
+	.show = vsim_max_res_show,
+	.store = vsim_max_res_store,
+};
+
 static const struct vgpu_attribute *const vsim_attrs[] = {
 	&vsim_attr_display,
 	&vsim_attr_vram,
+	&vsim_attr_max_res,
 	NULL,
 };
 

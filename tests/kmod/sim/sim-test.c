@@ -560,6 +560,51 @@ static void t_dispi(void)
 	vgpu_remove(&g);
 }
 
+/* vendor/max_resolution: set before the first open, seen by the guest */
+static void t_attrs(void)
+{
+	static struct vgpu g;
+	char p[PATH_MAX], buf[64];
+	static const char *const bad[] = {
+		"0x0", "319x200", "1921x1080", "1920x1081", "800", "800x600x1",
+		"800x600 ", "abc", "-1x600", "800x600\n\n",
+	};
+	unsigned int i;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/vendor/max_resolution", g.uuid);
+	ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+	ASSERT(strcmp(buf, "1920x1080") == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = sysfs_write(p, bad[i]);
+
+		if (ret != -EINVAL)
+			st_fail(__FILE__, __LINE__, "writing '%s': %d, want -EINVAL", bad[i], ret);
+	}
+	ASSERT(sysfs_write(p, "800x600\n") == 0);
+	ASSERT(sysfs_read_str(p, buf, sizeof(buf)) == 0);
+	ASSERT(strcmp(buf, "800x600") == 0);
+
+	vgpu_open(&g);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==, 800 | 600 << 16);
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_GETCAPS);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_YRES), ==, 600);
+	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, 0);
+	dispi_wr(&g, VGPU_SIM_DISPI_XRES, 1024);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 0);
+	dispi_wr(&g, VGPU_SIM_DISPI_XRES, 800);
+	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
+	/* once opened the configuration is fixed (the core refuses) */
+	ASSERT_CMP(sysfs_write(p, "640x480"), ==, -EBUSY);
+	vgpu_close(&g);
+	ASSERT_CMP(sysfs_write(p, "640x480"), ==, -EBUSY);
+	/* and it survives close and reopen */
+	vgpu_open(&g);
+	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==, 800 | 600 << 16);
+	vgpu_remove(&g);
+}
+
 /* ---- copy engine ------------------------------------------------------ */
 
 #define IOVA_BASE 0x100000ull
@@ -1064,6 +1109,7 @@ static const struct st_case cases[] = {
 	{ "vram-mmap", t_vram_mmap },
 	{ "mailbox", t_mailbox },
 	{ "dispi", t_dispi },
+	{ "attrs", t_attrs },
 	{ "ce-copy", t_ce_copy },
 	{ "ce-errors", t_ce_errors },
 	{ "ce-busy-unmap", t_ce_busy_and_unmap },
