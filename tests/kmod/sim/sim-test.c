@@ -759,11 +759,40 @@ static void t_ce_errors(void)
 	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
 	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) | 0x4);
 
+	/* guest memory the IOMMU maps read-only: the engine may not write it */
+	{
+		uint8_t *ro = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ,
+			.vaddr = (uintptr_t)ro,
+			.iova = 0x20000000ull,
+			.size = 65536,
+		};
+
+		ASSERT(ro != MAP_FAILED);
+		memset(ro, 0x5c, 65536);
+		ASSERT(ioctl(e.g.container, VFIO_IOMMU_MAP_DMA, &m) == 0);
+		ce_kick(&e.g, 0x20000000ull, 0, 65536, true);
+		ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+		for (size_t k = 0; k < 65536; k++)
+			if (ro[k] != 0x5c)
+				st_fail(__FILE__, __LINE__, "read-only buffer changed at %zu", k);
+		/* reading it is fine */
+		ce_kick(&e.g, 0x20000000ull, 0, 4096, false);
+		ce_expect(&e.g, false, 0);
+		ASSERT_CMP(vram[4095], ==, 0x5c);
+		memset((void *)vram, 0, 4096);
+		ASSERT_CMP(dma_unmap(&e.g, 0x20000000ull, 65536), ==, 0);
+		munmap(ro, 65536);
+	}
+
 	/* nothing moved anywhere */
 	ASSERT(all_zero(vram, e.g.vram_len));
 	ASSERT_CMP(first_mismatch(e.buf, e.buf_len, 0x77), ==, (size_t)-1);
-	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR_COUNT, 4), ==, 10);
-	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, 0);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR_COUNT, 4), ==, 11);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, 1);
 	/* and the engine still works */
 	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
 	ce_expect(&e.g, false, 0);
