@@ -430,26 +430,32 @@ static void unmap_all(void)
 
 /* ---- SIGBUS probing of mappings ---- */
 
-static sigjmp_buf bus_jmp;
+/* Per thread: the fuzz test probes mappings from several threads at once. */
+static __thread sigjmp_buf bus_jmp;
+static __thread volatile int bus_armed;
 
 static void on_sigbus(int sig)
 {
-	(void)sig;
+	if (!bus_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	siglongjmp(bus_jmp, 1);
 }
 
 /* 0: read ok (*out set), 1: SIGBUS */
 static int probe_read(volatile uint32_t *p, uint32_t *out)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
 	int ret = 0;
 
-	sigaction(SIGBUS, &sa, &old);
 	if (sigsetjmp(bus_jmp, 1))
 		ret = 1;
-	else
+	else {
+		bus_armed = 1;
 		*out = *p;
-	sigaction(SIGBUS, &old, NULL);
+	}
+	bus_armed = 0;
 	return ret;
 }
 
@@ -1417,7 +1423,7 @@ static int t_tracepoints(void)
 }
 
 /* xorshift64*: reproducible hostile input */
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+static __thread uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
 {
@@ -1458,25 +1464,24 @@ static uint64_t rnd_pos(struct dev *d)
 	return base + ((uint64_t)idx << 40) + off;
 }
 
-static int t_fuzz(void)
+struct fuzz {
+	uint64_t seed;
+	unsigned int iters;
+	const int *efd;
+	unsigned int tried[6], okay[6];
+};
+
+static void *fuzz_ops(void *arg)
 {
-	static uint8_t buf[8192];
-	unsigned int tried[6] = { 0 }, okay[6] = { 0 };
-	int efd[4];
+	struct fuzz *f = arg;
+	const int *efd = f->efd;
+	unsigned int *tried = f->tried, *okay = f->okay;
+	uint8_t *buf = malloc(8192);
 	unsigned int i;
 
-	unsigned int iters = 20000;
-
-	/* VGPU_FUZZ_SEED / VGPU_FUZZ_ITERS: longer or different runs by hand */
-	if (getenv("VGPU_FUZZ_SEED"))
-		rnd_state = strtoull(getenv("VGPU_FUZZ_SEED"), NULL, 0) | 1;
-	if (getenv("VGPU_FUZZ_ITERS"))
-		iters = strtoul(getenv("VGPU_FUZZ_ITERS"), NULL, 0);
-	diag("fuzz seed 0x%llx, %u operations", (unsigned long long)rnd_state, iters);
-	for (i = 0; i < 4; i++)
-		CHECK((efd[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	for (i = 0; i < iters; i++) {
-		size_t len = rnd() % 3 ? rnd() % 17 : rnd() % sizeof(buf);
+	rnd_state = f->seed;
+	for (i = 0; i < f->iters && buf; i++) {
+		size_t len = rnd() % 3 ? rnd() % 17 : rnd() % 8192;
 		uint64_t pos = rnd_pos(&D);
 
 		for (unsigned int k = 0; k < 64; k++)
@@ -1556,9 +1561,40 @@ static int t_fuzz(void)
 		if (r >= 0)
 			okay[op]++;
 	}
-	diag("accepted/tried: read %u/%u write %u/%u set_irqs %u/%u ioctl %u/%u mmap+touch %u/%u config %u/%u",
-	     okay[0], tried[0], okay[1], tried[1], okay[2], tried[2], okay[3], tried[3],
-	     okay[4], tried[4], okay[5], tried[5]);
+	free(buf);
+	return NULL;
+}
+
+static int run_fuzz(unsigned int threads, unsigned int iters, uint64_t seed)
+{
+	struct fuzz f[4];
+	pthread_t th[4];
+	int efd[4];
+	unsigned int i, t;
+
+	/* VGPU_FUZZ_SEED / VGPU_FUZZ_ITERS: longer or different runs by hand */
+	if (getenv("VGPU_FUZZ_SEED"))
+		seed = strtoull(getenv("VGPU_FUZZ_SEED"), NULL, 0) | 1;
+	if (getenv("VGPU_FUZZ_ITERS"))
+		iters = strtoul(getenv("VGPU_FUZZ_ITERS"), NULL, 0);
+	diag("fuzz seed 0x%llx, %u threads x %u operations",
+	     (unsigned long long)seed, threads, iters);
+	for (i = 0; i < 4; i++)
+		CHECK((efd[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	for (t = 0; t < threads; t++) {
+		memset(&f[t], 0, sizeof(f[t]));
+		f[t].seed = seed + 0x1000193 * t;
+		f[t].iters = iters;
+		f[t].efd = efd;
+		CHECK(!pthread_create(&th[t], NULL, fuzz_ops, &f[t]));
+	}
+	for (t = 0; t < threads; t++) {
+		CHECK(!pthread_join(th[t], NULL));
+		diag("accepted/tried: read %u/%u write %u/%u set_irqs %u/%u ioctl %u/%u mmap+touch %u/%u config %u/%u",
+		     f[t].okay[0], f[t].tried[0], f[t].okay[1], f[t].tried[1],
+		     f[t].okay[2], f[t].tried[2], f[t].okay[3], f[t].tried[3],
+		     f[t].okay[4], f[t].tried[4], f[t].okay[5], f[t].tried[5]);
+	}
 	/* Back to a known state; the device must still work. */
 	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
 	for (i = 0; i < 5; i++)
@@ -1576,6 +1612,17 @@ static int t_fuzz(void)
 	for (i = 0; i < 4; i++)
 		close(efd[i]);
 	return 0;
+}
+
+static int t_fuzz(void)
+{
+	return run_fuzz(1, 20000, 0x9e3779b97f4a7c15ULL);
+}
+
+/* The same, from 4 threads at once on one device: races, not just input. */
+static int t_fuzz_threads(void)
+{
+	return run_fuzz(4, 5000, 0x51ed270b27a1f7c5ULL);
 }
 
 static int t_unknown_ioctl(void)
@@ -1961,6 +2008,7 @@ static const struct test vfio_tests[] = {
 	{ "unknown ioctls", t_unknown_ioctl, true },
 	{ "second container claiming the group", t_second_container, true },
 	{ "20000 random hostile operations, device still works", t_fuzz, true },
+	{ "4 threads x 5000 random operations at once", t_fuzz_threads, true },
 	{ "reopen: no stale BARs, MSI or triggers", t_reopen_clean, true },
 	{ "1000 open/close cycles", t_open_close_1000, true },
 };
@@ -2026,7 +2074,10 @@ int main(int argc, char **argv)
 	const char *group = "all";
 	bool opened = false;
 
+	struct sigaction sa = { .sa_handler = on_sigbus };
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGBUS, &sa, NULL);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--module") && i + 1 < argc)
 			module_path = argv[++i];
