@@ -520,6 +520,32 @@ static int t_sysfs_exhaust(void)
 	return 0;
 }
 
+#define ROOM "/sys/module/vgpu_test/parameters/room"
+
+/* The vendor's own limit (get_available) and its -ENOSPC at create. */
+static int t_vendor_room(void)
+{
+	char u[40], v[40];
+
+	CHECK_OK(write_file(ROOM, "1"));
+	CHECK_EQ(avail(SMALL), 1);
+	CHECK_EQ(avail(BIG), 1);
+	make_uuid(u, 0x5e0);
+	make_uuid(v, 0x5e1);
+	CHECK_OK(mdev_create(BIG, u));
+	CHECK_EQ(avail(SMALL), 0);
+	CHECK_EQ(avail(BIG), 0);
+	CHECK_ERRNO(mdev_create(SMALL, v), ENOSPC);
+	CHECK(!mdev_exists(v));
+	CHECK_OK(mdev_remove(u));
+	CHECK_EQ(read_long(ROOM), 1);
+	CHECK_OK(write_file(ROOM, "1000"));
+	/* a failed create gave its reservation back */
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	return 0;
+}
+
 static int t_vendor_attrs(void)
 {
 	char u[40], p[256], buf[64];
@@ -1989,6 +2015,7 @@ static const struct test vfio_tests[] = {
 	{ "sysfs: bad and duplicate uuids", t_sysfs_create_bad, false },
 	{ "sysfs: exhausting a type", t_sysfs_exhaust, false },
 	{ "sysfs: vendor attributes writable before first open", t_vendor_attrs, false },
+	{ "sysfs: the vendor's own capacity (get_available, -ENOSPC)", t_vendor_room, false },
 	{ "VFIO_DEVICE_GET_INFO", t_get_info, true },
 	{ "VFIO_DEVICE_GET_REGION_INFO and capability chain", t_region_info, true },
 	{ "config: header, read-only IDs, command/status", t_config_header, true },

@@ -52,6 +52,12 @@ static const struct vgpu_type vt_types[] = {
 	  .max_instances = VT_BIG_MAX, .description = "test vGPU, PCI, MSI only" },
 };
 
+/* Room the "GPU" has left, shared by both types (get_available). */
+static unsigned int room = 1000;
+module_param(room, uint, 0644);
+MODULE_PARM_DESC(room, "vGPUs of any type the test GPU still has room for");
+static DEFINE_MUTEX(room_lock);
+
 struct vt_pin {
 	dma_addr_t iova;
 	bool used;
@@ -153,9 +159,17 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	struct vt_vgpu *vt;
 	unsigned int i;
 
+	mutex_lock(&room_lock);
+	if (!room) {
+		mutex_unlock(&room_lock);
+		return -ENOSPC;
+	}
+	room--;
+	mutex_unlock(&room_lock);
+
 	vt = kzalloc(sizeof(*vt), GFP_KERNEL);
 	if (!vt)
-		return -ENOMEM;
+		goto err_room;
 	vt->vgpu = vgpu;
 	vt->small = type == &vt_types[0];
 	mutex_init(&vt->pin_lock);
@@ -210,6 +224,10 @@ err_bar0:
 	__free_pages(vt->bar0, get_order(BAR0_SIZE));
 err_free:
 	kfree(vt);
+err_room:
+	mutex_lock(&room_lock);
+	room++;
+	mutex_unlock(&room_lock);
 	return -ENOMEM;
 }
 
@@ -221,6 +239,15 @@ static void vt_destroy(struct vgpu_device *vgpu)
 	__free_pages(vt->bar0, get_order(BAR0_SIZE));
 	mutex_destroy(&vt->pin_lock);
 	kfree(vt);
+	mutex_lock(&room_lock);
+	room++;
+	mutex_unlock(&room_lock);
+}
+
+static unsigned int vt_get_available(struct vgpu_gpu *gpu,
+				     const struct vgpu_type *type)
+{
+	return READ_ONCE(room);
 }
 
 static int vt_open(struct vgpu_device *vgpu)
@@ -476,6 +503,7 @@ static const struct vgpu_ops vt_ops = {
 	.owner = THIS_MODULE,
 	.create = vt_create,
 	.destroy = vt_destroy,
+	.get_available = vt_get_available,
 	.open = vt_open,
 	.close = vt_close,
 	.reset = vt_reset,
