@@ -60,6 +60,20 @@ cat >"$root/init" <<'EOF'
 echo INNER-LSPCI-BEGIN
 /bin/lspci -vv -nn -d 1b36:7601
 echo INNER-LSPCI-END
+# The guest drives the device: BAR2 is trapped (QEMU -> read/write of the device fd),
+# BAR0's areas are mapped (KVM -> our fault handler), BAR0's page at 512K is trapped.
+for d in /sys/bus/pci/devices/*; do
+	[ "$(/bin/busybox cat $d/vendor)" = 0x1b36 ] && [ "$(/bin/busybox cat $d/device)" = 0x7601 ] && dev=$d
+done
+bar0=$(/bin/busybox sed -n 1p $dev/resource | /bin/busybox cut -d' ' -f1)
+bar2=$(/bin/busybox sed -n 3p $dev/resource | /bin/busybox cut -d' ' -f1)
+echo "INNER-ID $(/bin/busybox devmem $((bar2)) 64)"
+/bin/busybox devmem $((bar2 + 8)) 64 0x0123456789abcdef
+echo "INNER-SCRATCH $(/bin/busybox devmem $((bar2 + 8)) 64)"
+/bin/busybox devmem $((bar0 + 0x100)) 32 0xfeedf00d
+/bin/busybox devmem $((bar0 + 0x80008)) 32 0x600df00d
+echo "INNER-BAR0 $(/bin/busybox devmem $((bar0 + 0x100)) 32) $(/bin/busybox devmem $((bar0 + 0x80008)) 32)"
+echo "INNER-FAULTS $(/bin/busybox devmem $((bar2 + 0x48)) 64)"
 /bin/busybox poweroff -f
 EOF
 chmod 755 "$root/init"
@@ -80,6 +94,17 @@ else
 	finish
 fi
 sed 's/^/# /' "$work/lspci.txt"
+
+# What the guest read back through the device (values are printed in hex by devmem).
+tr -d '\r' <"$work/console.txt" | grep '^INNER-' | grep -v LSPCI | sed 's/^/# /'
+gexpect() { # description regex (on the console)
+	if tr -d '\r' <"$work/console.txt" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; fi
+}
+gexpect "guest reads the ID register (trapped BAR2)" '^INNER-ID 0x0*76677075$'
+gexpect "guest writes and reads back a 64-bit register" '^INNER-SCRATCH 0x0*123456789ABCDEF$'
+gexpect "guest writes BAR0 through the mapping and the trapped page" '^INNER-BAR0 0xFEEDF00D 0x600DF00D$'
+# the mapped access really went through our fault handler (vendor translation counter)
+gexpect "BAR0 reached the guest through fault-on-access" '^INNER-FAULTS 0x0*[1-9A-F][0-9A-F]*$'
 
 expect "IDs and class" '\[0380\]: .*\[1b36:7601\] \(rev 05\)'
 expect "subsystem" 'Subsystem: .*\[1b36:0100\]'
