@@ -70,7 +70,7 @@
 
 /* BAR2: the QEMU PCI VGA MMIO layout that bochs-drm uses */
 #define VGPU_SIM_MMIO_SIZE		0x2000u
-#define VGPU_SIM_EDID_OFFSET		0x000	/* RO, 1 KiB */
+#define VGPU_SIM_EDID_OFFSET		0x000	/* RO: EDID 1.3 block, then 0 */
 #define VGPU_SIM_EDID_SIZE		0x400
 #define VGPU_SIM_VGA_OFFSET		0x400	/* ports 0x3c0..0x3df */
 #define VGPU_SIM_VGA_SIZE		0x20

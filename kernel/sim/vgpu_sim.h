@@ -15,6 +15,7 @@
 #include <vgpu_sim_regs.h>
 
 #include "vgpu_sim_alloc.h"
+#include "vgpu_sim_edid.h"
 
 #define VSIM_NAME		"vgpu_sim"
 #define VSIM_MAX_TYPES		4
@@ -69,6 +70,7 @@ struct vsim_vgpu {
 	/* display */
 	unsigned int max_width;		/* vendor/max_resolution */
 	unsigned int max_height;
+	u8 edid[VSIM_EDID_SIZE];	/* lists modes up to the maximum */
 	u16 dispi[VGPU_SIM_DISPI_NREGS];
 	u8 vga[VGPU_SIM_VGA_SIZE];
 	u32 byteorder;

@@ -308,7 +308,9 @@ static u32 vsim_mmio_read32(struct vsim_vgpu *v, u32 off)
 		return v->byteorder;
 	if (off >= VGPU_SIM_REG_ID && off < VGPU_SIM_MSIX_TABLE_OFFSET)
 		return vsim_sim_read(v, off);
-	return 0;	/* no EDID (bochs-drm falls back to its mode list) */
+	if (off < VSIM_EDID_SIZE)
+		return le32_to_cpup((__le32 *)&v->edid[off]);
+	return 0;	/* the rest of the EDID slot, unassigned space */
 }
 
 static void vsim_mmio_write32(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
@@ -552,6 +554,7 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	v->bar0_size = ti->fb_size;
 	v->max_width = ti->max_width;
 	v->max_height = ti->max_height;
+	vsim_edid_build(v->edid, v->max_width, v->max_height);
 	v->vram = g->vram + v->slice_offset;
 	v->vram_area.offset = 0;
 	v->vram_area.size = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
@@ -698,6 +701,7 @@ static ssize_t vsim_max_res_store(struct vgpu_device *vgpu, const char *buf,
 		return -EINVAL;
 	v->max_width = w;
 	v->max_height = h;
+	vsim_edid_build(v->edid, w, h);
 	return count;
 }
 

@@ -62,7 +62,7 @@ if not gpu:
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
     sys.exit(4)
-print("1..6", flush=True)
+print("1..7", flush=True)
 
 # -- the vGPU on the host side ------------------------------------------
 if not reference and not os.path.isdir("/sys/module/vgpu_sim"):
@@ -155,6 +155,11 @@ tap(len(pci) == 1 and pci[0].endswith("driver bochs-drm") and want_sub in pci[0]
     f"inner guest: bochs-drm bound to the {'display' if reference else 'vGPU'} "
     f"(1234:1111, subsystem {want_sub})",
     pci + drm[-8:] + ([] if pci else lines[-30:]))
+modes = [l for l in lines if l.startswith("SIMTEST-MODES")]
+want_largest = "1280x800" if reference else "1920x1080"
+tap(len(modes) == 1 and modes[0].endswith(f"largest {want_largest}"),
+    f"inner guest: the monitor's modes stop at {want_largest} (the type's maximum, from EDID)",
+    modes)
 mode_ok = tap(bool(fb) and "SIMTEST-DRAWN" in text and "32bpp" in fb[0],
               "inner guest: KMS mode set on a dumb buffer holding the pattern",
               fb + [l for l in lines if "SIMTEST-FAIL" in l])
@@ -241,7 +246,7 @@ try:
     cmd("quit")
     s.close()
 except Exception as e:  # one report, whatever broke
-    while n < 6:
+    while n < 7:
         tap(False, "screendump", traceback.format_exc().splitlines()[-3:] +
             [f"qemu status {qemu.poll()}, /run: {os.listdir('/run')}"])
 try:

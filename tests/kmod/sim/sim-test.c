@@ -587,6 +587,25 @@ static void t_attrs(void)
 
 	vgpu_open(&g);
 	ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_REG_MAX_RES, 4), ==, 800 | 600 << 16);
+	/* the EDID in BAR2 describes the same monitor: 800x600 preferred */
+	{
+		uint8_t edid[128], sum = 0;
+		unsigned int k;
+
+		for (k = 0; k < 128; k += 8) {
+			uint64_t q = bar_read(&g, BAR2, VGPU_SIM_EDID_OFFSET + k, 8);
+
+			memcpy(&edid[k], &q, 8);
+		}
+		for (k = 0; k < 128; k++)
+			sum += edid[k];
+		ASSERT_CMP(sum, ==, 0);
+		ASSERT_CMP(edid[0] | edid[7], ==, 0);
+		ASSERT_CMP(edid[1] & edid[2] & edid[3] & edid[4] & edid[5] & edid[6], ==, 0xff);
+		ASSERT_CMP(edid[54 + 2] | (edid[54 + 4] >> 4) << 8, ==, 800);
+		ASSERT_CMP(edid[54 + 5] | (edid[54 + 7] >> 4) << 8, ==, 600);
+		ASSERT_CMP(bar_read(&g, BAR2, VGPU_SIM_EDID_OFFSET + 128, 4), ==, 0);
+	}
 	dispi_wr(&g, VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_GETCAPS);
 	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_XRES), ==, 800);
 	ASSERT_CMP(dispi_rd(&g, VGPU_SIM_DISPI_YRES), ==, 600);

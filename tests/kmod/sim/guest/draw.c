@@ -85,6 +85,18 @@ int main(void)
 	}
 	if (!conn_id)
 		die("no connected connector with modes");
+	/* what the monitor (the vGPU's EDID) offers: all modes and the largest */
+	{
+		unsigned int mw = 0, mh = 0;
+
+		for (i = 0; i < conn.count_modes; i++) {
+			if ((unsigned int)modes[i].hdisplay * modes[i].vdisplay > mw * mh) {
+				mw = modes[i].hdisplay;
+				mh = modes[i].vdisplay;
+			}
+		}
+		printf("SIMTEST-MODES %u largest %ux%u\n", conn.count_modes, mw, mh);
+	}
 	/* the preferred mode is listed first */
 	for (i = 0; i < conn.count_modes; i++)
 		if (modes[i].type & DRM_MODE_TYPE_PREFERRED)
