@@ -4,9 +4,8 @@
 #define _VGPU_CORE_H
 
 #include "internal.h"
+#include "types.h"
 
-int vgpu_check_types(const struct vgpu_type *types, unsigned int nr_types);
-ssize_t vgpu_format_description(const struct vgpu_type *type, char *buf);
 int vgpu_vendor_attrs_add(struct vgpu_device *vgpu);
 void vgpu_vendor_attrs_remove(struct vgpu_device *vgpu);
 
