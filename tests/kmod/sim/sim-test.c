@@ -830,7 +830,7 @@ static void t_ce_busy_and_unmap(void)
 	vram = vram_map(&e.g);
 	fill(e.buf, len, 0x99);
 	/* slow the engine so the second doorbell surely lands mid-copy */
-	param_write("ce_delay_us", "200");
+	param_write("ce_delay_us", "400");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ce_kick(&e.g, IOVA_BASE, 0, len, false);
@@ -842,7 +842,7 @@ static void t_ce_busy_and_unmap(void)
 	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
 	ASSERT(irq_wait(&e.g, VGPU_SIM_MSIX_VEC_COMPLETE, 60000));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	st_diag("8 MiB copy with 200us/page took %.2f s",
+	st_diag("8 MiB copy with 400us/page took %.2f s",
 		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_DONE);
 	ASSERT_CMP(first_mismatch((const void *)vram, len, 0x99), ==, (size_t)-1);
