@@ -623,6 +623,23 @@ static int t_region_info(void)
 	CHECK_EQ(B.reg[VFIO_PCI_CONFIG_REGION_INDEX].size, 256);
 	CHECK_EQ(r[VFIO_PCI_VGA_REGION_INDEX].size, 0);
 	CHECK_EQ(r[VFIO_PCI_VGA_REGION_INDEX].flags, 0);
+	/* the big type declares legacy VGA: the region exists and works */
+	CHECK_EQ(B.reg[VFIO_PCI_VGA_REGION_INDEX].size, VT_VGA_SIZE);
+	CHECK_EQ(B.reg[VFIO_PCI_VGA_REGION_INDEX].flags,
+		 VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
+	{
+		uint32_t v = 0x44332211, got = 0;
+
+		CHECK_EQ(wr(&B, VFIO_PCI_VGA_REGION_INDEX, VT_VGA_PORTS + 4, &v, 4), 4);
+		CHECK_EQ(rd(&B, VFIO_PCI_VGA_REGION_INDEX, VT_VGA_PORTS + 4, &got, 4), 4);
+		CHECK_EQ(got, v);
+		got = 0;
+		CHECK_EQ(rd(&B, VFIO_PCI_VGA_REGION_INDEX, 0x3b0 + 0xa0000, &got, 2), 2);
+		CHECK_EQ(got, 0xffff);
+		CHECK_ERRNO(rd(&B, VFIO_PCI_VGA_REGION_INDEX, VT_VGA_SIZE - 1, &got, 2), EINVAL);
+		CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, B.fd,
+			   B.reg[VFIO_PCI_VGA_REGION_INDEX].offset) == MAP_FAILED && errno == EINVAL);
+	}
 	CHECK_EQ(r[VFIO_PCI_NUM_REGIONS].size, VT_DISP_SIZE);
 	for (i = 0; i < D.info.num_regions; i++)
 		for (unsigned int j = 0; j < i; j++)

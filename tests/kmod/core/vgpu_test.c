@@ -73,6 +73,7 @@ struct vt_vgpu {
 	u64 dma_iova, dma_len, dma_result;
 	u8 io[VT_IO_SIZE];
 	u8 cap[VT_CAP_LEN - 2];
+	u8 vga[VT_VGA_PORTS_LEN];	/* the 0x3c0-0x3df ports (big type) */
 	char label[32];
 	unsigned int opens;
 	atomic_t pfn_calls;	/* mmap_pfn runs without the vGPU mutex */
@@ -216,6 +217,7 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		info->nr_regions = 1;
 	} else {
 		info->irqs = (struct vgpu_irqs) { .msi = 1 };
+		info->vga = true;
 	}
 	vgpu_set_drvdata(vgpu, vt);
 	return 0;
@@ -340,6 +342,13 @@ static int vt_region_read(struct vgpu_device *vgpu, unsigned int index,
 		for (i = 0; i < size; i++)
 			v |= (u64)VT_ROM_BYTE(off + i) << (8 * i);
 		break;
+	case VFIO_PCI_VGA_REGION_INDEX:
+		/* only the 0x3c0 ports decode; the rest floats high */
+		for (i = 0; i < size; i++)
+			v |= (u64)(off + i >= VT_VGA_PORTS &&
+				   off + i < VT_VGA_PORTS + VT_VGA_PORTS_LEN ?
+				   vt->vga[off + i - VT_VGA_PORTS] : 0xff) << (8 * i);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -385,6 +394,12 @@ static int vt_region_write(struct vgpu_device *vgpu, unsigned int index,
 	case VFIO_PCI_BAR4_REGION_INDEX:
 		for (i = 0; i < size; i++)
 			vt->io[off + i] = val >> (8 * i);
+		return 0;
+	case VFIO_PCI_VGA_REGION_INDEX:
+		for (i = 0; i < size; i++)
+			if (off + i >= VT_VGA_PORTS &&
+			    off + i < VT_VGA_PORTS + VT_VGA_PORTS_LEN)
+				vt->vga[off + i - VT_VGA_PORTS] = val >> (8 * i);
 		return 0;
 	}
 	return -EINVAL;

@@ -22,6 +22,9 @@
 #define VT_BAR2_SIZE		0x1000
 #define VT_IO_SIZE		32
 #define VT_ROM_SIZE		2048
+#define VT_VGA_SIZE		0xc0000	/* big type only: the VFIO VGA region */
+#define VT_VGA_PORTS		0xa03c0	/* VGA region offset of I/O port 0x3c0 */
+#define VT_VGA_PORTS_LEN	0x20
 #define VT_ROM_BYTE(o)		((o) == 0 ? 0x55 : (o) == 1 ? 0xaa : ((o) * 7) & 0xff)
 
 /* BAR2 registers, 64-bit */
