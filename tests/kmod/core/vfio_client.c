@@ -47,6 +47,7 @@
 #define BIG		TYPES "/vgpu_test-big"
 #define MDEV_DEVS	"/sys/bus/mdev/devices"
 #define DRIVER		"/sys/bus/platform/drivers/vgpu_test"
+#define ROOM		"/sys/module/vgpu_test/parameters/room"
 #define IOVA		0x100000ULL
 #define DMA_SIZE	0x10000ULL
 #define DRM_FORMAT_XRGB8888_ 0x34325258	/* fourcc 'XR24' */
@@ -499,6 +500,21 @@ static int t_sysfs_create_bad(void)
 	return 0;
 }
 
+/* A vendor describing an impossible device: create fails, nothing leaks. */
+static int t_sysfs_broken_type(void)
+{
+	char u[40];
+
+	make_uuid(u, 0xb40);
+	CHECK_EQ(avail(TYPES "/vgpu_test-broken"), 1);
+	for (unsigned int i = 0; i < 20; i++)
+		CHECK_ERRNO(mdev_create(TYPES "/vgpu_test-broken", u), EINVAL);
+	CHECK(!mdev_exists(u));
+	CHECK_EQ(avail(TYPES "/vgpu_test-broken"), 1);
+	CHECK_EQ(read_long(ROOM), 1000);	/* the vendor's destroy ran */
+	return 0;
+}
+
 static int t_sysfs_exhaust(void)
 {
 	char u[40];
@@ -520,7 +536,6 @@ static int t_sysfs_exhaust(void)
 	return 0;
 }
 
-#define ROOM "/sys/module/vgpu_test/parameters/room"
 
 /* The vendor's own limit (get_available) and its -ENOSPC at create. */
 static int t_vendor_room(void)
@@ -2058,6 +2073,7 @@ static const struct test vfio_tests[] = {
 	{ "sysfs: types, names, description, available_instances", t_sysfs_types, false },
 	{ "sysfs: bad and duplicate uuids", t_sysfs_create_bad, false },
 	{ "sysfs: exhausting a type", t_sysfs_exhaust, false },
+	{ "sysfs: invalid vendor description refused, unwound", t_sysfs_broken_type, false },
 	{ "sysfs: vendor attributes writable before first open", t_vendor_attrs, false },
 	{ "sysfs: the vendor's own capacity (get_available, -ENOSPC)", t_vendor_room, false },
 	{ "VFIO_DEVICE_GET_INFO", t_get_info, true },

@@ -50,6 +50,10 @@ static const struct vgpu_type vt_types[] = {
 	{ .name = "big", .pretty_name = "vgpu_test big", .fb_size = BAR0_SIZE,
 	  .heads = 2, .max_width = 1920, .max_height = 1080,
 	  .max_instances = VT_BIG_MAX, .description = "test vGPU, PCI, MSI only" },
+	/* describes an impossible device: creation must fail cleanly */
+	{ .name = "broken", .pretty_name = "vgpu_test broken", .fb_size = BAR0_SIZE,
+	  .heads = 1, .max_width = 640, .max_height = 480, .max_instances = 1,
+	  .description = "invalid device description" },
 };
 
 /* Room the "GPU" has left, shared by both types (get_available). */
@@ -66,6 +70,7 @@ struct vt_pin {
 struct vt_vgpu {
 	struct vgpu_device *vgpu;
 	bool small;
+	bool broken;
 	struct page *bar0;
 	struct page *disp;
 	u64 scratch;
@@ -173,6 +178,7 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		goto err_room;
 	vt->vgpu = vgpu;
 	vt->small = type == &vt_types[0];
+	vt->broken = type == &vt_types[2];
 	mutex_init(&vt->pin_lock);
 	vt->bar0 = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(BAR0_SIZE));
 	if (!vt->bar0)
@@ -219,6 +225,8 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		info->irqs = (struct vgpu_irqs) { .msi = 1 };
 		info->vga = true;
 	}
+	if (vt->broken)
+		info->bars[2].size = 0x1800;	/* not a power of two */
 	vgpu_set_drvdata(vgpu, vt);
 	return 0;
 
@@ -532,14 +540,71 @@ static const struct vgpu_ops vt_ops = {
 	.attrs = vt_attrs,
 };
 
+/*
+ * The core must refuse malformed registrations before anything is created;
+ * a core that does not makes this probe (and the module load) fail.
+ */
+static int vt_check_registration_errors(struct device *dev)
+{
+	static const struct vgpu_type dup[] = { { .name = "a", .max_instances = 1 },
+						{ .name = "a", .max_instances = 1 } };
+	static const struct vgpu_type slash[] = { { .name = "a/b", .max_instances = 1 } };
+	struct vgpu_ops no_create = vt_ops, no_pfn = vt_ops, no_read = vt_ops;
+	const struct {
+		const struct vgpu_ops *ops;
+		const struct vgpu_type *types;
+		unsigned int n;
+	} bad[] = {
+		{ &no_create, vt_types, 1 }, { &no_pfn, vt_types, 1 },
+		{ &no_read, vt_types, 1 }, { NULL, vt_types, 1 },
+		{ &vt_ops, NULL, 1 }, { &vt_ops, vt_types, 0 },
+		{ &vt_ops, dup, 2 }, { &vt_ops, slash, 1 },
+	};
+	unsigned int i;
+
+	no_create.create = NULL;
+	no_pfn.mmap_pfn = NULL;
+	no_read.region_read = NULL;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct vgpu_gpu *g = vgpu_register_gpu(dev, bad[i].ops,
+						       bad[i].types, bad[i].n,
+						       NULL);
+
+		if (PTR_ERR(g) != -EINVAL) {
+			dev_err(dev, "bad registration %u not refused (%d)\n",
+				i, PTR_ERR_OR_ZERO(g));
+			if (!IS_ERR(g))
+				vgpu_unregister_gpu(g);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int vt_probe(struct platform_device *pdev)
 {
-	struct vgpu_gpu *gpu;
+	struct vgpu_gpu *gpu, *again;
+	int ret;
+
+	ret = vt_check_registration_errors(&pdev->dev);
+	if (ret)
+		return ret;
 
 	gpu = vgpu_register_gpu(&pdev->dev, &vt_ops, vt_types,
 				ARRAY_SIZE(vt_types), NULL);
 	if (IS_ERR(gpu))
 		return PTR_ERR(gpu);
+	/* the same device twice: refused, the first registration intact */
+	again = vgpu_register_gpu(&pdev->dev, &vt_ops, vt_types,
+				  ARRAY_SIZE(vt_types), NULL);
+	if (PTR_ERR(again) != -EEXIST) {
+		dev_err(&pdev->dev, "second registration not refused (%d)\n",
+			PTR_ERR_OR_ZERO(again));
+		if (!IS_ERR(again))
+			vgpu_unregister_gpu(again);
+		vgpu_unregister_gpu(gpu);
+		return -EINVAL;
+	}
 	platform_set_drvdata(pdev, gpu);
 	return 0;
 }
