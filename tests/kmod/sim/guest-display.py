@@ -7,7 +7,7 @@ display is that vGPU (QEMU vfio-pci, display=on), lets the guest's bochs-drm
 drive it and draw a known pattern, then takes QEMU screendumps through the
 vGPU's display plane and checks the pattern. The pictures stay in OUTDIR.
 
-  guest-display.py BUILDDIR DRAW INIT OUTDIR [--reference]
+  guest-display.py BUILDDIR DRAW CE INIT OUTDIR [--reference]
 
 --reference gives the inner guest QEMU's own bochs-display instead of the
 vGPU: a check of this harness itself, not of vgpu_sim.
@@ -21,8 +21,8 @@ import time
 import traceback
 import uuid
 
-builddir, draw, init, outdir = sys.argv[1:5]
-reference = sys.argv[5:] == ["--reference"]
+builddir, draw, ce, init, outdir = sys.argv[1:6]
+reference = sys.argv[6:] == ["--reference"]
 gpu = os.environ.get("LAB_GPU", "")
 top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__)))))
@@ -62,7 +62,7 @@ if not gpu:
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
     sys.exit(4)
-print("1..7", flush=True)
+print("1..8", flush=True)
 
 # -- the vGPU on the host side ------------------------------------------
 if not reference and not os.path.isdir("/sys/module/vgpu_sim"):
@@ -94,6 +94,8 @@ for d in ("bin", "dev", "proc", "sys", "mods"):
     os.makedirs(os.path.join(ird, d))
 sh("cp", os.path.join(root, "bin/busybox"), os.path.join(ird, "bin/busybox"))
 sh("cp", draw, os.path.join(ird, "bin/draw"))
+if not reference:
+    sh("cp", ce, os.path.join(ird, "bin/ce"))
 sh("cp", init, os.path.join(ird, "init"))
 order = []
 for line in sh("modprobe", "-d", root, "-S", abi, "-a", "--show-depends", "bochs").splitlines():
@@ -155,6 +157,13 @@ tap(len(pci) == 1 and pci[0].endswith("driver bochs-drm") and want_sub in pci[0]
     f"inner guest: bochs-drm bound to the {'display' if reference else 'vGPU'} "
     f"(1234:1111, subsystem {want_sub})",
     pci + drm[-8:] + ([] if pci else lines[-30:]))
+ce_lines = [l for l in lines if l.startswith("SIMTEST-CE")]
+if reference:
+    tap(True, "reference run: no copy engine")
+else:
+    tap(len(ce_lines) == 4 and all(" ok " in l for l in ce_lines),
+        "inner guest: copy engine both ways with guest-physical IOVAs, unmapped IOVA refused",
+        ce_lines)
 modes = [l for l in lines if l.startswith("SIMTEST-MODES")]
 want_largest = "1280x800" if reference else "1920x1080"
 tap(len(modes) == 1 and modes[0].endswith(f"largest {want_largest}"),
@@ -246,7 +255,7 @@ try:
     cmd("quit")
     s.close()
 except Exception as e:  # one report, whatever broke
-    while n < 7:
+    while n < 8:
         tap(False, "screendump", traceback.format_exc().splitlines()[-3:] +
             [f"qemu status {qemu.poll()}, /run: {os.listdir('/run')}"])
 try:

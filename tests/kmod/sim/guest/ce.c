@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Runs in the inner guest before bochs-drm loads: drives the vGPU's copy
+ * engine the way a guest driver would, through the BARs (sysfs resource
+ * files) with guest-physical addresses as IOVAs (QEMU maps guest RAM 1:1,
+ * no vIOMMU), polling the status register. Prints SIMTEST-CE lines.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vgpu_sim_regs.h"
+
+static char dev[300];
+static volatile uint32_t *mmio;
+static volatile uint8_t *vram;
+
+#define fail(...) do { printf("SIMTEST-CE FAIL " __VA_ARGS__); printf("\n"); exit(1); } while (0)
+
+static int find_vgpu(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	char p[600], buf[32];
+	FILE *f;
+
+	while (dir && (d = readdir(dir))) {
+		unsigned int ids[3] = { 0 };
+		const char *names[3] = { "vendor", "device", "subsystem_vendor" };
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/%s", d->d_name, names[k]);
+			f = fopen(p, "r");
+			if (!f || !fgets(buf, sizeof(buf), f))
+				break;
+			fclose(f);
+			ids[k] = strtoul(buf, NULL, 16);
+		}
+		if (ids[0] == VGPU_SIM_PCI_VENDOR && ids[1] == VGPU_SIM_PCI_DEVICE &&
+		    ids[2] == VGPU_SIM_SUBSYS_VENDOR) {
+			snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", d->d_name);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void *map_bar(int bar, size_t len)
+{
+	char p[400];
+	void *m;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/resource%d", dev, bar);
+	fd = open(p, O_RDWR | O_SYNC);
+	if (fd < 0)
+		fail("open %s", p);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		fail("mmap %s", p);
+	return m;
+}
+
+/* guest-physical address of a locked page of ours */
+static uint64_t phys(void *addr)
+{
+	uint64_t ent;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)addr / 4096 * 8) != 8)
+		fail("pagemap");
+	close(fd);
+	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		fail("page not present or PFN hidden");
+	return (ent & ((1ULL << 55) - 1)) * 4096;
+}
+
+static uint32_t rd(unsigned int off)
+{
+	return mmio[off / 4];
+}
+
+static void wr(unsigned int off, uint32_t v)
+{
+	mmio[off / 4] = v;
+}
+
+/* start a copy and poll until the engine is idle; returns the status */
+static uint32_t copy(uint64_t iova, uint32_t vram_off, uint32_t len, int to_guest)
+{
+	struct timespec t0, t;
+	uint32_t st;
+
+	wr(VGPU_SIM_CE_IOVA_LO, (uint32_t)iova);
+	wr(VGPU_SIM_CE_IOVA_HI, iova >> 32);
+	wr(VGPU_SIM_CE_VRAM_OFFSET, vram_off);
+	wr(VGPU_SIM_CE_LENGTH, len);
+	wr(VGPU_SIM_CE_CTRL, to_guest ? VGPU_SIM_CE_CTRL_TO_GUEST : 0);
+	wr(VGPU_SIM_CE_DOORBELL, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		st = rd(VGPU_SIM_CE_STATUS);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			fail("copy engine still busy after 10 s");
+	} while (st & VGPU_SIM_CE_STATUS_BUSY);
+	return st;
+}
+
+int main(void)
+{
+	uint8_t *a, *b;
+	uint16_t cmd;
+	uint32_t st;
+	char p[400];
+	int fd, i;
+
+	if (find_vgpu())
+		fail("no vgpu_sim device");
+	/* memory decoding and bus mastering, as a driver's probe would */
+	snprintf(p, sizeof(p), "%s/config", dev);
+	fd = open(p, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
+		fail("config");
+	cmd |= 0x6;
+	if (pwrite(fd, &cmd, 2, 4) != 2)
+		fail("config write");
+	close(fd);
+	mmio = map_bar(VGPU_SIM_MMIO_BAR, VGPU_SIM_MMIO_SIZE);
+	vram = map_bar(VGPU_SIM_VRAM_BAR, 1 << 20);
+	if (rd(VGPU_SIM_REG_ID) != VGPU_SIM_ID_VALUE)
+		fail("ID register reads %#x", rd(VGPU_SIM_REG_ID));
+
+	a = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
+		 -1, 0);
+	if (a == MAP_FAILED)
+		fail("mmap");
+	b = a + 4096;
+	for (i = 0; i < 4096; i++) {
+		a[i] = (uint8_t)(i * 7 + 3);
+		b[i] = 0;
+	}
+
+	/* guest memory -> VRAM */
+	st = copy(phys(a), 0x10000, 4096, 0);
+	if (st != VGPU_SIM_CE_STATUS_DONE)
+		fail("to VRAM: status %#x error %u", st, rd(VGPU_SIM_CE_ERROR));
+	for (i = 0; i < 4096; i++)
+		if (vram[0x10000 + i] != a[i])
+			fail("VRAM byte %d is %#x, want %#x", i, vram[0x10000 + i], a[i]);
+	printf("SIMTEST-CE ok guest-to-vram\n");
+
+	/* VRAM -> guest memory */
+	st = copy(phys(b), 0x10000, 4096, 1);
+	if (st != VGPU_SIM_CE_STATUS_DONE)
+		fail("to guest: status %#x error %u", st, rd(VGPU_SIM_CE_ERROR));
+	if (memcmp(a, b, 4096))
+		fail("guest page differs after VRAM -> guest");
+	printf("SIMTEST-CE ok vram-to-guest\n");
+
+	/* an address QEMU never mapped: refused, nothing written */
+	st = copy(1ULL << 40, 0x20000, 4096, 0);
+	if (!(st & VGPU_SIM_CE_STATUS_ERROR) || rd(VGPU_SIM_CE_ERROR) != VGPU_SIM_CE_ERR_DMA)
+		fail("unmapped IOVA: status %#x error %u", st, rd(VGPU_SIM_CE_ERROR));
+	for (i = 0; i < 4096; i++)
+		if (vram[0x20000 + i])
+			fail("VRAM written by a refused copy");
+	printf("SIMTEST-CE ok unmapped-iova-refused\n");
+
+	/* both causes latched for the interrupt handler we do not have */
+	if ((rd(VGPU_SIM_REG_IRQ_STATUS) & 3) != 3)
+		fail("IRQ_STATUS %#x", rd(VGPU_SIM_REG_IRQ_STATUS));
+	wr(VGPU_SIM_REG_IRQ_STATUS, 3);
+	memset((void *)(vram + 0x10000), 0, 4096);
+	printf("SIMTEST-CE ok done %u errors %u\n", rd(VGPU_SIM_CE_DONE_COUNT),
+	       rd(VGPU_SIM_CE_ERROR_COUNT));
+	return 0;
+}
