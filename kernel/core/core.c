@@ -6,6 +6,7 @@
  */
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/kmod.h>
 #include <linux/list.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
@@ -50,8 +51,7 @@ void vgpu_backend_unregister(const struct vgpu_backend *backend)
 }
 EXPORT_SYMBOL_GPL(vgpu_backend_unregister);
 
-/* Take a reference on the backend module; NULL if none is loaded. */
-static const struct vgpu_backend *vgpu_backend_get(void)
+static const struct vgpu_backend *vgpu_backend_try_get(void)
 {
 	const struct vgpu_backend *b;
 
@@ -60,6 +60,16 @@ static const struct vgpu_backend *vgpu_backend_get(void)
 	if (b && !try_module_get(b->owner))
 		b = NULL;
 	mutex_unlock(&vgpu_backend_lock);
+	return b;
+}
+
+/* Take a reference on the backend module, loading it if need be. */
+static const struct vgpu_backend *vgpu_backend_get(void)
+{
+	const struct vgpu_backend *b = vgpu_backend_try_get();
+
+	if (!b && !request_module("vgpu_vfio"))
+		b = vgpu_backend_try_get();
 	return b;
 }
 
