@@ -3,10 +3,12 @@
  * Runs in the inner guest before bochs-drm loads: drives the vGPU's copy
  * engine the way a guest driver would, through the BARs (sysfs resource
  * files) with guest-physical addresses as IOVAs (QEMU maps guest RAM 1:1,
- * no vIOMMU), polling the status register. Prints SIMTEST-CE lines.
+ * no vIOMMU), taking each completion or error as INTx through
+ * uio_pci_generic. Prints SIMTEST-CE lines.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "vgpu_sim_regs.h"
 
 static char dev[300];
+static int uio = -1;		/* /dev/uioN of the vGPU: its INTx */
 static volatile uint32_t *mmio;
 static volatile uint8_t *vram;
 
@@ -92,7 +95,33 @@ static void wr(unsigned int off, uint32_t v)
 	mmio[off / 4] = v;
 }
 
-/* start a copy and poll until the engine is idle; returns the status */
+/*
+ * Wait for the vGPU's INTx (through uio). uio_pci_generic masked it with
+ * the command register's INTx Disable bit: clear that bit to re-enable.
+ */
+static void wait_intx(void)
+{
+	struct pollfd p = { .fd = uio, .events = POLLIN };
+	char path[400];
+	uint32_t count;
+	uint16_t cmd;
+	int fd;
+
+	if (poll(&p, 1, 10000) != 1 || read(uio, &count, 4) != 4)
+		fail("no INTx within 10 s");
+	snprintf(path, sizeof(path), "%s/config", dev);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
+		fail("config");
+	if (!(cmd & 0x400))
+		fail("INTx was not masked by uio_pci_generic (command %#x)", cmd);
+	cmd &= ~0x400;
+	if (pwrite(fd, &cmd, 2, 4) != 2)
+		fail("re-enabling INTx");
+	close(fd);
+}
+
+/* start a copy and wait until the engine is idle; returns the status */
 static uint32_t copy(uint64_t iova, uint32_t vram_off, uint32_t len, int to_guest)
 {
 	struct timespec t0, t;
@@ -104,6 +133,10 @@ static uint32_t copy(uint64_t iova, uint32_t vram_off, uint32_t len, int to_gues
 	wr(VGPU_SIM_CE_LENGTH, len);
 	wr(VGPU_SIM_CE_CTRL, to_guest ? VGPU_SIM_CE_CTRL_TO_GUEST : 0);
 	wr(VGPU_SIM_CE_DOORBELL, 1);
+	wait_intx();
+	/* the interrupt came: the engine must be idle already */
+	if (rd(VGPU_SIM_CE_STATUS) & VGPU_SIM_CE_STATUS_BUSY)
+		fail("INTx before the copy ended");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		st = rd(VGPU_SIM_CE_STATUS);
@@ -111,6 +144,8 @@ static uint32_t copy(uint64_t iova, uint32_t vram_off, uint32_t len, int to_gues
 		if (t.tv_sec - t0.tv_sec > 10)
 			fail("copy engine still busy after 10 s");
 	} while (st & VGPU_SIM_CE_STATUS_BUSY);
+	/* acknowledge, as an interrupt handler would: the line drops */
+	wr(VGPU_SIM_REG_IRQ_STATUS, rd(VGPU_SIM_REG_IRQ_STATUS));
 	return st;
 }
 
@@ -137,6 +172,20 @@ int main(void)
 	vram = map_bar(VGPU_SIM_VRAM_BAR, 1 << 20);
 	if (rd(VGPU_SIM_REG_ID) != VGPU_SIM_ID_VALUE)
 		fail("ID register reads %#x", rd(VGPU_SIM_REG_ID));
+	{
+		struct dirent *d;
+		DIR *dir;
+
+		snprintf(p, sizeof(p), "%s/uio", dev);
+		dir = opendir(p);
+		while (dir && (d = readdir(dir)))
+			if (!strncmp(d->d_name, "uio", 3)) {
+				snprintf(p, sizeof(p), "/dev/%s", d->d_name);
+				uio = open(p, O_RDWR);
+			}
+		if (uio < 0)
+			fail("vGPU not bound to uio_pci_generic");
+	}
 
 	a = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
 		 -1, 0);
@@ -174,10 +223,8 @@ int main(void)
 			fail("VRAM written by a refused copy");
 	printf("SIMTEST-CE ok unmapped-iova-refused\n");
 
-	/* both causes latched for the interrupt handler we do not have */
-	if ((rd(VGPU_SIM_REG_IRQ_STATUS) & 3) != 3)
-		fail("IRQ_STATUS %#x", rd(VGPU_SIM_REG_IRQ_STATUS));
-	wr(VGPU_SIM_REG_IRQ_STATUS, 3);
+	if (rd(VGPU_SIM_REG_IRQ_STATUS))
+		fail("IRQ_STATUS %#x after acknowledging", rd(VGPU_SIM_REG_IRQ_STATUS));
 	memset((void *)(vram + 0x10000), 0, 4096);
 	printf("SIMTEST-CE ok done %u errors %u\n", rd(VGPU_SIM_CE_DONE_COUNT),
 	       rd(VGPU_SIM_CE_ERROR_COUNT));
