@@ -176,8 +176,12 @@ static int vsim_query_plane(struct vgpu_device *vgpu,
 	if (!(d[VGPU_SIM_DISPI_ENABLE] & VGPU_SIM_DISPI_ENABLED) || !bpp ||
 	    !width || !height)
 		return 0;
-	/* the display region starts at a page: so must the picture */
-	if (start != v->scanout_start ||
+	/*
+	 * The display region starts at a page: so must the picture. All of
+	 * it lies in the guest's VRAM, which the region maps, so a VMM
+	 * reading the plane never faults past the region's mapped end.
+	 */
+	if (start != v->scanout_start || start > vsim_guest_vram(v) ||
 	    (u64)stride * height > vsim_guest_vram(v) - start)
 		return 0;
 	if (bpp == 2)

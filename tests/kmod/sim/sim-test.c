@@ -1038,6 +1038,42 @@ static void t_plane(void)
 		ASSERT(dev_mmap(&g, 4096, PROT_READ | PROT_WRITE, dr->info.offset) ==
 		       MAP_FAILED);
 	}
+	/*
+	 * Modes the guest's VRAM cannot hold are off: a plane QEMU maps must
+	 * be readable to its end (a fault past the region is a SIGBUS there).
+	 */
+	{
+		struct st_region *dr = &g.reg[VFIO_PCI_NUM_REGIONS];
+		const uint64_t gv = VGPU_SIM_GUEST_VRAM(16 * MiB), fb = 4096 * 768;
+		volatile uint32_t *vram = vram_map(&g);
+		volatile uint32_t *disp;
+
+		/* the last start that fits: shown, and mapped to its very end */
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, (gv - fb) / 4096);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+		ASSERT_CMP(p.size, ==, fb);
+		vram[(gv - 4) / 4] = 0x33333333;
+		disp = dev_mmap(&g, p.size, PROT_READ, dr->info.offset);
+		ASSERT(disp != MAP_FAILED);
+		ASSERT_CMP(disp[(p.size - 4) / 4], ==, 0x33333333);
+		/* one line further: the last line leaves the guest's VRAM */
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, (gv - fb) / 4096 + 1);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, 0);
+		/* a start between the guest's VRAM and the mailbox page */
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, gv / 4096 + 8);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, 0);
+		dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, 0);
+		/* a virtual width whose frame is larger than the slice */
+		dispi_wr(&g, VGPU_SIM_DISPI_VIRT_WIDTH, 8192);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, 0);
+		dispi_wr(&g, VGPU_SIM_DISPI_VIRT_WIDTH, 1024);
+		ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+	}
 	/* QEMU's region display path leaves the plane type 0: same plane */
 	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, 0, &p) == 0);
 	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
