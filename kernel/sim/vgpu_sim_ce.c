@@ -31,8 +31,12 @@ void vsim_raise(struct vsim_vgpu *v, u32 cause)
 	spin_unlock_irqrestore(&v->ce_lock, flags);
 
 	ret = vgpu_raise_irq(v->vgpu, vec);
-	/* MSI, or MSI-X with one vector enabled: causes share vector 0 */
-	if (ret == -EINVAL && vec)
+	/*
+	 * One vector for both causes: MSI has only vector 0 (-EINVAL), a
+	 * user that enabled only MSI-X vector 0 has no eventfd for ours
+	 * (-ENODEV). A masked vector (-EAGAIN) stays pending instead.
+	 */
+	if (vec && (ret == -EINVAL || ret == -ENODEV))
 		ret = vgpu_raise_irq(v->vgpu, 0);
 	if (ret)
 		dev_dbg(vgpu_dev(v->vgpu), "interrupt %u not delivered: %d\n",

@@ -884,7 +884,7 @@ static void t_ce_busy_and_unmap(void)
 	ce_teardown(&e);
 }
 
-/* MSI and INTx carry both causes on their single vector */
+/* One vector (MSI, INTx, MSI-X with one enabled) carries both causes */
 static void t_msi_intx(void)
 {
 	static struct ce_env e;
@@ -894,6 +894,20 @@ static void t_msi_intx(void)
 		.index = VFIO_PCI_INTX_IRQ_INDEX,
 		.count = 1,
 	};
+
+	/* MSI-X with only vector 0 enabled (a guest that took one vector) */
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	irq_disable(&e.g, VFIO_PCI_MSIX_IRQ_INDEX);
+	ASSERT(irq_set_eventfds(&e.g, VFIO_PCI_MSIX_IRQ_INDEX, 1) == 0);
+	ce_kick(&e.g, IOVA_BASE, 0, 0, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4), ==, VGPU_SIM_IRQ_ERROR);
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4), ==, VGPU_SIM_IRQ_COMPLETE);
+	ASSERT(!irq_fired(&e.g, 1));
+	ce_teardown(&e);
 
 	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSI_IRQ_INDEX);
 	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
