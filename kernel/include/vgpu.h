@@ -443,7 +443,10 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
  *
  * Return: 0 when signalled, -EAGAIN when masked (INTx masked, INTx disabled
  * in the command register, MSI-X vector or function masked), -ENODEV when no
- * interrupt is enabled, -EINVAL for a @vector beyond the enabled count.
+ * interrupt is enabled (or the vector has no trigger), -EINVAL for a @vector
+ * beyond the enabled count (the highest start + count the VFIO user passed to
+ * VFIO_DEVICE_SET_IRQS since enabling MSI or MSI-X), so a vendor can fold its
+ * causes onto vector 0 when the user enabled fewer vectors than declared.
  */
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
 

@@ -247,6 +247,7 @@ static void disable_type(struct vgpu_vfio *vv)
 	}
 	if (vv->irq.msix_pending)
 		bitmap_zero(vv->irq.msix_pending, vv->vgpu->info.irqs.msix);
+	vv->irq.nvec = 0;
 	vv->irq.type = -1;
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 
@@ -390,6 +391,8 @@ static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	for (i = 0; i < hdr->count; i++)
 		swap(vv->irq.vec[hdr->start + i], ctx[i]);
+	/* Vectors a user once enabled stay so (fd -1 only drops a trigger). */
+	vv->irq.nvec = max(vv->irq.nvec, hdr->start + hdr->count);
 	vv->irq.type = hdr->index;
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 out_put:
@@ -531,7 +534,6 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 {
 	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
-	const struct vgpu_irqs *q = &vgpu->info.irqs;
 	unsigned long flags;
 	int ret = -ENODEV;
 
@@ -551,7 +553,8 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 		}
 		break;
 	case VFIO_PCI_MSI_IRQ_INDEX:
-		if (vector >= q->msi) {
+		/* Beyond what the user enabled: the vendor may fall back. */
+		if (vector >= vv->irq.nvec) {
 			ret = -EINVAL;
 		} else if (vv->irq.vec[vector]) {
 			vgpu_eventfd_signal(vv->irq.vec[vector]);
@@ -559,7 +562,7 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 		}
 		break;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
-		if (vector >= q->msix) {
+		if (vector >= vv->irq.nvec) {
 			ret = -EINVAL;
 		} else if (vv->irq.msix_fmask) {
 			set_bit(vector, vv->irq.msix_pending);

@@ -31,7 +31,7 @@ struct vgpu_vfio_irqs {
 	bool intx_masked;
 	struct vgpu_unmask_fd *unmask_fd;	/* under vgpu->lock */
 	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
-	unsigned int nvec;			/* entries in use in vec */
+	unsigned int nvec;			/* enabled: highest start + count */
 	unsigned long *msix_pending;		/* while the function is masked */
 	bool msix_fmask;			/* MSI-X function mask (config) */
 	bool intx_disabled;			/* PCI_COMMAND_INTX_DISABLE */

@@ -1226,6 +1226,42 @@ static int t_irq_msix(void)
 	return 0;
 }
 
+/*
+ * vgpu.h: -EINVAL for a vector beyond the count the user enabled, so a vendor
+ * can fold its causes onto vector 0 when fewer vectors are in use (vgpu_sim
+ * relies on it). Enabled fewer than declared: the rest are -EINVAL, not lost.
+ */
+static int t_irq_enabled_count(void)
+{
+	int e[2];
+
+	for (int i = 0; i < 2; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, e));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-EINVAL);
+	CHECK_EQ(dev_raise(&D, VT_SMALL_MSIX - 1), (uint64_t)-EINVAL);
+	/* growing the range enables more; an unset trigger stays -ENODEV */
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[1]));
+	CHECK_EQ(dev_raise(&D, 2), 0);
+	CHECK_EQ(ev_count(e[1]), 1);
+	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-ENODEV);
+	CHECK_EQ(dev_raise(&D, 3), (uint64_t)-EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	/* disabling forgets the count */
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, e));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_EQ(dev_raise(&D, 2), (uint64_t)-EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);
+	for (int i = 0; i < 2; i++)
+		close(e[i]);
+	return 0;
+}
+
 static int t_irq_err_req(void)
 {
 	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
@@ -2087,6 +2123,7 @@ static const struct test vfio_tests[] = {
 	{ "INTx: trigger, automask, unmask, disable", t_irq_intx, true },
 	{ "MSI: vectors", t_irq_msi, true },
 	{ "MSI-X: vectors, function mask, PBA, table", t_irq_msix, true },
+	{ "MSI/MSI-X: vectors beyond the enabled count are -EINVAL", t_irq_enabled_count, true },
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
