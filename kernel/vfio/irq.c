@@ -58,12 +58,21 @@ int vgpu_vfio_irq_init(struct vgpu_vfio *vv)
 	return 0;
 }
 
-/* Power-on state of the MSI-X table: zeroed, vectors not masked (see below). */
+/*
+ * Power-on state of the MSI-X table (zeroed, vectors not masked, see below)
+ * and of the PBA: nothing from before a reset may fire after it.
+ */
 void vgpu_vfio_msix_reset(struct vgpu_vfio *vv)
 {
-	if (vv->msix_table)
-		memset(vv->msix_table, 0,
-		       vgpu_msix_table_size(vv->vgpu->info.irqs.msix));
+	unsigned int n = vv->vgpu->info.irqs.msix;
+	unsigned long flags;
+
+	if (!n)
+		return;
+	memset(vv->msix_table, 0, vgpu_msix_table_size(n));
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	bitmap_zero(vv->irq.msix_pending, n);
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
 }
 
 void vgpu_vfio_irq_fini(struct vgpu_vfio *vv)

@@ -1262,6 +1262,35 @@ static int t_irq_enabled_count(void)
 	return 0;
 }
 
+/* A reset drops what was pending: no interrupt from before the reset after it. */
+static int t_irq_msix_reset_pending(void)
+{
+	int e;
+	unsigned int msix = find_cap(&D, PCI_CAP_ID_MSIX);
+	uint64_t pba;
+
+	CHECK((e = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &e));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 1);
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
+	CHECK_EQ(ev_count(e), 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 0);
+	/* the trigger survives the reset (as with vfio-pci) and works */
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	CHECK_EQ(ev_count(e), 0);
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	close(e);
+	return 0;
+}
+
 static int t_irq_err_req(void)
 {
 	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
@@ -2124,6 +2153,7 @@ static const struct test vfio_tests[] = {
 	{ "MSI: vectors", t_irq_msi, true },
 	{ "MSI-X: vectors, function mask, PBA, table", t_irq_msix, true },
 	{ "MSI/MSI-X: vectors beyond the enabled count are -EINVAL", t_irq_enabled_count, true },
+	{ "MSI-X: reset drops pending vectors", t_irq_msix_reset_pending, true },
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
