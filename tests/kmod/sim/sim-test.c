@@ -975,6 +975,96 @@ static void t_isolation(void)
 	vgpu_remove(&c);
 }
 
+static void gpu_bind(bool bind)
+{
+	char p[PATH_MAX];
+
+	if (bind) {
+		/* driver_override still names vgpu_sim (see bind) */
+		ASSERT(sysfs_write("/sys/bus/pci/drivers_probe", st_gpu) == 0);
+		snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
+	} else {
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", st_gpu);
+		ASSERT(sysfs_write(p, st_gpu) == 0);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
+	}
+	ASSERT((access(p, F_OK) == 0) == bind);
+}
+
+/* the physical VRAM as the host sees it while vgpu_sim is unbound */
+static uint32_t *phys_vram_map(void)
+{
+	char p[PATH_MAX];
+	void *m;
+	int fd;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/resource0", st_gpu);
+	fd = open(p, O_RDWR | O_SYNC);
+	ASSERT(fd >= 0);
+	m = mmap(NULL, vram_total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT(m != MAP_FAILED);
+	return m;
+}
+
+static size_t first_not(const volatile uint32_t *w, size_t len, uint32_t val)
+{
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		if (w[i] != val)
+			return i * 4;
+	return (size_t)-1;
+}
+
+/*
+ * Scrubbing, each half on its own: the host fills the physical VRAM while
+ * vgpu_sim is unbound; a new vGPU must read zeros (scrub on create); after
+ * it is destroyed its slice, seen by the host again, must be zeros while
+ * the rest still holds the host's fill (scrub on destroy, and only there).
+ */
+static void t_scrub(void)
+{
+	const uint32_t host = 0xc3c3c3c3u, tenant = 0x5e5e5e5eu;
+	static struct vgpu g;
+	volatile uint32_t *pv, *vram;
+	uint64_t off, size;
+	size_t i;
+
+	gpu_bind(false);
+	pv = phys_vram_map();
+	for (i = 0; i < vram_total / 4; i++)
+		pv[i] = host;
+	ASSERT_CMP(first_not(pv, vram_total, host), ==, (size_t)-1);
+	munmap((void *)pv, vram_total);
+	gpu_bind(true);
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_slice(&g, &off, &size);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	ASSERT_CMP(first_not(vram, g.vram_len, 0), ==, (size_t)-1);
+	ASSERT_CMP(bar_read(&g, BAR0, 0, 8), ==, 0);
+	for (i = 0; i < g.vram_len / 4; i++)
+		vram[i] = tenant;
+	ASSERT_CMP(bar_read(&g, BAR0, g.vram_len - 4, 4), ==, tenant);
+	vgpu_remove(&g);
+
+	gpu_bind(false);
+	pv = phys_vram_map();
+	ASSERT_CMP(first_not(pv + off / 4, size, 0), ==, (size_t)-1);
+	if (off)
+		ASSERT_CMP(first_not(pv, off, host), ==, (size_t)-1);
+	if (off + size < vram_total)
+		ASSERT_CMP(first_not(pv + (off + size) / 4, vram_total - off - size, host),
+			   ==, (size_t)-1);
+	/* leave the VRAM as a fresh boot has it */
+	for (i = 0; i < vram_total / 4; i++)
+		pv[i] = 0;
+	munmap((void *)pv, vram_total);
+	gpu_bind(true);
+}
+
 /* ---- display plane ---------------------------------------------------- */
 
 static int query_plane(struct vgpu *g, uint32_t flags, uint32_t type,
@@ -1213,6 +1303,7 @@ static const struct st_case cases[] = {
 	{ "ce-busy-unmap", t_ce_busy_and_unmap },
 	{ "msi-intx", t_msi_intx },
 	{ "isolation", t_isolation },
+	{ "scrub", t_scrub },
 	{ "plane", t_plane },
 	{ "unbind", t_unbind },
 	{ "module", t_module },
