@@ -69,8 +69,8 @@ void vgpu_vfio_msix_reset(struct vgpu_vfio *vv)
 
 	if (!n)
 		return;
-	memset(vv->msix_table, 0, vgpu_msix_table_size(n));
 	spin_lock_irqsave(&vv->irq.lock, flags);
+	memset(vv->msix_table, 0, vgpu_msix_table_size(n));
 	bitmap_zero(vv->irq.msix_pending, n);
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 }
@@ -80,6 +80,14 @@ void vgpu_vfio_irq_fini(struct vgpu_vfio *vv)
 	kfree(vv->irq.vec);
 	bitmap_free(vv->irq.msix_pending);
 	kfree(vv->msix_table);
+}
+
+/* The guest's per-vector mask in the MSI-X table; caller holds irq.lock. */
+static bool msix_vector_masked(struct vgpu_vfio *vv, unsigned int vec)
+{
+	return vv->msix_table[vec * PCI_MSIX_ENTRY_SIZE +
+			      PCI_MSIX_ENTRY_VECTOR_CTRL] &
+	       PCI_MSIX_ENTRY_CTRL_MASKBIT;
 }
 
 long vgpu_vfio_irq_info(struct vgpu_vfio *vv, void __user *arg)
@@ -530,10 +538,12 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 	/* Unmasking delivers what became pending meanwhile. */
 	if (!fmask && n && vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX) {
 		for_each_set_bit(i, vv->irq.msix_pending, n) {
+			if (msix_vector_masked(vv, i))
+				continue;
+			__clear_bit(i, vv->irq.msix_pending);
 			if (vv->irq.vec[i])
 				vgpu_eventfd_signal(vv->irq.vec[i]);
 		}
-		bitmap_zero(vv->irq.msix_pending, n);
 	}
 	if (!fmask && n && vv->irq.type != VFIO_PCI_MSIX_IRQ_INDEX)
 		bitmap_zero(vv->irq.msix_pending, n);
@@ -573,7 +583,8 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (vector >= vv->irq.nvec) {
 			ret = -EINVAL;
-		} else if (vv->irq.msix_fmask) {
+		} else if (vv->irq.msix_fmask ||
+			   msix_vector_masked(vv, vector)) {
 			set_bit(vector, vv->irq.msix_pending);
 			ret = -EAGAIN;
 		} else if (vv->irq.vec[vector]) {
@@ -601,10 +612,12 @@ bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
 }
 
 /*
- * The table is plain storage (a VMM like QEMU emulates its own copy); the PBA
- * shows what is pending while the function is masked and ignores writes.
+ * The table is storage whose vector control mask bits gate delivery. Its
+ * power-on state has every vector unmasked, not masked as PCI says: a VMM
+ * like QEMU emulates its own table and never writes ours, so masked vectors
+ * would never fire. The PBA shows what is pending and ignores writes.
  * Accesses are naturally aligned and the table and PBA 8-byte aligned, so an
- * access lies wholly inside one of them.
+ * access lies wholly inside one of them (and one table entry).
  */
 int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
 		      u64 *val, bool write)
@@ -616,11 +629,20 @@ int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
 	u64 v = 0;
 
 	if (off >= t && off - t < vgpu_msix_table_size(q->msix)) {
+		unsigned int vec = (off - t) / PCI_MSIX_ENTRY_SIZE;
 		u8 *e = vv->msix_table + (off - t);
 
 		if (write) {
+			spin_lock_irqsave(&vv->irq.lock, flags);
 			for (i = 0; i < size; i++)
 				e[i] = *val >> (8 * i);
+			/* Unmasking a vector delivers what it had pending. */
+			if (vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX &&
+			    !vv->irq.msix_fmask && !msix_vector_masked(vv, vec) &&
+			    __test_and_clear_bit(vec, vv->irq.msix_pending) &&
+			    vv->irq.vec[vec])
+				vgpu_eventfd_signal(vv->irq.vec[vec]);
+			spin_unlock_irqrestore(&vv->irq.lock, flags);
 		} else {
 			for (i = 0; i < size; i++)
 				v |= (u64)e[i] << (8 * i);

@@ -32,7 +32,7 @@ struct vgpu_vfio_irqs {
 	struct vgpu_unmask_fd *unmask_fd;	/* under vgpu->lock */
 	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
 	unsigned int nvec;			/* enabled: highest start + count */
-	unsigned long *msix_pending;		/* while the function is masked */
+	unsigned long *msix_pending;		/* raised while masked (PBA) */
 	bool msix_fmask;			/* MSI-X function mask (config) */
 	bool intx_disabled;			/* PCI_COMMAND_INTX_DISABLE */
 	struct eventfd_ctx *err;
@@ -48,7 +48,7 @@ struct vgpu_vfio {
 	struct vgpu_vfio_region regions[VGPU_VFIO_MAX_REGIONS];
 	unsigned int nr_regions;
 
-	/* under vgpu->lock */
+	/* under vgpu->lock; msix_table writes also under irq.lock */
 	struct vgpu_cfg cfg;
 	u8 *msix_table;
 

@@ -1184,7 +1184,7 @@ static int t_irq_msix(void)
 {
 	int e[VT_SMALL_MSIX];
 	unsigned int msix = find_cap(&D, PCI_CAP_ID_MSIX);
-	uint64_t pba, ent[2] = { 0x00000000fee01000ULL, 0x0000000100004041ULL }, r[2];
+	uint64_t pba, ent[2] = { 0x00000000fee01000ULL, 0x0000000000004041ULL }, r[2];
 
 	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
@@ -1258,6 +1258,58 @@ static int t_irq_enabled_count(void)
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-ENODEV);
 	for (int i = 0; i < 2; i++)
+		close(e[i]);
+	return 0;
+}
+
+static int msix_ctrl(struct dev *d, unsigned int vec, uint32_t ctrl)
+{
+	return wr(d, 2, VT_MSIX_TABLE + 16 * vec + PCI_MSIX_ENTRY_VECTOR_CTRL,
+		  &ctrl, 4) == 4 ? 0 : -1;
+}
+
+/* A vector masked in the MSI-X table is pending (PBA) and fires at unmask. */
+static int t_irq_msix_vector_mask(void)
+{
+	int e[VT_SMALL_MSIX];
+	unsigned int msix = find_cap(&D, PCI_CAP_ID_MSIX);
+	uint64_t pba;
+
+	for (int i = 0; i < VT_SMALL_MSIX; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	CHECK_OK(msix_ctrl(&D, 3, PCI_MSIX_ENTRY_CTRL_MASKBIT));
+	CHECK_EQ(dev_raise(&D, 3), (uint64_t)-EAGAIN);
+	CHECK_EQ(dev_raise(&D, 4), 0);
+	CHECK_EQ(ev_count(e[3]), 0);
+	CHECK_EQ(ev_count(e[4]), 1);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 1u << 3);
+	/* lifting the function mask does not unmask the vector */
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
+	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
+	CHECK_EQ(ev_count(e[3]), 0);
+	/* unmasking the vector delivers it once */
+	CHECK_OK(msix_ctrl(&D, 3, 0));
+	CHECK_EQ(ev_count(e[3]), 1);
+	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
+	CHECK_EQ(pba, 0);
+	CHECK_OK(msix_ctrl(&D, 3, 0));
+	CHECK_EQ(ev_count(e[3]), 0);
+	/* an 8-byte write of data + control masks too */
+	{
+		uint64_t ent = (uint64_t)PCI_MSIX_ENTRY_CTRL_MASKBIT << 32 | 0x4041;
+
+		CHECK_EQ(wr(&D, 2, VT_MSIX_TABLE + 16 * 7 + 8, &ent, 8), 8);
+		CHECK_EQ(dev_raise(&D, 7), (uint64_t)-EAGAIN);
+		ent = 0x4041;
+		CHECK_EQ(wr(&D, 2, VT_MSIX_TABLE + 16 * 7 + 8, &ent, 8), 8);
+		CHECK_EQ(ev_count(e[7]), 1);
+	}
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		close(e[i]);
 	return 0;
 }
@@ -2153,6 +2205,7 @@ static const struct test vfio_tests[] = {
 	{ "MSI: vectors", t_irq_msi, true },
 	{ "MSI-X: vectors, function mask, PBA, table", t_irq_msix, true },
 	{ "MSI/MSI-X: vectors beyond the enabled count are -EINVAL", t_irq_enabled_count, true },
+	{ "MSI-X: per-vector mask, pending, delivered at unmask", t_irq_msix_vector_mask, true },
 	{ "MSI-X: reset drops pending vectors", t_irq_msix_reset_pending, true },
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
