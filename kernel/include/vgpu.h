@@ -91,8 +91,9 @@ struct vgpu_mmap_area {
  * struct vgpu_region - a BAR (or the ROM) of a vGPU
  * @size: size in bytes; 0 means absent. BARs: a power of two, at least 16
  *	for memory and 4 for I/O (I/O at most 256). ROM: a power of two, at
- *	least 2 KiB; the ROM is always read-only and never mmap-able.
- * @flags: VGPU_REGION_* flags.
+ *	least 2 KiB; the ROM is always read-only and never mmap-able. At most
+ *	1 TiB (the device fd gives each region a 2^40-byte offset window).
+ * @flags: VGPU_REGION_* flags; other bits are refused.
  * @areas: the mmap-able parts when VGPU_REGION_MMAP is set; NULL (with
  *	@nr_areas 0) means the whole region. Areas must not overlap, must lie
  *	inside the region and must not cover the MSI-X table or PBA.

@@ -104,10 +104,19 @@ static bool is_pow2(__u64 v)
 	return v && !(v & (v - 1));
 }
 
+#define VGPU_REGION_FLAGS	(VGPU_REGION_IO | VGPU_REGION_MEM64 |	\
+				 VGPU_REGION_PREFETCH | VGPU_REGION_MMAP | \
+				 VGPU_REGION_READONLY)
+
+/* Flags and size every region needs; the areas when it is mmap-able. */
 static int validate_areas(const struct vgpu_region *r, unsigned long page)
 {
 	unsigned int i, j;
 
+	/* Offsets past the window would land in the next region index. */
+	if (r->flags & ~VGPU_REGION_FLAGS ||
+	    r->size > (1ULL << VGPU_VFIO_INDEX_SHIFT))
+		return -EINVAL;
 	if (!(r->flags & VGPU_REGION_MMAP))
 		return r->nr_areas || r->areas ? -EINVAL : 0;
 	if (r->size < page || (r->size & (page - 1)))

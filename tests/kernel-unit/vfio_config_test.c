@@ -175,6 +175,13 @@ static void b_cap_null(struct vgpu_device_info *i) { i->caps = NULL; }
 static void b_extra_io(struct vgpu_device_info *i) { i->regions = &io_extra; i->nr_regions = 1; }
 static void b_extra_empty(struct vgpu_device_info *i) { i->regions = &empty_extra; i->nr_regions = 1; }
 static void b_extra_many(struct vgpu_device_info *i) { i->regions = &io_extra; i->nr_regions = VGPU_MAX_EXTRA_REGIONS + 1; }
+/* Regions larger than the device fd's per-region offset window (layout.h). */
+static const struct vgpu_extra_region huge_extra = {
+	.region = { .size = (1ULL << VGPU_VFIO_INDEX_SHIFT) + 0x1000 } };
+static void b_mem64_window(struct vgpu_device_info *i) { i->bars[0].size = 1ULL << (VGPU_VFIO_INDEX_SHIFT + 1); }
+static void b_extra_window(struct vgpu_device_info *i) { i->regions = &huge_extra; i->nr_regions = 1; }
+static void b_bar_flags(struct vgpu_device_info *i) { i->bars[2].flags = 1u << 7; }
+static void b_extra_flags(struct vgpu_device_info *i) { static struct vgpu_extra_region x; x.region = (struct vgpu_region){ .size = 0x1000, .flags = 1u << 9 }; i->regions = &x; i->nr_regions = 1; }
 
 static void test_validate_bad(void)
 {
@@ -187,6 +194,7 @@ static void test_validate_bad(void)
 		b_msix_outside, b_msix_align, b_msix_mmap, b_msix_whole, b_rom_small,
 		b_rom_mmap, b_rom_absent_flags, b_class, b_cap_short, b_cap_many,
 		b_cap_null, b_extra_io, b_extra_empty, b_extra_many,
+		b_mem64_window, b_extra_window, b_bar_flags, b_extra_flags,
 	};
 	struct vgpu_device_info i;
 
@@ -196,6 +204,20 @@ static void test_validate_bad(void)
 		if (vgpu_info_validate(&i, PAGE) != -EINVAL)
 			g_error("breaker #%u was accepted (%d)", n, vgpu_info_validate(&i, PAGE));
 	}
+}
+
+/* The largest regions the offset encoding can address are fine. */
+static void test_validate_window(void)
+{
+	static struct vgpu_extra_region x;
+	struct vgpu_device_info i;
+
+	good_info(&i);
+	i.bars[0].size = 1ULL << VGPU_VFIO_INDEX_SHIFT;
+	x.region.size = 1ULL << VGPU_VFIO_INDEX_SHIFT;
+	i.regions = &x;
+	i.nr_regions = 1;
+	g_assert_cmpint(vgpu_info_validate(&i, PAGE), ==, 0);
 }
 
 static void test_validate_msix_max(void)
@@ -529,6 +551,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/validate/bad", test_validate_bad);
 	g_test_add_func("/validate/caps-space", test_validate_caps_space);
 	g_test_add_func("/validate/msix-max", test_validate_msix_max);
+	g_test_add_func("/validate/window", test_validate_window);
 	g_test_add_func("/config/header", test_cfg_header);
 	g_test_add_func("/config/bars", test_cfg_bars);
 	g_test_add_func("/config/caps", test_cfg_caps);
