@@ -448,7 +448,8 @@ static bool vendor_run(const struct vgpu_cfg *cfg, unsigned int off,
 
 	if (off >= PCI_CFG_SPACE_SIZE)
 		return false;
-	for (i = off; i < off + size; i++) {
+	/* The map covers the first 256 bytes only; PCIe spaces go beyond. */
+	for (i = off; i < off + size && i < PCI_CFG_SPACE_SIZE; i++) {
 		if (!cfg->vendor[i])
 			continue;
 		if (!n)

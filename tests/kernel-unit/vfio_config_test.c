@@ -517,6 +517,46 @@ static void test_cfg_vendor_hook(void)
 	g_assert_cmpuint(l.calls, ==, 0);
 }
 
+static int vnever(void *opaque, unsigned int off, unsigned int size, __u32 *val)
+{
+	g_error("vendor read at 0x%x size %u: not a vendor byte", off, size);
+	return -EIO;
+}
+
+static int vnever_w(void *opaque, unsigned int off, unsigned int size, __u32 val)
+{
+	g_error("vendor write at 0x%x size %u: not a vendor byte", off, size);
+	return -EIO;
+}
+
+/*
+ * An access that straddles 0x100 in a PCIe config space: the byte map of
+ * vendor capabilities covers only the first 256 bytes and must not be read
+ * beyond them (the bytes right after it are made to look like vendor bytes).
+ */
+static void test_cfg_vendor_straddle(void)
+{
+	static struct {
+		struct vgpu_cfg c;
+		__u8 after[8];
+	} w;
+	struct vcfg_vendor_ops ops = { .read = vnever, .write = vnever_w };
+	struct vgpu_device_info i;
+	unsigned int ev;
+	__u32 v;
+
+	good_info(&i);
+	i.nr_caps = 0;
+	vcfg_init(&w.c, &i);
+	g_assert_cmpuint(w.c.size, ==, 4096);
+	memset(w.after, 1, sizeof(w.after));
+	g_assert_cmpint(vcfg_read(&w.c, 0xff, 2, &v, &ops), ==, 0);
+	g_assert_cmpint(vcfg_read(&w.c, 0xfe, 4, &v, &ops), ==, 0);
+	g_assert_cmpint(vcfg_write(&w.c, 0xfd, 4, 0, &ops, &ev), ==, 0);
+	g_assert_cmpint(vcfg_read(&w.c, 0x100, 4, &v, &ops), ==, 0);
+	g_assert_cmphex(v, ==, 0);
+}
+
 static void test_region_area(void)
 {
 	struct vgpu_region r = { .size = 0x100000, .flags = VGPU_REGION_MMAP,
@@ -552,6 +592,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/validate/caps-space", test_validate_caps_space);
 	g_test_add_func("/validate/msix-max", test_validate_msix_max);
 	g_test_add_func("/validate/window", test_validate_window);
+	g_test_add_func("/config/vendor-straddle", test_cfg_vendor_straddle);
 	g_test_add_func("/config/header", test_cfg_header);
 	g_test_add_func("/config/bars", test_cfg_bars);
 	g_test_add_func("/config/caps", test_cfg_caps);
