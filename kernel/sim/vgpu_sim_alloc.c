@@ -111,11 +111,11 @@ int vsim_alloc_get(struct vsim_alloc *a, u64 size, u64 *offset)
 int vsim_alloc_put(struct vsim_alloc *a, u64 offset, u64 size)
 {
 	unsigned int n = slice_granules(a, size);
-	unsigned int first;
-	u64 m;
+	u64 first, m;
 
 	if (!n || offset % size)
 		return -EINVAL;
+	/* in u64: a far offset must not wrap onto a live granule */
 	first = offset / a->granule;
 	if (first + n > a->nr)
 		return -EINVAL;

@@ -121,6 +121,10 @@ static void test_bad_put(void)
 	g_assert_cmpint(vsim_alloc_put(&a, off, 64 * MiB), ==, -EINVAL);
 	g_assert_cmpint(vsim_alloc_put(&a, 256 * MiB, 16 * MiB), ==, -EINVAL);
 	g_assert_cmpint(vsim_alloc_put(&a, 64 * MiB, 32 * MiB), ==, -EINVAL);
+	/* far past the VRAM: granule 2^32 must not wrap onto the live slice */
+	g_assert_cmpuint(off, ==, 0);
+	g_assert_cmpint(vsim_alloc_put(&a, (1ULL << 32) * 16 * MiB, 16 * MiB), ==, -EINVAL);
+	g_assert_cmpint(vsim_alloc_put(&a, (1ULL << 32) * 32 * MiB, 32 * MiB), ==, -EINVAL);
 	g_assert_cmpuint(vsim_alloc_used_bytes(&a), ==, 32 * MiB);
 	g_assert_cmpint(vsim_alloc_put(&a, off, 32 * MiB), ==, 0);
 	g_assert_cmpint(vsim_alloc_put(&a, off, 32 * MiB), ==, -EINVAL);
