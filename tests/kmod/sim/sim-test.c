@@ -11,9 +11,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
@@ -1270,10 +1272,63 @@ static void t_plane(void)
 
 /* ---- after everything -------------------------------------------------- */
 
+static void *unbind_gpu(void *done)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", st_gpu);
+	*(int *)done = sysfs_write(p, st_gpu) ? -1 : 1;
+	return NULL;
+}
+
 static void t_unbind(void)
 {
 	char p[PATH_MAX];
 	static struct vgpu g;
+	static struct ce_env e;
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
+	struct vfio_irq_set *req = (void *)buf;
+	volatile int done = 0;
+	pthread_t th;
+	int efd;
+
+	/*
+	 * Unbinding the GPU under an open vGPU whose engine is copying: the
+	 * user gets REQ, unbind waits for the close, then the vGPU (its job,
+	 * its pins, its slice) and the GPU's mapping of VRAM go.
+	 */
+	ce_setup(&e, "16m", 8 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT(efd >= 0);
+	req->argsz = sizeof(buf);
+	req->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	req->index = VFIO_PCI_REQ_IRQ_INDEX;
+	req->start = 0;
+	req->count = 1;
+	memcpy(req->data, &efd, sizeof(int));
+	ASSERT(ioctl(e.g.dev, VFIO_DEVICE_SET_IRQS, req) == 0);
+	param_write("ce_delay_us", "400");
+	ce_kick(&e.g, IOVA_BASE, 0, 8 * MiB, true);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	ASSERT(pthread_create(&th, NULL, unbind_gpu, (void *)&done) == 0);
+	{
+		struct pollfd pf = { .fd = efd, .events = POLLIN };
+
+		ASSERT(poll(&pf, 1, 10000) == 1);
+	}
+	usleep(100000);
+	ASSERT_CMP(done, ==, 0);	/* still waiting for us */
+	vgpu_close(&e.g);
+	pthread_join(th, NULL);
+	close(efd);
+	param_write("ce_delay_us", "0");
+	ASSERT_CMP(done, ==, 1);
+	e.g.created = false;
+	vgpu_remove(&e.g);
+	munmap(e.buf, e.buf_len);
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s", e.g.uuid);
+	ASSERT(access(p, F_OK) != 0);
+	gpu_bind(true);
 
 	/* unbinding the GPU removes a live vGPU with it */
 	ASSERT(vgpu_create(&g, "16m") == 0);
