@@ -916,6 +916,28 @@ static int t_rw_bounds(void)
 	return 0;
 }
 
+/*
+ * A vendor error ends the transfer: the bytes done so far are returned and
+ * nothing beyond them is copied (the RFC copied the full count anyway).
+ */
+static int t_rw_vendor_error(void)
+{
+	uint8_t buf[32];
+	off_t base = D.reg[2].offset;
+
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	memset(buf, 0xaa, sizeof(buf));
+	CHECK_EQ(pread(D.fd, buf, 32, base + VT_REG_EIO - 16), 16);
+	for (unsigned int i = 16; i < 32; i++)
+		CHECK_EQ(buf[i], 0xaa);
+	CHECK_ERRNO(pread(D.fd, buf, 8, base + VT_REG_EIO), EIO);
+	CHECK_ERRNO(pread(D.fd, buf, 1, base + VT_REG_EIO + VT_REG_EIO_LEN - 1), EIO);
+	CHECK_EQ(pwrite(D.fd, buf, 32, base + VT_REG_EIO - 16), 16);
+	CHECK_ERRNO(pwrite(D.fd, buf, 2, base + VT_REG_EIO + 4), EIO);
+	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
+	return 0;
+}
+
 static int t_mmap(void)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -1917,6 +1939,21 @@ static int t_remove_while_open(void)
 	CHECK_EQ(ev_count(req), 1);
 	usleep(200000);
 	CHECK_EQ(r.ret, -2);	/* still waiting for us */
+	/* No global lock held meanwhile: another vGPU is created, used, removed. */
+	{
+		struct dev d2;
+		char u2[40];
+
+		make_uuid(u2, 0x7e5);
+		CHECK_OK(mdev_create(BIG, u2));
+		CHECK(!dev_open(&d2, u2, false));
+		CHECK_EQ(cfg_rd(&d2, PCI_DEVICE_ID, 2), VT_DEVICE_BIG);
+		dev_close(&d2);
+		CHECK(!dev_open(&d2, u2, false));
+		dev_close(&d2);
+		CHECK_OK(mdev_remove(u2));
+		CHECK_EQ(r.ret, -2);
+	}
 	dev_close(&d);
 	CHECK(!pthread_join(th, NULL));
 	CHECK_EQ(r.ret, 0);
@@ -2132,6 +2169,14 @@ static int t_mdevctl(void)
 	return 0;
 }
 
+/* vgpu_test checks the services in every create and destroy (REVIEW 16). */
+static int t_closed_services(void)
+{
+	CHECK(read_long("/sys/module/vgpu_test/parameters/api_checks") > 0);
+	CHECK_EQ(read_long("/sys/module/vgpu_test/parameters/api_errors"), 0);
+	return 0;
+}
+
 static int t_module_unload(void)
 {
 	CHECK_OK(syscall(SYS_delete_module, "vgpu_test", O_NONBLOCK));
@@ -2199,6 +2244,7 @@ static const struct test vfio_tests[] = {
 	{ "config: BAR sizing (64-bit, 32-bit, I/O, ROM)", t_config_bars, true },
 	{ "config: MSI, MSI-X, PCIe and vendor capabilities", t_config_caps, true },
 	{ "read/write: bounds, alignment, absent regions", t_rw_bounds, true },
+	{ "read/write: a vendor error returns the bytes done, copies no more", t_rw_vendor_error, true },
 	{ "mmap: sparse areas, refusals, fault, zap", t_mmap, true },
 	{ "VFIO_DEVICE_GET_IRQ_INFO", t_irq_info, true },
 	{ "INTx: trigger, automask, unmask, disable", t_irq_intx, true },
@@ -2229,6 +2275,7 @@ static const struct test life_tests[] = {
 	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
 	{ "types complete at the MDEV_STATE=registered uevent", t_uevent_types_complete, false },
 	{ "mdevctl start with vendor attrs, mdevctl stop", t_mdevctl, false },
+	{ "vendor services on a vGPU not open fail with -ENODEV", t_closed_services, false },
 	{ "vendor module unload", t_module_unload, false },
 };
 
@@ -2317,6 +2364,8 @@ int main(int argc, char **argv)
 			close_pair();
 		tap(avail(SMALL) == VT_SMALL_MAX && avail(BIG) == VT_BIG_MAX,
 		    "all test vGPUs removed, capacity restored");
+		tap(!t_closed_services(),
+		    "vendor services on a vGPU not open fail with -ENODEV");
 	}
 	if (!strcmp(group, "lifecycle") || !strcmp(group, "all"))
 		run(life_tests, sizeof(life_tests) / sizeof(life_tests[0]), &opened);

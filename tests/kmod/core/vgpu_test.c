@@ -62,6 +62,35 @@ module_param(room, uint, 0644);
 MODULE_PARM_DESC(room, "vGPUs of any type the test GPU still has room for");
 static DEFINE_MUTEX(room_lock);
 
+/*
+ * The vendor services must fail cleanly on a vGPU that is not open: during
+ * create (no VFIO device yet) and destroy (closed). Counted here, checked by
+ * the client; checks shows the check ran.
+ */
+static unsigned int api_errors, api_checks;
+module_param(api_errors, uint, 0444);
+MODULE_PARM_DESC(api_errors, "vendor services that misbehaved on a vGPU not open");
+module_param(api_checks, uint, 0444);
+MODULE_PARM_DESC(api_checks, "times the services were checked on a vGPU not open");
+
+static void vt_check_closed_services(struct vgpu_device *vgpu)
+{
+	struct page *page;
+	bool bad;
+	u8 byte;
+
+	bad = vgpu_raise_irq(vgpu, 0) != -ENODEV ||
+	      vgpu_dma_rw(vgpu, 0x1000, &byte, 1, false) != -ENODEV ||
+	      vgpu_dma_pin(vgpu, 0x1000, 1, IOMMU_READ, &page) != -ENODEV;
+	/* no-ops while not open: must not crash */
+	vgpu_dma_unpin(vgpu, 0x1000, 1);
+	vgpu_zap_region(vgpu, VFIO_PCI_BAR0_REGION_INDEX);
+	mutex_lock(&room_lock);
+	api_checks++;
+	api_errors += bad;
+	mutex_unlock(&room_lock);
+}
+
 struct vt_pin {
 	dma_addr_t iova;
 	bool used;
@@ -228,6 +257,7 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	if (vt->broken)
 		info->bars[2].size = 0x1800;	/* not a power of two */
 	vgpu_set_drvdata(vgpu, vt);
+	vt_check_closed_services(vgpu);
 	return 0;
 
 err_bar0:
@@ -245,6 +275,7 @@ static void vt_destroy(struct vgpu_device *vgpu)
 {
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 
+	vt_check_closed_services(vgpu);
 	__free_pages(vt->disp, get_order(DISP_SIZE));
 	__free_pages(vt->bar0, get_order(BAR0_SIZE));
 	mutex_destroy(&vt->pin_lock);
@@ -312,6 +343,8 @@ static int vt_region_read(struct vgpu_device *vgpu, unsigned int index,
 	}
 	switch (index) {
 	case VFIO_PCI_BAR2_REGION_INDEX:
+		if (off >= VT_REG_EIO && off < VT_REG_EIO + VT_REG_EIO_LEN)
+			return -EIO;
 		switch (off & ~7ULL) {
 		case VT_REG_ID:
 			v = VT_ID_MAGIC;
@@ -378,6 +411,8 @@ static int vt_region_write(struct vgpu_device *vgpu, unsigned int index,
 	}
 	switch (index) {
 	case VFIO_PCI_BAR2_REGION_INDEX:
+		if (off >= VT_REG_EIO && off < VT_REG_EIO + VT_REG_EIO_LEN)
+			return -EIO;
 		/* Registers take whole 64-bit writes; smaller ones are ignored. */
 		if (size != 8)
 			return 0;
@@ -550,6 +585,7 @@ static int vt_check_registration_errors(struct device *dev)
 						{ .name = "a", .max_instances = 1 } };
 	static const struct vgpu_type slash[] = { { .name = "a/b", .max_instances = 1 } };
 	struct vgpu_ops no_create = vt_ops, no_pfn = vt_ops, no_read = vt_ops;
+	struct vgpu_ops no_destroy = vt_ops, no_write = vt_ops;
 	const struct {
 		const struct vgpu_ops *ops;
 		const struct vgpu_type *types;
@@ -557,6 +593,7 @@ static int vt_check_registration_errors(struct device *dev)
 	} bad[] = {
 		{ &no_create, vt_types, 1 }, { &no_pfn, vt_types, 1 },
 		{ &no_read, vt_types, 1 }, { NULL, vt_types, 1 },
+		{ &no_destroy, vt_types, 1 }, { &no_write, vt_types, 1 },
 		{ &vt_ops, NULL, 1 }, { &vt_ops, vt_types, 0 },
 		{ &vt_ops, dup, 2 }, { &vt_ops, slash, 1 },
 	};
@@ -565,6 +602,8 @@ static int vt_check_registration_errors(struct device *dev)
 	no_create.create = NULL;
 	no_pfn.mmap_pfn = NULL;
 	no_read.region_read = NULL;
+	no_destroy.destroy = NULL;
+	no_write.region_write = NULL;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct vgpu_gpu *g = vgpu_register_gpu(dev, bad[i].ops,
 						       bad[i].types, bad[i].n,
