@@ -140,9 +140,12 @@
 #define VGPU_SIM_CE_MAX_LENGTH		(64u << 20)
 
 /*
- * Interrupt causes. MSI-X: one vector per cause. MSI and INTx: one line;
- * the guest reads IRQ_STATUS and writes 1s to clear; INTx stays asserted
- * while a cause is pending.
+ * Interrupt causes. MSI-X: one vector per cause (both on vector 0 when the
+ * user enabled only that one). MSI and INTx: one line; the guest reads
+ * IRQ_STATUS and writes 1s to clear. INTx is meant to stay asserted while
+ * a cause is pending; until the core re-signals at unmask
+ * (kernel/sim/API-REQUESTS.md 6) a cause raised while the user has INTx
+ * masked interrupts only with the next one.
  */
 #define VGPU_SIM_REG_IRQ_STATUS		0x850	/* RW1C */
 #define   VGPU_SIM_IRQ_COMPLETE		BIT(0)
