@@ -130,6 +130,16 @@ static int vsim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (!vsim_requested(pdev))
 		return -ENODEV;	/* only devices we were told about */
+	/*
+	 * driver_override bypasses the ID table; anything but a QEMU Bochs
+	 * display would get its BAR0 zeroed as VRAM: never touch it.
+	 */
+	if (pdev->vendor != VGPU_SIM_PCI_VENDOR ||
+	    pdev->device != VGPU_SIM_PCI_DEVICE) {
+		dev_err(dev, "not a QEMU Bochs display (%04x:%04x)\n",
+			pdev->vendor, pdev->device);
+		return -ENODEV;
+	}
 
 	g = devm_kzalloc(dev, sizeof(*g), GFP_KERNEL);
 	if (!g)

@@ -120,6 +120,79 @@ static void t_bind(void)
 	st_diag("physical VRAM: %llu MiB", (unsigned long long)vram_total >> 20);
 }
 
+/* a PCI device with no driver that is not a Bochs display, or NULL */
+static const char *spare_device(char *buf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	const char *found = NULL;
+
+	ASSERT(d);
+	while (!found && (de = readdir(d))) {
+		char p[PATH_MAX];
+		long long vendor, device, class;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, st_gpu))
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", de->d_name);
+		if (access(p, F_OK) == 0)
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", de->d_name);
+		vendor = sysfs_read_ll(p);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/device", de->d_name);
+		device = sysfs_read_ll(p);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", de->d_name);
+		class = sysfs_read_ll(p);
+		/* bridges are left alone */
+		if ((vendor == VGPU_SIM_PCI_VENDOR && device == VGPU_SIM_PCI_DEVICE) ||
+		    class >> 16 == 0x06)
+			continue;
+		snprintf(buf, len, "%s", de->d_name);
+		found = buf;
+	}
+	closedir(d);
+	return found;
+}
+
+static bool klog_has(const char *needle)
+{
+	int len = klogctl(10, NULL, 0);
+	char *log;
+	bool ret;
+
+	ASSERT(len > 0);
+	log = malloc(len + 1);
+	ASSERT(log);
+	len = klogctl(3, log, len);
+	ASSERT(len >= 0);
+	log[len] = 0;
+	ret = strstr(log, needle) != NULL;
+	free(log);
+	return ret;
+}
+
+/*
+ * driver_override names vgpu_sim for a device that is no Bochs display:
+ * refused before it is touched (enabled, its BAR0 taken as VRAM).
+ */
+static void t_bind_other(void)
+{
+	char dev[NAME_MAX + 1], p[PATH_MAX], want[NAME_MAX + 64];
+
+	if (!spare_device(dev, sizeof(dev)))
+		st_fail(__FILE__, __LINE__, "the lab has no unbound non-bridge PCI device");
+	st_diag("trying %s", dev);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
+	ASSERT(sysfs_write(p, "vgpu_sim") == 0);
+	ASSERT(sysfs_write("/sys/bus/pci/drivers_probe", dev) == 0 || errno == ENODEV);
+	ASSERT(sysfs_write(p, "\n") == 0);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", dev);
+	ASSERT(access(p, F_OK) != 0);
+	snprintf(want, sizeof(want), "%s: not a QEMU Bochs display", dev);
+	ASSERT(klog_has(want));
+	ASSERT(!klog_has("BAR0 is not a memory BAR"));
+}
+
 static void t_types(void)
 {
 	char p[PATH_MAX], buf[512], want[128];
@@ -1411,6 +1484,7 @@ struct st_case {
 
 static const struct st_case cases[] = {
 	{ "bind", t_bind },
+	{ "bind-other", t_bind_other },
 	{ "types", t_types },
 	{ "capacity", t_capacity },
 	{ "concurrent-create", t_concurrent_create },
