@@ -2091,6 +2091,69 @@ static int t_unregister_with_open(void)
 	return 0;
 }
 
+struct churn {
+	volatile int stop;
+	unsigned int made, opened;
+};
+
+/* Creates, sometimes opens, and removes vGPUs while the GPU comes and goes. */
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	char u[40];
+
+	for (unsigned int i = 0; !c->stop; i++) {
+		struct dev d;
+
+		make_uuid(u, 0x40000 + i % 64);
+		if (mdev_create(i & 1 ? BIG : SMALL, u))
+			continue;
+		c->made++;
+		if (i % 3 == 0 && !dev_open(&d, u, !(i & 1)))
+			c->opened++;
+		if (i % 3 == 0)
+			dev_close(&d);
+		mdev_remove(u);
+	}
+	return NULL;
+}
+
+/*
+ * Unregistering the GPU (driver unbind) while vGPUs are being created, opened
+ * and removed: no oops (the lab panics on one), nothing left behind, capacity
+ * exact once the GPU is back.
+ */
+static int t_unregister_races_create(void)
+{
+	struct churn c = { 0 };
+	pthread_t th[2];
+	char u[40];
+
+	for (unsigned int t = 0; t < 2; t++)
+		CHECK(!pthread_create(&th[t], NULL, churn_thread, &c));
+	for (unsigned int i = 0; i < 20; i++) {
+		usleep(20000 + (i % 5) * 15000);
+		CHECK_OK(write_file(DRIVER "/unbind", "vgpu_test.0"));
+		usleep(5000 + (i % 3) * 10000);
+		CHECK_OK(write_file(DRIVER "/bind", "vgpu_test.0"));
+	}
+	c.stop = 1;
+	for (unsigned int t = 0; t < 2; t++)
+		CHECK(!pthread_join(th[t], NULL));
+	diag("%u vGPUs created, %u opened while the GPU was unbound 20 times",
+	     c.made, c.opened);
+	CHECK(c.made > 0);
+	for (unsigned int i = 0; i < 64; i++) {
+		make_uuid(u, 0x40000 + i);
+		if (mdev_exists(u))
+			CHECK_OK(mdev_remove(u));
+	}
+	CHECK_EQ(avail(SMALL), VT_SMALL_MAX);
+	CHECK_EQ(avail(BIG), VT_BIG_MAX);
+	CHECK_EQ(read_long(ROOM), 1000);
+	return 0;
+}
+
 /*
  * udev/mdevctl act on the parent's MDEV_STATE=registered uevent: by then
  * every type must be complete. Checked the moment the event arrives.
@@ -2273,6 +2336,7 @@ static const struct test life_tests[] = {
 	{ "two threads creating until exhaustion", t_concurrent_create, false },
 	{ "module unload refused with live vGPUs", t_module_unload_busy, false },
 	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
+	{ "unregister GPU racing with create, open and remove", t_unregister_races_create, false },
 	{ "types complete at the MDEV_STATE=registered uevent", t_uevent_types_complete, false },
 	{ "mdevctl start with vendor attrs, mdevctl stop", t_mdevctl, false },
 	{ "vendor services on a vGPU not open fail with -ENODEV", t_closed_services, false },
