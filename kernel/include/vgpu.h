@@ -278,8 +278,9 @@ struct vgpu_attribute {
  *	physically contiguous from there (*@len, at least PAGE_SIZE); the core
  *	maps up to that much at once. Called from the page-fault handler with
  *	mmap_lock held (it may sleep, but must not take locks it also holds
- *	across vgpu_*() calls). Return 0, or a negative errno which makes the
- *	access fail with SIGBUS.
+ *	across vgpu_*() calls, nor call vgpu_zap_region(), whose lock the
+ *	fault holds). Return 0, or a negative errno which makes the access
+ *	fail with SIGBUS.
  *
  * @config_read: optional. Read @size bytes at absolute config-space @offset,
  *	which lies inside the body of one of the vendor's struct
