@@ -1822,6 +1822,72 @@ static int t_fuzz_threads(void)
 	return run_fuzz(4, 5000, 0x51ed270b27a1f7c5ULL);
 }
 
+/*
+ * Every region that is reported works as its flags say (REVIEW.md 10): its
+ * first and last bytes read back, and writes succeed exactly when the WRITE
+ * flag is set (what was read is written back). Both vGPU types.
+ */
+static int regions_as_flagged(struct dev *d)
+{
+	CHECK_OK(enable_decode(d, PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
+	for (unsigned int i = 0; i < d->info.num_regions; i++) {
+		struct vfio_region_info *r = &d->reg[i];
+		uint64_t at[2] = { 0, r->size - 4 };
+		uint32_t v;
+
+		if (!r->size) {
+			CHECK_EQ(r->flags, 0);
+			continue;
+		}
+		CHECK(r->flags & VFIO_REGION_INFO_FLAG_READ);
+		for (unsigned int k = 0; k < 2; k++) {
+			if (rd(d, i, at[k], &v, 4) != 4)
+				FAIL("region %u: read at 0x%llx", i, (unsigned long long)at[k]);
+			if (r->flags & VFIO_REGION_INFO_FLAG_WRITE) {
+				if (wr(d, i, at[k], &v, 4) != 4)
+					FAIL("region %u: write at 0x%llx", i,
+					     (unsigned long long)at[k]);
+			} else {
+				CHECK_ERRNO(wr(d, i, at[k], &v, 4), EINVAL);
+			}
+		}
+	}
+	CHECK_OK(cfg_wr(d, PCI_COMMAND, 2, 0));
+	return 0;
+}
+
+static int t_regions_as_flagged(void)
+{
+	CHECK_OK(regions_as_flagged(&D));
+	CHECK_OK(regions_as_flagged(&B));
+	return 0;
+}
+
+/* Copy failures are -EFAULT for every ioctl, never a byte count (REVIEW.md 3). */
+static int t_ioctl_efault(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct vfio_region_info *ri;
+	uint8_t *p;
+
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, bad_ptr), EFAULT);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, bad_ptr), EFAULT);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, bad_ptr), EFAULT);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_QUERY_GFX_PLANE, bad_ptr), EFAULT);
+	/* The info fits, the capability chain after it does not: -EFAULT. */
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_OK(munmap(p + pg, pg));
+	ri = (void *)(p + pg - sizeof(*ri));
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = 512;
+	ri->index = VFIO_PCI_BAR0_REGION_INDEX;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, ri), EFAULT);
+	CHECK_OK(munmap(p, pg));
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
+	return 0;
+}
+
 static int t_unknown_ioctl(void)
 {
 	char buf[64] = { 0 };
@@ -2321,6 +2387,8 @@ static const struct test vfio_tests[] = {
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
 	{ "tracepoints: access and irq", t_tracepoints, true },
+	{ "every reported region reads, and writes exactly when flagged", t_regions_as_flagged, true },
+	{ "copy failures are -EFAULT for every ioctl", t_ioctl_efault, true },
 	{ "unknown ioctls", t_unknown_ioctl, true },
 	{ "second container claiming the group", t_second_container, true },
 	{ "20000 random hostile operations, device still works", t_fuzz, true },
