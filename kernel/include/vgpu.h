@@ -439,8 +439,12 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
  * @vector: MSI or MSI-X vector number; ignored (use 0) for INTx.
  *
  * Fires the eventfd of whichever interrupt type the VFIO user enabled. INTx
- * is level-like: it is automasked until the user unmasks it. An MSI-X vector
- * masked by the guest becomes pending (PBA) and fires when unmasked.
+ * is level-like: it is automasked until the user unmasks it, and a raise
+ * while it is masked (or disabled in the command register) is held and fires
+ * at the unmask (or enable), so the vendor need not retry; a vendor whose
+ * cause was cleared meanwhile may produce one spurious interrupt. An MSI-X
+ * vector masked by the guest becomes pending (PBA) and fires when unmasked.
+ * A device reset drops what is held or pending.
  * Any context, including hard IRQ; takes only a spinlock.
  *
  * Return: 0 when signalled, -EAGAIN when masked (INTx masked, INTx disabled

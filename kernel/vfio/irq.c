@@ -59,19 +59,20 @@ int vgpu_vfio_irq_init(struct vgpu_vfio *vv)
 }
 
 /*
- * Power-on state of the MSI-X table (zeroed, vectors not masked, see below)
- * and of the PBA: nothing from before a reset may fire after it.
+ * Power-on state of the MSI-X table (zeroed, vectors not masked, see below),
+ * of the PBA and of a held INTx: nothing from before a reset fires after it.
  */
-void vgpu_vfio_msix_reset(struct vgpu_vfio *vv)
+void vgpu_vfio_irq_reset(struct vgpu_vfio *vv)
 {
 	unsigned int n = vv->vgpu->info.irqs.msix;
 	unsigned long flags;
 
-	if (!n)
-		return;
 	spin_lock_irqsave(&vv->irq.lock, flags);
-	memset(vv->msix_table, 0, vgpu_msix_table_size(n));
-	bitmap_zero(vv->irq.msix_pending, n);
+	vv->irq.intx_pending = false;
+	if (n) {
+		memset(vv->msix_table, 0, vgpu_msix_table_size(n));
+		bitmap_zero(vv->irq.msix_pending, n);
+	}
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 }
 
@@ -129,6 +130,25 @@ static void swap_ctx(struct vgpu_vfio *vv, struct eventfd_ctx **slot,
 	put_ctx(old);
 }
 
+/*
+ * INTx is a level: raised while masked or disabled it stays asserted and
+ * fires once the user unmasks it or the guest enables it again, instead of
+ * being lost (the vendor is not told about unmasks, it could not retry).
+ * Caller holds irq.lock.
+ */
+static void intx_deliver(struct vgpu_vfio *vv)
+{
+	if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX || !vv->irq.intx ||
+	    !vv->irq.intx_pending || vv->irq.intx_masked ||
+	    vv->irq.intx_disabled)
+		return;
+	vv->irq.intx_pending = false;
+	/* Automasked until the user unmasks. */
+	vv->irq.intx_masked = true;
+	WRITE_ONCE(vv->cfg.intx_status, true);
+	vgpu_eventfd_signal(vv->irq.intx);
+}
+
 static void intx_unmask(struct vgpu_vfio *vv)
 {
 	unsigned long flags;
@@ -136,6 +156,7 @@ static void intx_unmask(struct vgpu_vfio *vv)
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	vv->irq.intx_masked = false;
 	WRITE_ONCE(vv->cfg.intx_status, false);
+	intx_deliver(vv);
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 }
 
@@ -253,6 +274,7 @@ static void disable_type(struct vgpu_vfio *vv)
 	intx = vv->irq.intx;
 	vv->irq.intx = NULL;
 	vv->irq.intx_masked = false;
+	vv->irq.intx_pending = false;
 	WRITE_ONCE(vv->cfg.intx_status, false);
 	for (i = 0; i < n; i++) {
 		if (old)
@@ -534,6 +556,7 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	vv->irq.intx_disabled = vcfg_get16(cfg, PCI_COMMAND) &
 				PCI_COMMAND_INTX_DISABLE;
+	intx_deliver(vv);
 	vv->irq.msix_fmask = fmask;
 	/* Unmasking delivers what became pending meanwhile. */
 	if (!fmask && n && vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX) {
@@ -561,15 +584,11 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	switch (vv->irq.type) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
-		if (vv->irq.intx_masked || vv->irq.intx_disabled) {
-			ret = -EAGAIN;
-		} else if (vv->irq.intx) {
-			/* Level-triggered: masked until the user unmasks. */
-			vv->irq.intx_masked = true;
-			WRITE_ONCE(vv->cfg.intx_status, true);
-			vgpu_eventfd_signal(vv->irq.intx);
-			ret = 0;
-		}
+		if (!vv->irq.intx)
+			break;
+		ret = vv->irq.intx_masked || vv->irq.intx_disabled ? -EAGAIN : 0;
+		vv->irq.intx_pending = true;
+		intx_deliver(vv);
 		break;
 	case VFIO_PCI_MSI_IRQ_INDEX:
 		/* Beyond what the user enabled: the vendor may fall back. */

@@ -28,7 +28,7 @@ static int vgpu_vfio_open_device(struct vfio_device *vdev)
 	mutex_lock(&vgpu->lock);
 	/* A new user starts from power-on state, whatever the last one did. */
 	vcfg_reset(&vv->cfg);
-	vgpu_vfio_msix_reset(vv);
+	vgpu_vfio_irq_reset(vv);
 	vgpu_vfio_set_memory(vv, false);
 	vgpu_vfio_irq_config_changed(vv);
 	if (vv->ops->reset) {
@@ -70,7 +70,7 @@ static void vgpu_vfio_close_device(struct vfio_device *vdev)
 	up_write(&vv->open_lock);
 	/* No stale BARs or MSI state for the next user. */
 	vcfg_reset(&vv->cfg);
-	vgpu_vfio_msix_reset(vv);
+	vgpu_vfio_irq_reset(vv);
 	vgpu_vfio_irq_config_changed(vv);
 	mutex_unlock(&vgpu->lock);
 }
@@ -97,7 +97,7 @@ static long vgpu_vfio_reset(struct vgpu_vfio *vv)
 
 	mutex_lock(&vgpu->lock);
 	vcfg_reset(&vv->cfg);
-	vgpu_vfio_msix_reset(vv);
+	vgpu_vfio_irq_reset(vv);
 	vgpu_vfio_set_memory(vv, false);
 	vgpu_vfio_zap(vv, -1);
 	WRITE_ONCE(vv->bus_master, false);

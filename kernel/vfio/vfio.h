@@ -29,6 +29,7 @@ struct vgpu_vfio_irqs {
 	int type;				/* VFIO_PCI_*_IRQ_INDEX, or -1 */
 	struct eventfd_ctx *intx;
 	bool intx_masked;
+	bool intx_pending;			/* raised, not yet delivered */
 	struct vgpu_unmask_fd *unmask_fd;	/* under vgpu->lock */
 	struct eventfd_ctx **vec;		/* MSI or MSI-X triggers */
 	unsigned int nvec;			/* enabled: highest start + count */
@@ -85,7 +86,7 @@ void vgpu_vfio_set_memory(struct vgpu_vfio *vv, bool enabled);
 /* irq.c */
 int vgpu_vfio_irq_init(struct vgpu_vfio *vv);
 void vgpu_vfio_irq_fini(struct vgpu_vfio *vv);
-void vgpu_vfio_msix_reset(struct vgpu_vfio *vv);
+void vgpu_vfio_irq_reset(struct vgpu_vfio *vv);
 long vgpu_vfio_irq_info(struct vgpu_vfio *vv, void __user *arg);
 long vgpu_vfio_set_irqs(struct vgpu_vfio *vv, void __user *arg);
 void vgpu_vfio_irq_disable_all(struct vgpu_vfio *vv);
