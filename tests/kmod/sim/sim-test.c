@@ -1011,7 +1011,9 @@ static void t_ce_abort(void)
 	param_write("ce_delay_us", "400");
 	ce_kick(&e.g, IOVA_BASE, 0, len, true);
 	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY);
-	usleep(50000);
+	/* close once the copy has surely started: its first page arrived */
+	for (int k = 0; k < 5000 && first_mismatch(e.buf, 4096, 0x42) != (size_t)-1; k++)
+		usleep(1000);
 	vgpu_close(&e.g);
 	snap = malloc(len);
 	ASSERT(snap);
