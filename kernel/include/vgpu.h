@@ -194,6 +194,12 @@ struct vgpu_extra_region {
  * @pcie: present a PCI Express endpoint capability (and 4 KiB config space).
  * @caps: vendor capabilities, see struct vgpu_config_cap.
  * @nr_caps: number of entries in @caps, at most VGPU_MAX_CONFIG_CAPS.
+ * @ext_size: with @pcie, the bytes of extended config space from 0x100 that
+ *	the vendor emulates itself (its extended capabilities, e.g. a
+ *	vendor-specific one, and device-specific registers): a multiple of 4,
+ *	at most 0xf00, 0 for none. Accesses there go to &vgpu_ops.config_read
+ *	and &vgpu_ops.config_write (read as zero, writes ignored, without
+ *	them); the rest of extended space reads as zero.
  *
  * Filled by the vendor in &vgpu_ops.create (the core zeroes it first) and
  * validated by the core afterwards; it must not change while the vGPU exists.
@@ -216,6 +222,7 @@ struct vgpu_device_info {
 	bool pcie;
 	const struct vgpu_config_cap *caps;
 	unsigned int nr_caps;
+	unsigned int ext_size;
 };
 
 /**
@@ -284,7 +291,8 @@ struct vgpu_attribute {
  *
  * @config_read: optional. Read @size bytes at absolute config-space @offset,
  *	which lies inside the body of one of the vendor's struct
- *	vgpu_config_cap. Return 0 or -errno.
+ *	vgpu_config_cap or inside its extended range (&vgpu_device_info.ext_size).
+ *	Return 0 or -errno.
  * @config_write: optional. Same for writes.
  *
  * @dma_unmap: optional, but required to use vgpu_dma_pin(). The VFIO user is

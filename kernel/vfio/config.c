@@ -273,6 +273,10 @@ int vgpu_info_validate(const struct vgpu_device_info *info,
 			return -EINVAL;
 	if (0x40 + caps_len(info) > PCI_CFG_SPACE_SIZE)
 		return -ENOSPC;
+	if (info->ext_size && (!info->pcie || info->ext_size % 4 ||
+			       info->ext_size > PCI_CFG_SPACE_EXP_SIZE -
+						PCI_CFG_SPACE_SIZE))
+		return -EINVAL;
 	if (info->nr_regions > VGPU_MAX_EXTRA_REGIONS ||
 	    (!info->regions && info->nr_regions))
 		return -EINVAL;
@@ -439,15 +443,26 @@ void vcfg_reset(struct vgpu_cfg *cfg)
 	build(cfg);
 }
 
-/* The vendor's bytes within [off, off + size) form at most one run. */
+/*
+ * The vendor's bytes within [off, off + size) form at most one run: inside a
+ * vendor capability's body, or inside its extended range (dword aligned, so
+ * an access there never reaches past it).
+ */
 static bool vendor_run(const struct vgpu_cfg *cfg, unsigned int off,
 		       unsigned int size, unsigned int *start,
 		       unsigned int *len)
 {
 	unsigned int i, s = 0, n = 0;
 
-	if (off >= PCI_CFG_SPACE_SIZE)
-		return false;
+	if (off >= PCI_CFG_SPACE_SIZE) {
+		if (off - PCI_CFG_SPACE_SIZE >= cfg->info->ext_size)
+			return false;
+		*start = off;
+		*len = PCI_CFG_SPACE_SIZE + cfg->info->ext_size - off;
+		if (*len > size)
+			*len = size;
+		return true;
+	}
 	/* The map covers the first 256 bytes only; PCIe spaces go beyond. */
 	for (i = off; i < off + size && i < PCI_CFG_SPACE_SIZE; i++) {
 		if (!cfg->vendor[i])

@@ -180,6 +180,9 @@ static const struct vgpu_extra_region huge_extra = {
 	.region = { .size = (1ULL << VGPU_VFIO_INDEX_SHIFT) + 0x1000 } };
 static void b_mem64_window(struct vgpu_device_info *i) { i->bars[0].size = 1ULL << (VGPU_VFIO_INDEX_SHIFT + 1); }
 static void b_extra_window(struct vgpu_device_info *i) { i->regions = &huge_extra; i->nr_regions = 1; }
+static void b_ext_no_pcie(struct vgpu_device_info *i) { i->pcie = false; i->ext_size = 0x10; }
+static void b_ext_odd(struct vgpu_device_info *i) { i->ext_size = 6; }
+static void b_ext_big(struct vgpu_device_info *i) { i->ext_size = 0xf04; }
 static void b_bar_flags(struct vgpu_device_info *i) { i->bars[2].flags = 1u << 7; }
 static void b_extra_flags(struct vgpu_device_info *i) { static struct vgpu_extra_region x; x.region = (struct vgpu_region){ .size = 0x1000, .flags = 1u << 9 }; i->regions = &x; i->nr_regions = 1; }
 
@@ -195,6 +198,7 @@ static void test_validate_bad(void)
 		b_rom_mmap, b_rom_absent_flags, b_class, b_cap_short, b_cap_many,
 		b_cap_null, b_extra_io, b_extra_empty, b_extra_many,
 		b_mem64_window, b_extra_window, b_bar_flags, b_extra_flags,
+		b_ext_no_pcie, b_ext_odd, b_ext_big,
 	};
 	struct vgpu_device_info i;
 
@@ -557,6 +561,69 @@ static void test_cfg_vendor_straddle(void)
 	g_assert_cmphex(v, ==, 0);
 }
 
+static int xread(void *opaque, unsigned int off, unsigned int size, __u32 *val)
+{
+	struct vlog *l = opaque;
+
+	g_assert_cmpuint(off, >=, 0x100);
+	g_assert_cmpuint(off + size, <=, 0x110);
+	l->off[l->calls] = off;
+	l->size[l->calls++] = size;
+	*val = 0x5a000000 | off;
+	return 0;
+}
+
+static int xwrite(void *opaque, unsigned int off, unsigned int size, __u32 val)
+{
+	struct vlog *l = opaque;
+
+	g_assert_cmpuint(off, >=, 0x100);
+	g_assert_cmpuint(off + size, <=, 0x110);
+	l->off[l->calls] = off;
+	l->val[l->calls] = val;
+	l->size[l->calls++] = size;
+	return 0;
+}
+
+/* The vendor's range of extended config space (REVIEW.md 12). */
+static void test_cfg_ext_range(void)
+{
+	static struct vgpu_cfg c;
+	struct vlog l = { 0 };
+	struct vcfg_vendor_ops ops = { .read = xread, .write = xwrite, .opaque = &l };
+	struct vgpu_device_info i;
+	unsigned int ev;
+	__u32 v;
+
+	good_info(&i);
+	i.ext_size = 0x10;
+	g_assert_cmpint(vgpu_info_validate(&i, PAGE), ==, 0);
+	i.ext_size = 0xf00;
+	g_assert_cmpint(vgpu_info_validate(&i, PAGE), ==, 0);
+	i.ext_size = 0x10;
+	vcfg_init(&c, &i);
+	g_assert_cmpint(vcfg_read(&c, 0x100, 4, &v, &ops), ==, 0);
+	g_assert_cmphex(v, ==, 0x5a000100);
+	g_assert_cmpint(vcfg_read(&c, 0x10e, 2, &v, &ops), ==, 0);
+	g_assert_cmphex(v, ==, 0x010e);
+	g_assert_cmpuint(l.calls, ==, 2);
+	g_assert_cmpint(vcfg_write(&c, 0x108, 4, 0xcafe, &ops, &ev), ==, 0);
+	g_assert_cmpuint(l.calls, ==, 3);
+	g_assert_cmpuint(l.off[2], ==, 0x108);
+	g_assert_cmphex(l.val[2], ==, 0xcafe);
+	g_assert_cmpuint(ev, ==, 0);
+	/* past the range, and without ops: zero, never the vendor */
+	g_assert_cmpint(vcfg_read(&c, 0x110, 4, &v, &ops), ==, 0);
+	g_assert_cmphex(v, ==, 0);
+	g_assert_cmpint(vcfg_write(&c, 0x110, 4, 0xffffffff, &ops, &ev), ==, 0);
+	g_assert_cmpuint(l.calls, ==, 3);
+	g_assert_cmphex(rd(&c, 0x100, 4), ==, 0);
+	g_assert_cmphex(rd(&c, 0x110, 4), ==, 0);
+	/* a 2-byte access at the range's end is clipped to it */
+	g_assert_cmpint(vcfg_read(&c, 0x10f, 2, &v, &ops), ==, 0);
+	g_assert_cmpuint(l.size[3], ==, 1);
+}
+
 static void test_region_area(void)
 {
 	struct vgpu_region r = { .size = 0x100000, .flags = VGPU_REGION_MMAP,
@@ -593,6 +660,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/validate/msix-max", test_validate_msix_max);
 	g_test_add_func("/validate/window", test_validate_window);
 	g_test_add_func("/config/vendor-straddle", test_cfg_vendor_straddle);
+	g_test_add_func("/config/ext-range", test_cfg_ext_range);
 	g_test_add_func("/config/header", test_cfg_header);
 	g_test_add_func("/config/bars", test_cfg_bars);
 	g_test_add_func("/config/caps", test_cfg_caps);

@@ -812,7 +812,19 @@ static int t_config_caps(void)
 	CHECK_EQ(cfg_rd(&D, msix + PCI_MSIX_TABLE, 4), VT_MSIX_TABLE | 2);
 	/* PCIe endpoint, version 2. */
 	CHECK_EQ(cfg_rd(&D, exp + PCI_EXP_FLAGS, 2), 2 | (PCI_EXP_TYPE_ENDPOINT << 4));
-	CHECK_EQ(cfg_rd(&D, 0x100, 4), 0);	/* no extended caps */
+	/* Extended space: the vendor's range (a VSEC) at 0x100, zero beyond. */
+	CHECK_EQ(cfg_rd(&D, 0x100, 4), VT_EXT_HDR);
+	CHECK_EQ(cfg_rd(&D, 0x104, 4), VT_EXT_VSEC_HDR);
+	CHECK_OK(cfg_wr(&D, 0x100, 4, 0));
+	CHECK_EQ(cfg_rd(&D, 0x100, 4), VT_EXT_HDR);
+	CHECK_OK(cfg_wr(&D, VT_EXT_SCRATCH, 4, 0x12345678));
+	CHECK_OK(cfg_wr(&D, VT_EXT_SCRATCH + 6, 2, 0xabcd));
+	CHECK_EQ(cfg_rd(&D, VT_EXT_SCRATCH, 4), 0x12345678);
+	CHECK_EQ(cfg_rd(&D, VT_EXT_SCRATCH + 4, 4), 0xabcd0000);
+	CHECK_EQ(cfg_rd(&D, 0x100 + VT_EXT_SIZE, 4), 0);
+	CHECK_OK(cfg_wr(&D, 0x100 + VT_EXT_SIZE, 4, 0xffffffff));
+	CHECK_EQ(cfg_rd(&D, 0x100 + VT_EXT_SIZE, 4), 0);
+	CHECK_EQ(cfg_rd(&D, 0xffc, 4), 0);
 	/* Vendor capability: body from the vendor, length byte read-only. */
 	CHECK_EQ(cfg_rd(&D, vndr, 4), PCI_CAP_ID_VNDR | (0 << 8) |
 		 (VT_CAP_LEN << 16) | (0x11 << 24));

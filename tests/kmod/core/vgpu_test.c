@@ -14,6 +14,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
+#include <asm/unaligned.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_plane.h>
 
@@ -107,6 +108,7 @@ struct vt_vgpu {
 	u64 dma_iova, dma_len, dma_result;
 	u8 io[VT_IO_SIZE];
 	u8 cap[VT_CAP_LEN - 2];
+	u8 ext[VT_EXT_SIZE];		/* extended config space from 0x100 */
 	u8 vga[VT_VGA_PORTS_LEN];	/* the 0x3c0-0x3df ports (big type) */
 	char label[32];
 	unsigned int opens;
@@ -216,6 +218,8 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	if (!vt->disp)
 		goto err_bar0;
 	memcpy(vt->cap, vt_cap_data, sizeof(vt->cap));
+	put_unaligned_le32(VT_EXT_HDR, &vt->ext[0]);
+	put_unaligned_le32(VT_EXT_VSEC_HDR, &vt->ext[4]);
 	for (i = 0; i < VT_IO_SIZE; i++)
 		vt->io[i] = i;
 	/* a recognisable picture in the read-only display region */
@@ -248,6 +252,7 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 			.msix_pba_offset = VT_MSIX_PBA,
 		};
 		info->pcie = true;
+		info->ext_size = VT_EXT_SIZE;
 		info->regions = &vt_disp;
 		info->nr_regions = 1;
 	} else {
@@ -472,12 +477,19 @@ static int vt_config_read(struct vgpu_device *vgpu, unsigned int off,
 {
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 	unsigned int i, rel = off - VT_CAP_POS(vt->small) - 2;
+	const u8 *mem = vt->cap;
 	u32 v = 0;
 
-	if (rel + size > sizeof(vt->cap))
+	if (off >= PCI_CFG_SPACE_SIZE) {
+		rel = off - PCI_CFG_SPACE_SIZE;
+		mem = vt->ext;
+		if (rel + size > sizeof(vt->ext))
+			return -EINVAL;
+	} else if (rel + size > sizeof(vt->cap)) {
 		return -EINVAL;
+	}
 	for (i = 0; i < size; i++)
-		v |= (u32)vt->cap[rel + i] << (8 * i);
+		v |= (u32)mem[rel + i] << (8 * i);
 	*val = v;
 	return 0;
 }
@@ -488,6 +500,15 @@ static int vt_config_write(struct vgpu_device *vgpu, unsigned int off,
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 	unsigned int i, rel = off - VT_CAP_POS(vt->small) - 2;
 
+	if (off >= PCI_CFG_SPACE_SIZE) {
+		/* the two header dwords are read-only, the rest is scratch */
+		if (off < VT_EXT_SCRATCH ||
+		    off + size > PCI_CFG_SPACE_SIZE + VT_EXT_SIZE)
+			return 0;
+		for (i = 0; i < size; i++)
+			vt->ext[off - PCI_CFG_SPACE_SIZE + i] = val >> (8 * i);
+		return 0;
+	}
 	if (rel + size > sizeof(vt->cap))
 		return -EINVAL;
 	/* Byte 0 (the length) is read-only, the rest is scratch. */

@@ -53,6 +53,12 @@
 #define VT_CAP_LEN		8
 #define VT_CAP_POS(small)	((small) ? 0x90 : 0x50)
 
+/* Small type: extended config space 0x100..0x10f is the vendor's (a VSEC). */
+#define VT_EXT_SIZE		0x10
+#define VT_EXT_HDR		0x0001000b	/* PCI_EXT_CAP_ID_VNDR, v1, last */
+#define VT_EXT_VSEC_HDR		0x01000001	/* ID 1, rev 0, length 0x10 */
+#define VT_EXT_SCRATCH		0x108		/* 8 bytes, read/write */
+
 #define VT_PLANE_W		64
 #define VT_PLANE_H		64
 
