@@ -465,6 +465,18 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
 
 /**
+ * vgpu_lower_irq() - the vendor deasserted its interrupt line
+ * @vgpu: the vGPU.
+ *
+ * INTx only (no effect on MSI/MSI-X): drops an INTx held while masked or
+ * disabled (see vgpu_raise_irq()), so the unmask brings no spurious
+ * interrupt, and clears the interrupt status bit in config space. Call it
+ * when the device's cause register becomes clear. Any context, including
+ * hard IRQ; takes only a spinlock. A no-op while the vGPU is not open.
+ */
+void vgpu_lower_irq(struct vgpu_device *vgpu);
+
+/**
  * vgpu_zap_region() - unmap every user mapping of a region
  * @vgpu: the vGPU.
  * @index: region index.

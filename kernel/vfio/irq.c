@@ -618,6 +618,20 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 }
 EXPORT_SYMBOL_GPL(vgpu_raise_irq);
 
+void vgpu_lower_irq(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
+	unsigned long flags;
+
+	if (!vv)
+		return;
+	spin_lock_irqsave(&vv->irq.lock, flags);
+	vv->irq.intx_pending = false;
+	WRITE_ONCE(vv->cfg.intx_status, false);
+	spin_unlock_irqrestore(&vv->irq.lock, flags);
+}
+EXPORT_SYMBOL_GPL(vgpu_lower_irq);
+
 bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
 		       unsigned int size)
 {

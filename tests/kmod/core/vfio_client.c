@@ -1140,6 +1140,13 @@ static int t_irq_intx(void)
 	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
 	CHECK_EQ(ev_count(e), 1);
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	/* the vendor lowering its line drops a held INTx: no spurious one */
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
+	CHECK_OK(reg_wr(&D, VT_REG_IRQ_LOWER, 1));
+	CHECK_EQ(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	CHECK_EQ(ev_count(e), 1);	/* the first raise only */
 	/* a reset drops a held INTx */
 	CHECK_EQ(dev_raise(&D, 0), 0);
 	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);

@@ -428,6 +428,9 @@ static int vt_region_write(struct vgpu_device *vgpu, unsigned int index,
 		case VT_REG_IRQ:
 			vt->irq_result = (u64)(s64)vgpu_raise_irq(vgpu, val);
 			break;
+		case VT_REG_IRQ_LOWER:
+			vgpu_lower_irq(vgpu);
+			break;
 		case VT_REG_DMA_IOVA:
 			vt->dma_iova = val;
 			break;

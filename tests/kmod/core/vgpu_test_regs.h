@@ -39,6 +39,7 @@
 #define VT_REG_DMA_RESULT	0x38
 #define VT_REG_PINNED		0x40	/* pages pinned now */
 #define VT_REG_PFN_CALLS	0x48	/* mmap_pfn calls so far (faults served) */
+#define VT_REG_IRQ_LOWER	0x50	/* write: vgpu_lower_irq() */
 #define VT_REG_EIO		0xf00	/* 16 bytes that fail with -EIO */
 #define VT_REG_EIO_LEN		16
 #define VT_MSIX_TABLE		0x800
