@@ -588,6 +588,8 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 			break;
 		ret = vv->irq.intx_masked || vv->irq.intx_disabled ? -EAGAIN : 0;
 		vv->irq.intx_pending = true;
+		/* PCI: the status bit shows the line, even while disabled. */
+		WRITE_ONCE(vv->cfg.intx_status, true);
 		intx_deliver(vv);
 		break;
 	case VFIO_PCI_MSI_IRQ_INDEX:

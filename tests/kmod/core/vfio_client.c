@@ -1135,8 +1135,11 @@ static int t_irq_intx(void)
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
 	/* INTx disable in the command register: held until enabled again */
 	CHECK_OK(enable_decode(&D, PCI_COMMAND_INTX_DISABLE));
+	CHECK_EQ(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
 	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
 	CHECK_EQ(ev_count(e), 0);
+	/* the status bit shows the asserted line whatever INTx-disable says */
+	CHECK(cfg_rd(&D, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
 	CHECK_EQ(ev_count(e), 1);
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
