@@ -272,7 +272,7 @@ load_gpu (const char *sysfs_parent, GError **error)
     g_autofree char *dir = vgpu_root_path (rel);
     if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
-                     _("%1$s is not a vGPU-capable GPU (no %2$s); run 'vgpuctl list' "
+                     _("%1$s is not a vGPU-capable GPU (no %2$s); run 'vgpuctl types' "
                        "to see the GPUs."),
                      sysfs_parent, dir);
         return NULL;
@@ -424,7 +424,7 @@ vgpu_pick_parent (const char *parent, const char *type, GError **error)
         if (!g_file_test (gpudir, G_FILE_TEST_IS_DIR)) {
             g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
                          _("GPU %1$s does not exist or is not vGPU-capable; run "
-                           "'vgpuctl list' to see the GPUs."),
+                           "'vgpuctl types' to see the GPUs."),
                          parent);
             return NULL;
         }

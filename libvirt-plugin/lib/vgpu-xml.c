@@ -94,9 +94,9 @@ vgpu_xml_parse (const char *data, gsize len, const char *source_name, GError **e
         source_name = "XML document";
     if (len > VGPU_XML_MAX_SIZE) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_UNSAFE,
-                     _("%1$s is too large (%2$" G_GSIZE_FORMAT " bytes, the limit is %3$d); "
+                     _("%1$s is too large (%2$lu bytes, the limit is %3$d); "
                        "only domain, hostdev and node device documents are accepted."),
-                     source_name, len, VGPU_XML_MAX_SIZE);
+                     source_name, (unsigned long) len, VGPU_XML_MAX_SIZE);
         return NULL;
     }
     if (len > G_MAXINT)   /* unreachable with the limit above; libxml2 takes int */
