@@ -282,8 +282,14 @@ static void vsim_sim_write(struct vsim_vgpu *v, u32 off, u32 val, u32 mask)
 		vsim_ce_doorbell(v);
 		break;
 	case VGPU_SIM_REG_IRQ_STATUS:
+		/*
+		 * The line drops with the last cause. Under ce_lock, so a cause
+		 * raised meanwhile (vsim_raise) is never dropped with it.
+		 */
 		spin_lock_irq(&v->ce_lock);
 		v->irq_status &= ~(val & mask);
+		if (!v->irq_status)
+			vgpu_lower_irq(v->vgpu);
 		spin_unlock_irq(&v->ce_lock);
 		break;
 	default:

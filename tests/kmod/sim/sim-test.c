@@ -1109,6 +1109,14 @@ static void intx_level(void)
 	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
 	ASSERT(irq_wait(&e.g, 0, 10000));
 	intx_handle(&e.g);
+	/* a cause cleared while masked lowers the line: no spurious unmask */
+	intx_copy_while_masked(&e.g);
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	intx_unmask(&e.g);
+	ASSERT(!irq_wait(&e.g, 0, 200));
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ASSERT(irq_wait(&e.g, 0, 10000));
+	intx_handle(&e.g);
 
 	/* the same through the unmask eventfd, as KVM's resampler does */
 	u = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
