@@ -227,6 +227,63 @@ read_vgpu_hostdev (const char *path, int *rc)
     return g_steal_pointer (&doc);
 }
 
+/* What attach-device and detach-device both start from: the checked hostdev
+ * document, the domain, the definitions to change and the vGPUs their
+ * metadata records. */
+typedef struct {
+    xmlDoc *doc;
+    virConnect *conn;
+    virDomain *dom;
+    const char *dom_name;
+    Targets t;
+    char dom_uuid[VIR_UUID_STRING_BUFLEN];
+    GPtrArray *meta_live;       /* NULL unless t.live */
+    GPtrArray *meta_config;     /* NULL unless t.config */
+} DeviceVerb;
+
+static void
+device_verb_clear (DeviceVerb *v)
+{
+    g_clear_pointer (&v->meta_live, g_ptr_array_unref);
+    g_clear_pointer (&v->meta_config, g_ptr_array_unref);
+    g_clear_pointer (&v->dom, virDomainFree);
+    g_clear_pointer (&v->conn, virConnectClose);
+    g_clear_pointer (&v->doc, xmlFreeDoc);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DeviceVerb, device_verb_clear)
+
+/* Returns VGPUCTL_EXIT_OK, or the exit status the verb ends with (the error
+ * is reported). */
+static int
+device_verb_open (DeviceVerb *v, const char *domain, const char *path, const char *uri,
+                  gboolean live, gboolean config)
+{
+    int rc;
+    v->doc = read_vgpu_hostdev (path, &rc);
+    if (v->doc == NULL)
+        return rc;
+    v->conn = open_connection (uri);
+    if (v->conn == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    v->dom = lookup_domain (v->conn, domain);
+    if (v->dom == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    v->dom_name = virDomainGetName (v->dom);
+    if (!resolve_targets (v->dom, live, config, &v->t))
+        return VGPUCTL_EXIT_FAILED;
+    if (virDomainGetUUIDString (v->dom, v->dom_uuid) < 0) {
+        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), v->dom_name,
+                       libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+    g_autoptr (GError) error = NULL;
+    if ((v->t.live && !(v->meta_live = get_metadata (v->dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
+        (v->t.config &&
+         !(v->meta_config = get_metadata (v->dom, VIR_DOMAIN_AFFECT_CONFIG, &error))))
+        return vgpuctl_report (error);
+    return VGPUCTL_EXIT_OK;
+}
+
 /* Removes a vGPU this command created; returns NULL or why it failed. */
 static char *
 undo_create (const char *uuid, guint timeout_ms)
@@ -274,61 +331,40 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 2, 2))
         return VGPUCTL_EXIT_USAGE;
 
-    int rc;
-    g_autoptr (xmlDoc) doc = read_vgpu_hostdev (argv[2], &rc);
-    if (doc == NULL)
+    g_auto (DeviceVerb) v = { 0 };
+    int rc = device_verb_open (&v, argv[1], argv[2], uri, live, config);
+    if (rc != VGPUCTL_EXIT_OK)
         return rc;
-    g_autoptr (virConnect) conn = open_connection (uri);
-    if (conn == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    g_autoptr (virDomain) dom = lookup_domain (conn, argv[1]);
-    if (dom == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    const char *dom_name = virDomainGetName (dom);
-    Targets t;
-    if (!resolve_targets (dom, live, config, &t))
-        return VGPUCTL_EXIT_FAILED;
-    char dom_uuid[VIR_UUID_STRING_BUFLEN];
-    if (virDomainGetUUIDString (dom, dom_uuid) < 0) {
-        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), dom_name,
-                       libvirt_message ());
-        return VGPUCTL_EXIT_FAILED;
-    }
-
     g_autoptr (GError) error = NULL;
-    g_autoptr (GPtrArray) meta_live = NULL, meta_config = NULL;
-    if ((t.live && !(meta_live = get_metadata (dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
-        (t.config && !(meta_config = get_metadata (dom, VIR_DOMAIN_AFFECT_CONFIG, &error))))
-        return vgpuctl_report (error);
 
     /* A derived UUID counts the vGPUs of the same type and parent that the
      * domain has already (libvgpu.h, contract 4); the new one comes last. */
-    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (doc),
+    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (v.doc),
                                                               &error);
     if (wanted == NULL)
         return vgpuctl_report (error);
-    GPtrArray *primary = t.live ? meta_live : meta_config;
+    GPtrArray *primary = v.t.live ? v.meta_live : v.meta_config;
     guint ordinal = 0;
     for (guint i = 0; i < primary->len; i++) {
         const VgpuDevice *d = primary->pdata[i];
         if (d->uuid_derived && same_place (d, wanted))
             ordinal++;
     }
-    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (doc, dom_uuid, ordinal, &error);
+    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (v.doc, v.dom_uuid, ordinal, &error);
     if (dev == NULL)
         return vgpuctl_report (error);
-    if (find_uuid (meta_live, dev->uuid) || find_uuid (meta_config, dev->uuid)) {
+    if (find_uuid (v.meta_live, dev->uuid) || find_uuid (v.meta_config, dev->uuid)) {
         vgpuctl_error (_("vGPU %1$s is already attached to domain %2$s; detach it first or "
-                         "give the new one another <uuid>."), dev->uuid, dom_name);
+                         "give the new one another <uuid>."), dev->uuid, v.dom_name);
         return VGPUCTL_EXIT_FAILED;
     }
-    g_autofree char *native = vgpu_xml_format (doc);
+    g_autofree char *native = vgpu_xml_format (v.doc);
 
     /* 1. Create the vGPU (managed, live only: otherwise the hook does it at
      *    the next start). */
     guint timeout_ms = vgpuctl_timeout_ms (timeout);
     gboolean created = FALSE;
-    if (vgpu_device_is_managed (dev) && t.live) {
+    if (vgpu_device_is_managed (dev) && v.t.live) {
         g_autofree char *parent = vgpu_device_sysfs_parent (dev, &error);
         if (parent == NULL && error != NULL)
             return vgpuctl_report (error);
@@ -338,10 +374,10 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
     }
 
     /* 2. Give libvirt the native hostdev. */
-    if (virDomainAttachDeviceFlags (dom, native, t.flags) < 0) {
+    if (virDomainAttachDeviceFlags (v.dom, native, v.t.flags) < 0) {
         g_autofree char *what = g_strdup_printf (_("libvirt could not attach vGPU %1$s to "
                                                    "domain %2$s: %3$s"),
-                                                 dev->uuid, dom_name, libvirt_message ());
+                                                 dev->uuid, v.dom_name, libvirt_message ());
         if (!created) {
             vgpuctl_error ("%s", what);
             return VGPUCTL_EXIT_FAILED;
@@ -357,8 +393,8 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
         unsigned int flag;
         GPtrArray *old;
     } steps[] = {
-        { t.live, VIR_DOMAIN_AFFECT_LIVE, meta_live },
-        { t.config, VIR_DOMAIN_AFFECT_CONFIG, meta_config },
+        { v.t.live, VIR_DOMAIN_AFFECT_LIVE, v.meta_live },
+        { v.t.config, VIR_DOMAIN_AFFECT_CONFIG, v.meta_config },
     };
     for (gsize i = 0; i < G_N_ELEMENTS (steps); i++) {
         if (!steps[i].on)
@@ -367,14 +403,14 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
         for (guint j = 0; j < steps[i].old->len; j++)
             g_ptr_array_add (now, steps[i].old->pdata[j]);
         g_ptr_array_add (now, dev);
-        if (set_metadata (dom, now, steps[i].flag, &error))
+        if (set_metadata (v.dom, now, steps[i].flag, &error))
             continue;
 
         /* Undo: metadata already written, the device, the vGPU. */
         for (gsize k = 0; k < i; k++)
             if (steps[k].on)
-                set_metadata (dom, steps[k].old, steps[k].flag, NULL);
-        virDomainDetachDeviceFlags (dom, native, t.flags);
+                set_metadata (v.dom, steps[k].old, steps[k].flag, NULL);
+        virDomainDetachDeviceFlags (v.dom, native, v.t.flags);
         g_autofree char *what = g_strdup_printf (_("%1$s, so the device was detached again"),
                                                  error->message);
         if (!created) {
@@ -387,7 +423,7 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
     }
 
     printf (_("vGPU %1$s (type %2$s) attached to domain %3$s.\n"), dev->uuid, dev->type,
-            dom_name);
+            v.dom_name);
     return VGPUCTL_EXIT_OK;
 }
 
@@ -469,35 +505,14 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
                         entries, &argc, &argv, 2, 2))
         return VGPUCTL_EXIT_USAGE;
 
-    int rc;
-    g_autoptr (xmlDoc) doc = read_vgpu_hostdev (argv[2], &rc);
-    if (doc == NULL)
+    g_auto (DeviceVerb) v = { 0 };
+    int rc = device_verb_open (&v, argv[1], argv[2], uri, live, config);
+    if (rc != VGPUCTL_EXIT_OK)
         return rc;
-    g_autoptr (virConnect) conn = open_connection (uri);
-    if (conn == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    g_autoptr (virDomain) dom = lookup_domain (conn, argv[1]);
-    if (dom == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    const char *dom_name = virDomainGetName (dom);
-    Targets t;
-    if (!resolve_targets (dom, live, config, &t))
-        return VGPUCTL_EXIT_FAILED;
-    char dom_uuid[VIR_UUID_STRING_BUFLEN];
-    if (virDomainGetUUIDString (dom, dom_uuid) < 0) {
-        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), dom_name,
-                       libvirt_message ());
-        return VGPUCTL_EXIT_FAILED;
-    }
-
     g_autoptr (GError) error = NULL;
-    g_autoptr (GPtrArray) meta_live = NULL, meta_config = NULL;
-    if ((t.live && !(meta_live = get_metadata (dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
-        (t.config && !(meta_config = get_metadata (dom, VIR_DOMAIN_AFFECT_CONFIG, &error))))
-        return vgpuctl_report (error);
-    GPtrArray *primary = t.live ? meta_live : meta_config;
+    GPtrArray *primary = v.t.live ? v.meta_live : v.meta_config;
 
-    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (doc),
+    g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (v.doc),
                                                               &error);
     if (wanted == NULL)
         return vgpuctl_report (error);
@@ -509,7 +524,7 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
         if (entry == NULL) {
             vgpuctl_error (_("vGPU %1$s is not attached to domain %2$s (it is not in the "
                              "domain's vGPU metadata); check the UUID with 'virsh dumpxml %2$s'."),
-                           wanted->uuid, dom_name);
+                           wanted->uuid, v.dom_name);
             return VGPUCTL_EXIT_FAILED;
         }
     } else {
@@ -523,7 +538,7 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
         }
         if (uuids->len == 0) {
             vgpuctl_error (_("Domain %1$s has no vGPU of type %2$s with this parent; check "
-                             "FILE against 'vgpuctl domxml-from-native'."), dom_name,
+                             "FILE against 'vgpuctl domxml-from-native'."), v.dom_name,
                            wanted->type);
             return VGPUCTL_EXIT_FAILED;
         }
@@ -531,28 +546,28 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
             g_ptr_array_add (uuids, NULL);
             g_autofree char *list = g_strjoinv (", ", (char **) uuids->pdata);
             vgpuctl_error (_("Domain %1$s has several vGPUs of type %2$s (%3$s); add the <uuid> "
-                             "of the one to detach to FILE."), dom_name, wanted->type, list);
+                             "of the one to detach to FILE."), v.dom_name, wanted->type, list);
             return VGPUCTL_EXIT_FAILED;
         }
-        add_uuid (doc, entry->uuid);
+        add_uuid (v.doc, entry->uuid);
     }
     g_autofree char *uuid = g_strdup (entry->uuid);
     gboolean managed = vgpu_device_is_managed (entry);
 
-    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (doc, dom_uuid, 0, &error);
+    g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (v.doc, v.dom_uuid, 0, &error);
     if (dev == NULL)
         return vgpuctl_report (error);
-    g_autofree char *native = vgpu_xml_format (doc);
+    g_autofree char *native = vgpu_xml_format (v.doc);
 
-    if (virDomainDetachDeviceFlags (dom, native, t.flags) < 0) {
+    if (virDomainDetachDeviceFlags (v.dom, native, v.t.flags) < 0) {
         vgpuctl_error (_("libvirt could not detach vGPU %1$s from domain %2$s: %3$s"), uuid,
-                       dom_name, libvirt_message ());
+                       v.dom_name, libvirt_message ());
         return VGPUCTL_EXIT_FAILED;
     }
 
     /* A live detach completes when the guest lets go of the device. */
     gboolean held = FALSE;
-    if (t.live && !live_still_has (dom, uuid, &held))
+    if (v.t.live && !live_still_has (v.dom, uuid, &held))
         return VGPUCTL_EXIT_FAILED;
 
     const struct {
@@ -562,8 +577,8 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
     } steps[] = {
         /* While the guest holds it, the live entry stays so that the hook
          * removes the vGPU when the domain stops. */
-        { t.live && !held, VIR_DOMAIN_AFFECT_LIVE, meta_live },
-        { t.config, VIR_DOMAIN_AFFECT_CONFIG, meta_config },
+        { v.t.live && !held, VIR_DOMAIN_AFFECT_LIVE, v.meta_live },
+        { v.t.config, VIR_DOMAIN_AFFECT_CONFIG, v.meta_config },
     };
     for (gsize i = 0; i < G_N_ELEMENTS (steps); i++) {
         if (!steps[i].on)
@@ -574,29 +589,29 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
             if (g_ascii_strcasecmp (d->uuid, uuid) != 0)
                 g_ptr_array_add (rest, d);
         }
-        if (!set_metadata (dom, rest, steps[i].flag, &error)) {
+        if (!set_metadata (v.dom, rest, steps[i].flag, &error)) {
             vgpuctl_error (_("vGPU %1$s was detached from domain %2$s, but %3$s; edit the "
                              "vGPU metadata with 'virsh metadata %2$s %4$s --edit'."),
-                           uuid, dom_name, error->message, VGPU_METADATA_NS);
+                           uuid, v.dom_name, error->message, VGPU_METADATA_NS);
             return VGPUCTL_EXIT_FAILED;
         }
     }
 
     if (held) {
         vgpuctl_error (_("The guest of domain %1$s has not released vGPU %2$s yet; it will be "
-                         "removed when the domain stops."), dom_name, uuid);
+                         "removed when the domain stops."), v.dom_name, uuid);
         return VGPUCTL_EXIT_PENDING;
     }
-    if (managed && t.live) {
+    if (managed && v.t.live) {
         g_autoptr (VgpuMdev) m = vgpu_get_mdev (uuid, NULL);
         guint timeout_ms = vgpuctl_timeout_ms (timeout);
         if (m && (!vgpu_remove (uuid, &error) ||
                   (timeout_ms > 0 && !vgpu_wait_removed (uuid, timeout_ms, &error)))) {
             vgpuctl_error (_("vGPU %1$s was detached from domain %2$s, but removing it failed: "
-                             "%3$s"), uuid, dom_name, error->message);
+                             "%3$s"), uuid, v.dom_name, error->message);
             return VGPUCTL_EXIT_FAILED;
         }
     }
-    printf (_("vGPU %1$s detached from domain %2$s.\n"), uuid, dom_name);
+    printf (_("vGPU %1$s detached from domain %2$s.\n"), uuid, v.dom_name);
     return VGPUCTL_EXIT_OK;
 }
