@@ -23,7 +23,6 @@
  * $VGPU_TIMEOUT_MS milliseconds (default 10 s).
  */
 #include <errno.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -32,6 +31,7 @@
 #include <glib/gi18n.h>
 
 #include "libvgpu.h"
+#include "vgpu-program.h"
 
 #define HOOK_DEFAULT_TIMEOUT_MS 10000
 
@@ -216,11 +216,7 @@ release (GPtrArray *devs)
 int
 main (int argc, char **argv)
 {
-    setlocale (LC_ALL, "");
-    const char *localedir = g_getenv ("VGPU_LOCALEDIR");
-    bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
-    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-    textdomain (GETTEXT_PACKAGE);
+    vgpu_program_init_i18n ();
 
     if (argc < 4) {
         hook_error (_("Usage: %1$s DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN-XML; "

@@ -34,7 +34,6 @@
  * 2 not a vGPU type.
  */
 #include <errno.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +46,7 @@
 #include <json-glib/json-glib.h>
 
 #include "libvgpu.h"
+#include "vgpu-program.h"
 
 enum {
     CALLOUT_OK = 0,
@@ -245,11 +245,7 @@ get_attributes (const char *uuid)
 int
 main (int argc, char **argv)
 {
-    setlocale (LC_ALL, "");
-    const char *localedir = g_getenv ("VGPU_LOCALEDIR");
-    bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
-    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-    textdomain (GETTEXT_PACKAGE);
+    vgpu_program_init_i18n ();
 
     g_autofree char *type = NULL, *event = NULL, *action = NULL, *state = NULL;
     g_autofree char *uuid = NULL, *parent = NULL;

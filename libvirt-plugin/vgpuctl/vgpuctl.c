@@ -4,11 +4,11 @@
  * every verb. The verbs themselves live in vgpuctl-sysfs.c (vGPUs on this
  * host), vgpuctl-xml.c (documents) and vgpuctl-virt.c (libvirt domains).
  */
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "vgpuctl.h"
+#include "vgpu-program.h"
 
 static const VgpuctlVerb verbs[] = {
     { "list", "", N_("List the vGPUs that exist on this host"),
@@ -153,12 +153,7 @@ print_general_help (FILE *f)
 int
 main (int argc, char **argv)
 {
-    setlocale (LC_ALL, "");
-    /* VGPU_LOCALEDIR: messages of an uninstalled build (the tests use it). */
-    const char *localedir = g_getenv ("VGPU_LOCALEDIR");
-    bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
-    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-    textdomain (GETTEXT_PACKAGE);
+    vgpu_program_init_i18n ();
 
     if (argc < 2) {
         print_general_help (stderr);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What every vgpu program (vgpuctl, the libvirt hook, the mdevctl call-out)
+ * does first. Header-only: it needs the including program's LOCALEDIR.
+ */
+#pragma once
+
+#include <locale.h>
+
+#include <glib.h>
+#include <glib/gi18n.h>
+
+/* Locale and message catalogue. VGPU_LOCALEDIR points an uninstalled build
+ * (the tests) at its own catalogues. */
+static inline void
+vgpu_program_init_i18n (void)
+{
+    setlocale (LC_ALL, "");
+    const char *localedir = g_getenv ("VGPU_LOCALEDIR");
+    bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
+    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+    textdomain (GETTEXT_PACKAGE);
+}
