@@ -18,6 +18,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "fake-sysfs.h"
+
 #define GPU_A "0000:00:05.0"
 #define GPU_B "0000:00:06.0"
 #define GPU_OTHER "0000:00:07.0"
@@ -54,17 +56,6 @@ P (Fixture *f, const char *rel)
     return g_build_filename (f->root, rel, NULL);
 }
 
-static void
-put (Fixture *f, const char *rel, const char *content)
-{
-    g_autofree char *p = P (f, rel);
-    g_autofree char *dir = g_path_get_dirname (p);
-    g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-    g_autoptr (GError) err = NULL;
-    g_file_set_contents (p, content, -1, &err);
-    g_assert_no_error (err);
-}
-
 static char *
 get (Fixture *f, const char *rel)
 {
@@ -85,42 +76,8 @@ exists (Fixture *f, const char *rel)
 static void
 add_type (Fixture *f, const char *gpu, const char *type, const char *desc, int avail)
 {
-    g_autofree char *base = g_strdup_printf ("sys/class/mdev_bus/%s/mdev_supported_types/%s",
-                                             gpu, type);
-    g_autofree char *name = g_build_filename (base, "name", NULL);
-    g_autofree char *d = g_build_filename (base, "description", NULL);
-    g_autofree char *api = g_build_filename (base, "device_api", NULL);
-    g_autofree char *av = g_build_filename (base, "available_instances", NULL);
-    g_autofree char *cr = g_build_filename (base, "create", NULL);
-    g_autofree char *devs = g_build_filename (base, "devices", NULL);
-    g_autofree char *n = g_strdup_printf ("%s\n", type);
-    g_autofree char *a = g_strdup_printf ("%d\n", avail);
-    put (f, name, n);
-    put (f, d, desc);
-    put (f, api, "vfio-pci\n");
-    put (f, av, a);
-    put (f, cr, "");
-    g_autofree char *dp = P (f, devs);
-    g_assert_cmpint (g_mkdir_with_parents (dp, 0755), ==, 0);
-}
-
-static void
-rm_rf (const char *path)
-{
-    GStatBuf sb;
-    if (g_lstat (path, &sb) != 0)
-        return;
-    if (S_ISDIR (sb.st_mode)) {
-        g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-        const char *n;
-        while (d && (n = g_dir_read_name (d))) {
-            g_autofree char *c = g_build_filename (path, n, NULL);
-            rm_rf (c);
-        }
-        g_rmdir (path);
-    } else {
-        g_unlink (path);
-    }
+    g_autofree char *a = g_strdup_printf ("%d", avail);
+    fake_add_type (f->root, gpu, type, desc, a);
 }
 
 static void
@@ -147,7 +104,7 @@ setup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 teardown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-    rm_rf (f->tmp);
+    fake_rm_rf (f->tmp);
     g_free (f->tmp);
     g_free (f->root);
     g_free (f->log);
@@ -358,7 +315,7 @@ test_types (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
     /* No GPU at all: not an error, nothing on standard output. */
     g_autofree char *bus = P (f, "sys/class/mdev_bus");
-    rm_rf (bus);
+    fake_rm_rf (bus);
     g_auto (Result) none = { 0 };
     vgpuctl (f, &none, "types", NULL);
     g_assert_cmpint (none.status, ==, 0);

@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "fake-sysfs.h"
 #include "libvgpu.h"
 
 #define GPU_A "0000:00:05.0"
@@ -39,12 +40,7 @@ mkdirs (Fixture *f, const char *rel)
 static void
 put (Fixture *f, const char *rel, const char *content)
 {
-    g_autofree char *p = P (f, rel);
-    g_autofree char *dir = g_path_get_dirname (p);
-    g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-    g_autoptr (GError) err = NULL;
-    g_file_set_contents (p, content, -1, &err);
-    g_assert_no_error (err);
+    fake_put (f->root, rel, content);
 }
 
 static char *
@@ -69,22 +65,8 @@ link_to (Fixture *f, const char *rel, const char *target)
 static void
 add_type (Fixture *f, const char *gpu, const char *type, const char *avail)
 {
-    g_autofree char *base = g_strdup_printf ("sys/class/mdev_bus/%s/mdev_supported_types/%s",
-                                             gpu, type);
-    g_autofree char *name = g_build_filename (base, "name", NULL);
-    g_autofree char *desc = g_build_filename (base, "description", NULL);
-    g_autofree char *api = g_build_filename (base, "device_api", NULL);
-    g_autofree char *av = g_build_filename (base, "available_instances", NULL);
-    g_autofree char *cr = g_build_filename (base, "create", NULL);
-    g_autofree char *devs = g_build_filename (base, "devices", NULL);
-    g_autofree char *nm = g_strdup_printf ("%s\n", type);
-    put (f, name, nm);
-    put (f, desc, "framebuffer=32M, heads=1, max_resolution=1920x1080\n");
-    put (f, api, "vfio-pci\n");
-    g_autofree char *a = g_strdup_printf ("%s\n", avail);
-    put (f, av, a);
-    put (f, cr, "");
-    mkdirs (f, devs);
+    fake_add_type (f->root, gpu, type, "framebuffer=32M, heads=1, max_resolution=1920x1080\n",
+                   avail);
 }
 
 static void
@@ -104,28 +86,9 @@ fixture_setup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 }
 
 static void
-rm_rf (const char *path)
-{
-    GStatBuf sb;
-    if (g_lstat (path, &sb) != 0)
-        return;
-    if (S_ISDIR (sb.st_mode)) {
-        g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-        const char *n;
-        while (d && (n = g_dir_read_name (d))) {
-            g_autofree char *c = g_build_filename (path, n, NULL);
-            rm_rf (c);
-        }
-        g_rmdir (path);
-    } else {
-        g_unlink (path);
-    }
-}
-
-static void
 fixture_teardown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-    rm_rf (f->root);
+    fake_rm_rf (f->root);
     g_free (f->root);
     g_unsetenv ("VGPU_ROOT");
 }
@@ -250,7 +213,7 @@ static void
 test_list_empty_root (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
     g_autofree char *bus = P (f, "sys/class/mdev_bus");
-    rm_rf (bus);
+    fake_rm_rf (bus);
     g_autoptr (GError) err = NULL;
     g_autoptr (GPtrArray) gpus = vgpu_list_gpus (&err);
     g_assert_no_error (err);
@@ -526,7 +489,7 @@ test_remove (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_TIMEOUT);
     g_clear_error (&err);
     g_autofree char *dir = P (f, "sys/bus/mdev/devices/" UUID2);
-    rm_rf (dir);
+    fake_rm_rf (dir);
     g_assert_true (vgpu_wait_removed (UUID2, 50, &err));
     g_assert_no_error (err);
     g_assert_false (vgpu_remove (UUID2, &err));
