@@ -7,7 +7,7 @@
 #   selftest.sh LAB BUILDDIR
 
 set -u
-lab=$1
+lab=$(readlink -f "$1")
 builddir=$2
 n=0
 failed=0
@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..23"
+echo "1..25"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -103,6 +103,14 @@ ok $? "--libvirt: virsh reaches libvirtd and QEMU"
 lab run --no-modules --gpu-vram 64 -- sh -c 'cat /sys/bus/pci/devices/$LAB_GPU/vendor /sys/bus/pci/devices/$LAB_GPU/device; echo $((($(sed -n 1p /sys/bus/pci/devices/$LAB_GPU/resource | cut -d" " -f2) - $(sed -n 1p /sys/bus/pci/devices/$LAB_GPU/resource | cut -d" " -f1) + 1) >> 20))'
 [ "$rc" = 0 ] && [ "$(tr '\n' ' ' <"$out/stdout")" = "0x1234 0x1111 64 " ]
 ok $? "--gpu-vram 64 gives a 1234:1111 display device with a 64 MiB BAR 0 at \$LAB_GPU"
+
+# --setup runs first (in the same guest), and its failure fails the run.
+lab run --builddir "$builddir" --setup 'touch /etc/lab-setup-mark' -- test -e /etc/lab-setup-mark
+[ "$rc" = 0 ]
+ok $? "--setup runs inside before the command"
+lab run --builddir "$builddir" --setup 'exit 3' -- true
+[ "$rc" = 125 ] && grep -q "LAB-FAILED: --setup 'exit 3' failed" "$out/stderr"
+ok $? "a failing --setup fails the run with status 125"
 
 # Bad input: one clear line, status 2, nothing booted.
 lab run --bogus -- true
