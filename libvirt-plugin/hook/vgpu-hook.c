@@ -1,21 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The libvirt qemu hook for vGPUs, installed as /etc/libvirt/hooks/qemu.d/vgpu.
+ * The libvirt qemu hook for vGPUs, installed as /etc/libvirt/hooks/qemu.d/vgpu
+ * (the program itself, not a link: Debian's AppArmor profile for libvirtd
+ * lets it execute what lies under /etc/libvirt/hooks/ and nothing in
+ * libexec).
  *
  * libvirt runs it as "vgpu DOMAIN OPERATION SUB-OPERATION EXTRA" with the
- * domain XML on standard input (ARCHITECTURE.md §3.2, LAB.md "Hooks"):
+ * domain XML on standard input (ARCHITECTURE.md §3.2, LAB.md "Hooks") for
+ * every QEMU domain of the host, also after a failed start, so it only acts
+ * on what it owns (libvgpu.h, "ownership, locks"):
  *
- *   prepare begin  every managed vGPU named in the domain's <vgpu:devices>
- *                  metadata is created (and waited for until bound), after
- *                  checking that every unmanaged one exists with its type and
- *                  parent. If one step fails, the vGPUs created by this run
+ *   prepare begin  for each vGPU of the domain's <vgpu:devices> metadata
+ *                  that has its native hostdev in the domain (entries left
+ *                  behind by other tools are ignored), under the host lock:
+ *                  first every vGPU is checked (a managed one must be absent
+ *                  or this domain's own, an unmanaged one must exist and
+ *                  belong to no other domain, types and parents must match),
+ *                  then the missing managed ones are created for this
+ *                  domain. If one step fails, the vGPUs created by this run
  *                  are removed again and the hook exits 1 with one line on
  *                  standard error, which libvirt shows when it aborts the
- *                  start. A managed vGPU that already exists with the right
- *                  type (e.g. left over when libvirtd died) is used as it is.
- *   release end    the managed vGPUs that exist are removed. Failures are
- *                  reported (exit 1) but do not stop the others.
- *   anything else  nothing (exit 0).
+ *                  start.
+ *   release end    the vGPUs this domain owns are removed (never another
+ *                  domain's, never an unmanaged one). A vGPU still held by a
+ *                  process is reported with that process, never waited for
+ *                  without bound. Failures are reported (exit 1) but do not
+ *                  stop the others.
+ *   anything else  exit 0 at once, before reading standard input: libvirt
+ *                  kills a running domain whose "reconnect" hook fails, and
+ *                  ignores a hook that does not read its input.
  *
  * It never calls back into libvirtd (that deadlocks: libvirt holds the domain
  * while the hook runs) and does not link libvirt at all. System paths derive
@@ -31,9 +44,12 @@
 #include <glib/gi18n.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 #include "vgpu-program.h"
 
 #define HOOK_DEFAULT_TIMEOUT_MS 10000
+/* How long a start waits for other domains' vGPU work (each bounded). */
+#define HOOK_LOCK_TIMEOUT_MS 60000
 
 static const char *domain_name = "?";
 
@@ -87,53 +103,49 @@ read_stdin (void)
     return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
 }
 
-static GPtrArray *
-domain_devices (GBytes *xml)
+/* The domain's identity and its vGPUs (those with a native hostdev). */
+typedef struct {
+    char *uuid;
+    char *name;
+    GPtrArray *devices;     /* VgpuDevice* */
+} Domain;
+
+static void
+domain_clear (Domain *d)
+{
+    g_free (d->uuid);
+    g_free (d->name);
+    g_clear_pointer (&d->devices, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Domain, domain_clear)
+
+static gboolean
+read_domain (GBytes *xml, Domain *dom)
 {
     gsize len;
     const char *data = g_bytes_get_data (xml, &len);
     g_autoptr (GError) error = NULL;
     g_autoptr (xmlDoc) doc = vgpu_xml_parse (data, len, domain_name, &error);
-    GPtrArray *devs = doc ? vgpu_domain_get_devices (doc, &error) : NULL;
-    if (devs == NULL)
-        hook_error (_("Cannot read the vGPUs of domain %1$s: %2$s"), domain_name,
-                    error->message);
-    return devs;
-}
-
-/* Does existing vGPU @m match @d (type, and parent when @d names one)? */
-static gboolean
-matches (const VgpuDevice *d, const VgpuMdev *m, GError **error)
-{
-    if (g_strcmp0 (m->type, d->type) != 0) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
-                     _("vGPU %1$s exists with type %2$s, but domain %3$s wants type %4$s; "
-                       "remove it or correct the domain"),
-                     d->uuid, m->type ? m->type : "?", domain_name, d->type);
-        return FALSE;
+    if (doc && (dom->devices = vgpu_domain_get_devices (doc, NULL, &error))) {
+        /* libvirt always gives a domain a UUID; without one, nothing can be
+         * owned by it, which only matters when it lists vGPUs. */
+        if (vgpu_domain_get_identity (doc, &dom->name, &dom->uuid, &error) ||
+            dom->devices->len == 0)
+            return TRUE;
     }
-    g_autofree char *want_parent = vgpu_device_sysfs_parent (d, error);
-    if (want_parent == NULL)
-        return error == NULL || *error == NULL;
-    if (g_strcmp0 (m->parent, want_parent) != 0) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_FAILED,
-                     _("vGPU %1$s exists on GPU %2$s, but domain %3$s wants it on %4$s; "
-                       "remove it or correct the domain"),
-                     d->uuid, m->parent ? m->parent : "?", domain_name, want_parent);
-        return FALSE;
-    }
-    return TRUE;
+    hook_error (_("Cannot read the vGPUs of domain %1$s: %2$s"), domain_name, error->message);
+    return FALSE;
 }
 
 /* Removes what this run created, newest first; returns the failures or NULL. */
 static char *
-undo (GPtrArray *created)
+undo (const Domain *dom, GPtrArray *created)
 {
     g_autoptr (GString) failed = NULL;
     for (guint i = created->len; i-- > 0;) {
         const char *uuid = created->pdata[i];
         g_autoptr (GError) error = NULL;
-        if (vgpu_remove (uuid, &error) && vgpu_wait_removed (uuid, timeout_ms (), &error))
+        if (vgpu_device_release_owned (uuid, dom->uuid, timeout_ms (), NULL, &error))
             continue;
         if (failed == NULL)
             failed = g_string_new (NULL);
@@ -145,26 +157,28 @@ undo (GPtrArray *created)
 }
 
 static int
-prepare (GPtrArray *devs)
+prepare (const Domain *dom)
 {
     g_autoptr (GError) error = NULL;
-    g_autoptr (GPtrArray) to_create = g_ptr_array_new ();
+    if (dom->devices->len == 0)
+        return 0;
+    /* Checks and creation are one step against every other domain's. */
+    g_autoptr (VgpuLock) lock = vgpu_lock_host (HOOK_LOCK_TIMEOUT_MS, &error);
+    if (lock == NULL) {
+        hook_error (_("Cannot start domain %1$s: %2$s"), domain_name, error->message);
+        return 1;
+    }
 
     /* 1. Check without changing anything. */
-    for (guint i = 0; i < devs->len; i++) {
-        const VgpuDevice *d = devs->pdata[i];
-        g_autoptr (VgpuMdev) m = vgpu_get_mdev (d->uuid, NULL);
-        if (m && !matches (d, m, &error)) {
+    g_autoptr (GPtrArray) to_create = g_ptr_array_new ();
+    for (guint i = 0; i < dom->devices->len; i++) {
+        const VgpuDevice *d = dom->devices->pdata[i];
+        gboolean missing;
+        if (!vgpu_device_check (d, dom->uuid, domain_name, &missing, &error)) {
             hook_error ("%s.", error->message);
             return 1;
         }
-        if (m == NULL && !vgpu_device_is_managed (d)) {
-            hook_error (_("The unmanaged vGPU %1$s (type %2$s) of domain %3$s does not exist; "
-                          "create it (vgpuctl create --type %2$s --uuid %1$s) or make the "
-                          "hostdev managed='yes'."), d->uuid, d->type, domain_name);
-            return 1;
-        }
-        if (m == NULL)
+        if (missing)
             g_ptr_array_add (to_create, (gpointer) d);
     }
 
@@ -172,13 +186,12 @@ prepare (GPtrArray *devs)
     g_autoptr (GPtrArray) created = g_ptr_array_new ();
     for (guint i = 0; i < to_create->len; i++) {
         const VgpuDevice *d = to_create->pdata[i];
-        g_autofree char *parent = vgpu_device_sysfs_parent (d, &error);
-        if ((parent != NULL || error == NULL) &&
-            vgpu_create (parent, d->type, d->uuid, d->attrs, timeout_ms (), NULL, &error)) {
+        if (vgpu_device_create_owned (d, dom->uuid, domain_name, "libvirt-hook", timeout_ms (),
+                                      &error)) {
             g_ptr_array_add (created, d->uuid);
             continue;
         }
-        g_autofree char *undo_failed = undo (created);
+        g_autofree char *undo_failed = undo (dom, created);
         if (undo_failed)
             hook_error (_("Cannot create vGPU %1$s of domain %2$s: %3$s Removing the vGPUs "
                           "created before it failed too (%4$s); remove them with 'vgpuctl "
@@ -192,21 +205,24 @@ prepare (GPtrArray *devs)
 }
 
 static int
-release (GPtrArray *devs)
+release (const Domain *dom)
 {
+    if (dom->uuid == NULL)
+        return 0;           /* no vGPU metadata: nothing of ours */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) owned = vgpu_owned_by (dom->uuid, &error);
+    if (owned == NULL) {
+        hook_error (_("Cannot find the vGPUs of stopped domain %1$s: %2$s"), domain_name,
+                    error->message);
+        return 1;
+    }
     int status = 0;
-    for (guint i = 0; i < devs->len; i++) {
-        const VgpuDevice *d = devs->pdata[i];
-        if (!vgpu_device_is_managed (d))
-            continue;
-        g_autoptr (VgpuMdev) m = vgpu_get_mdev (d->uuid, NULL);
-        if (m == NULL)
-            continue;       /* already gone */
-        g_autoptr (GError) error = NULL;
-        if (!vgpu_remove (d->uuid, &error) ||
-            !vgpu_wait_removed (d->uuid, timeout_ms (), &error)) {
-            hook_error (_("Cannot remove vGPU %1$s of stopped domain %2$s: %3$s"), d->uuid,
-                        domain_name, error->message);
+    for (guint i = 0; i < owned->len; i++) {
+        const char *uuid = owned->pdata[i];
+        g_autoptr (GError) e = NULL;
+        if (!vgpu_device_release_owned (uuid, dom->uuid, timeout_ms (), NULL, &e)) {
+            hook_error (_("Cannot remove vGPU %1$s of stopped domain %2$s: %3$s"), uuid,
+                        domain_name, e->message);
             status = 1;
         }
     }
@@ -226,17 +242,14 @@ main (int argc, char **argv)
     domain_name = argv[1];
     gboolean is_prepare = g_str_equal (argv[2], "prepare") && g_str_equal (argv[3], "begin");
     gboolean is_release = g_str_equal (argv[2], "release") && g_str_equal (argv[3], "end");
-
-    /* Read all of standard input even when there is nothing to do, so
-     * libvirt never writes into a closed pipe. */
-    g_autoptr (GBytes) xml = read_stdin ();
-    if (xml == NULL)
-        return 1;
     if (!is_prepare && !is_release)
         return 0;
 
-    g_autoptr (GPtrArray) devs = domain_devices (xml);
-    if (devs == NULL)
+    g_autoptr (GBytes) xml = read_stdin ();
+    if (xml == NULL)
         return 1;
-    return is_prepare ? prepare (devs) : release (devs);
+    g_auto (Domain) dom = { 0 };
+    if (!read_domain (xml, &dom))
+        return 1;
+    return is_prepare ? prepare (&dom) : release (&dom);
 }

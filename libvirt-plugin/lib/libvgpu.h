@@ -31,8 +31,12 @@
  *     parent   : VGPU_NAME_PARENT  PCI address DDDD:BB:SS.F (lower-case hex), or
  *                VGPU_NAME_NODEDEV libvirt node device name pci_DDDD_BB_SS_F
  *     uuid     : VGPU_NAME_UUID    8-4-4-4-12 hex (either case; stored lower-case)
- *     attr name: VGPU_NAME_ATTR    one or two components "[group/]name", each like
- *                                  a type id component (no '.' start, so no '..')
+ *     attr name: VGPU_NAME_ATTR    "vendor/NAME", NAME like a type id (no '.'
+ *                                  start, so no '..'): a file of the vendor/
+ *                                  group the vGPU core gives every vGPU. The
+ *                                  device's other entries (remove, uevent,
+ *                                  power/, the links mdev_type, driver,
+ *                                  subsystem, iommu_group) are never named.
  *     attr value: up to 4095 bytes of UTF-8 without control characters
  *
  * 2. Native form (what libvirt and QEMU see) — the hostdev is replaced in place:
@@ -108,8 +112,13 @@
  * a temporary fake tree). Paths used:
  *   ROOT/sys/class/mdev_bus/PARENT/mdev_supported_types/TYPE/
  *        {name,description,device_api,available_instances,create,devices/}
- *   ROOT/sys/bus/mdev/devices/UUID/{remove,mdev_type,iommu_group,driver,ATTR}
- *   ROOT/sys/kernel/iommu_groups/N/devices/   ROOT/dev/vfio/N
+ *   ROOT/sys/bus/mdev/devices/UUID/{remove,mdev_type,iommu_group,driver,vfio-dev/}
+ *   ROOT/sys/bus/mdev/devices/UUID/vendor/NAME  (opened with openat(), never
+ *        through a symbolic link below the device directory)
+ *   ROOT/sys/kernel/iommu_groups/N/devices/   ROOT/dev/vfio/N   ROOT/dev/vfio/devices/
+ *   ROOT/run/vgpu/{lock,owners/UUID,domains/DOMAIN-UUID.lock}  (ownership, locks)
+ * Processes are found in /proc, which is never relocated: what their file
+ * descriptors point at is compared with the paths above.
  *
  * Errors: every function that can fail takes GError **error (may be NULL),
  * reports one translated message (domain VGPU_ERROR, codes VgpuErrorCode)
@@ -142,6 +151,8 @@ typedef enum {
     VGPU_ERROR_XML_INVALID,     /* RelaxNG validation failed */
     VGPU_ERROR_XML_TRANSLATE,   /* semantic error while translating */
     VGPU_ERROR_SCHEMA,          /* a schema file is missing or broken */
+    VGPU_ERROR_BUSY,            /* a vGPU is in use, or a lock is held too long */
+    VGPU_ERROR_NOT_OWNER,       /* a vGPU belongs to another domain, or to nobody */
 } VgpuErrorCode;
 
 /* ------------------------------------------------------- names and paths */
@@ -151,9 +162,12 @@ typedef enum {
     VGPU_NAME_PARENT,   /* PCI address DDDD:BB:SS.F */
     VGPU_NAME_NODEDEV,  /* libvirt node device name pci_DDDD_BB_SS_F */
     VGPU_NAME_UUID,     /* 8-4-4-4-12 hex */
-    VGPU_NAME_ATTR,     /* vendor attribute name, "[group/]name" */
+    VGPU_NAME_ATTR,     /* vendor attribute name, "vendor/NAME" */
     VGPU_NAME_LAST
 } VgpuNameKind;
+
+/* The sysfs group of a vGPU's vendor attributes (the vGPU core's). */
+#define VGPU_ATTR_GROUP "vendor"
 
 /* "type id", "parent address", ... (untranslated identifiers) */
 const char *vgpu_name_kind_to_string (VgpuNameKind kind);
@@ -254,28 +268,54 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuAttr, vgpu_attr_free)
  * Returns the sysfs parent name. */
 char *vgpu_pick_parent (const char *parent, const char *type, GError **error);
 
-/* Creates a vGPU: validates every name, picks the parent (see above), checks
- * the type exists and has a free instance and that no device @uuid exists,
- * writes @uuid to .../create, waits (at most 2 s, or @timeout_ms if longer)
- * for the device directory, then writes each VgpuAttr of @attrs (may be
- * NULL) in order to ROOT/sys/bus/mdev/devices/UUID/NAME, then, if
- * @timeout_ms > 0, waits until the device is bound (vgpu_wait_bound).
- * If anything after the create write fails, the device is removed again
- * before returning FALSE, so nothing is left half-created.
- * @parent_out (may be NULL) receives the sysfs parent that was used. */
+/* Creates a vGPU: validates every name, then, under the host lock
+ * (vgpu_lock_host), picks the parent, checks that the type exists and has a
+ * free instance and that no device @uuid exists, writes @uuid to
+ * .../create, waits (at most 2 s, or @timeout_ms if longer) for the device
+ * directory, then writes each VgpuAttr of @attrs (may be NULL) in order to
+ * ROOT/sys/bus/mdev/devices/UUID/vendor/NAME, then, if @timeout_ms > 0,
+ * waits until the device is bound (vgpu_wait_bound). Without @parent, the
+ * GPUs with a free instance are tried in order: when the create write fails
+ * because another program took the last instance first, the next one is
+ * tried. If anything after the create write fails, the device is removed
+ * again before returning FALSE, so nothing is left half-created. The new
+ * vGPU has no owner (a stale ownership record of an earlier vGPU with this
+ * UUID is dropped). @parent_out (may be NULL) receives the sysfs parent that
+ * was used. */
 gboolean vgpu_create (const char *parent, const char *type, const char *uuid,
                       GPtrArray *attrs, guint timeout_ms,
                       char **parent_out, GError **error);
 
-/* Writes "1" to ROOT/sys/bus/mdev/devices/UUID/remove. */
-gboolean vgpu_remove (const char *uuid, GError **error);
+/* Removes a vGPU, never waiting unboundedly: refuses (VGPU_ERROR_BUSY,
+ * naming the process) when a process holds the vGPU's VFIO group or device
+ * node open; otherwise writes "1" to ROOT/sys/bus/mdev/devices/UUID/remove
+ * from a child process and waits at most @timeout_ms (0: 10 s) for the
+ * write to complete and the device to disappear. When the kernel is still
+ * waiting for an unseen user to let go after that, the error is
+ * VGPU_ERROR_BUSY and the removal completes by itself once it does. The
+ * vGPU's ownership record goes with it. */
+gboolean vgpu_remove (const char *uuid, guint timeout_ms, GError **error);
+
+/* A process that holds a vGPU open (its VFIO group or device node). */
+typedef struct {
+    int pid;
+    char *comm;             /* /proc/PID/comm, or NULL */
+    char *node;             /* the node it holds, e.g. /dev/vfio/12 */
+} VgpuHolder;
+void vgpu_holder_free (VgpuHolder *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuHolder, vgpu_holder_free)
+
+/* The processes (other than the caller) that hold vGPU @uuid open, as far as
+ * /proc lets the caller see (root sees all). Empty when none. */
+GPtrArray *vgpu_holders (const char *uuid, GError **error);
 
 /* Waits (polling, at most @timeout_ms) until ROOT/sys/bus/mdev/devices/UUID
  * exists and has a driver link; returns the driver name. VGPU_ERROR_TIMEOUT
  * if it does not happen in time. */
 char *vgpu_wait_bound (const char *uuid, guint timeout_ms, GError **error);
 
-/* Waits until the device directory has disappeared (after vgpu_remove). */
+/* Waits until the device directory has disappeared (e.g. after a detach
+ * that the guest has not completed yet). */
 gboolean vgpu_wait_removed (const char *uuid, guint timeout_ms, GError **error);
 
 /* The IOMMU group number of a vGPU (from its iommu_group link). */
@@ -289,6 +329,55 @@ char *vgpu_vfio_group_path (const char *uuid, GError **error);
  * vfio-pci, vfio_mdev, vgpu_vfio, any vfio*, pci-stub or pcieport) and ROOT/dev/vfio/N exists. On failure the
  * error names the device that makes it non-viable. */
 gboolean vgpu_iommu_group_viable (int group, GError **error);
+
+/* ------------------------------------------------------- ownership, locks */
+/*
+ * Who a vGPU belongs to (ARCHITECTURE.md §3.2):
+ *   managed    created for one libvirt domain (by the libvirt hook at the
+ *              domain's start, or by vgpuctl attach-device --live) and
+ *              removed when that domain stops. Its ownership record
+ *              ROOT/run/vgpu/owners/UUID names the domain; only that domain
+ *              may use it, and only that domain's stop removes it.
+ *   unmanaged  created by the administrator (vgpuctl create, mdevctl, virsh
+ *              nodedev-create). It has no record; nothing in this project
+ *              creates or removes it for a domain. A domain may use it when
+ *              no other domain owns it.
+ * A record is only valid for the device it was written for (it holds the
+ * device directory's identity): when the vGPU is removed by other means
+ * and created again, the old record no longer applies.
+ *
+ * Creating a vGPU, choosing its GPU and writing or dropping records happen
+ * under one host-wide lock, ROOT/run/vgpu/lock (flock). A process may take
+ * it again while it holds it (nested). Changing a domain's vGPU metadata
+ * (vgpuctl) happens under that domain's lock; the libvirt hook never takes
+ * a domain lock, so the two never wait for each other in a cycle.
+ */
+typedef struct {
+    char *uuid;             /* the vGPU */
+    char *domain_uuid;      /* the domain it belongs to */
+    char *domain_name;      /* its name when the record was written */
+    char *type;
+    char *parent;           /* sysfs parent it was created on */
+    char *created_by;       /* "libvirt-hook" or "vgpuctl" */
+    gint64 created;         /* seconds since the epoch */
+} VgpuOwner;
+void vgpu_owner_free (VgpuOwner *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuOwner, vgpu_owner_free)
+
+/* The valid ownership record of vGPU @uuid; NULL without an error when the
+ * vGPU has none (or only a stale one). */
+VgpuOwner *vgpu_owner_get (const char *uuid, GError **error);
+
+/* Every valid ownership record, sorted by vGPU UUID. */
+GPtrArray *vgpu_owner_list (GError **error);
+
+typedef struct VgpuLock VgpuLock;
+/* Take the host-wide lock, or a domain's (@domain_uuid) metadata lock,
+ * waiting at most @timeout_ms (VGPU_ERROR_BUSY after that). */
+VgpuLock *vgpu_lock_host (guint timeout_ms, GError **error);
+VgpuLock *vgpu_lock_domain (const char *domain_uuid, guint timeout_ms, GError **error);
+void vgpu_lock_release (VgpuLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgpuLock, vgpu_lock_release)
 
 /* ------------------------------------------------------------------- XML */
 
@@ -393,8 +482,49 @@ int vgpu_domain_to_native (xmlDoc *doc, GPtrArray **devices, GError **error);
 int vgpu_domain_from_native (xmlDoc *doc, GError **error);
 
 /* The vGPUs listed in the <vgpu:devices> metadata of a native <domain>
- * document (what the libvirt hook acts on). Empty array if none. */
-GPtrArray *vgpu_domain_get_devices (xmlDoc *doc, GError **error);
+ * document that the domain really has: an entry counts only when the
+ * document also has a native mdev hostdev with its UUID (what the libvirt
+ * hook acts on). The others — left behind when the hostdev was removed by a
+ * tool that does not know the metadata, e.g. virt-manager's Remove Hardware
+ * or virsh detach-device — go to @orphans (may be NULL). Both are in
+ * metadata order and empty if none. */
+GPtrArray *vgpu_domain_get_devices (xmlDoc *doc, GPtrArray **orphans, GError **error);
+
+/* <name> and <uuid> of a <domain> document, newly allocated (the UUID in
+ * lower case). Either may be NULL. Fails when the domain has no <uuid>. */
+gboolean vgpu_domain_get_identity (xmlDoc *doc, char **name, char **uuid, GError **error);
+
+/* ---------------------------------------------------- vGPUs of a domain */
+/* What the libvirt hook and vgpuctl do for a domain's vGPUs, with the
+ * ownership rules above. @domain_name only appears in messages. */
+
+/* Whether vGPU @d can be used by domain @domain_uuid at its start; changes
+ * nothing. Call under the host lock.
+ *   managed, absent      *@missing = TRUE: create it (vgpu_device_create_owned)
+ *   managed, present     only if this domain owns it, with @d's type (and
+ *                        parent, when @d names one)
+ *   unmanaged            must exist with @d's type (and parent) and belong
+ *                        to no other domain
+ * A vGPU of another domain fails with VGPU_ERROR_NOT_OWNER naming that
+ * domain; so does a present managed vGPU that no domain owns. */
+gboolean vgpu_device_check (const VgpuDevice *d, const char *domain_uuid,
+                            const char *domain_name, gboolean *missing, GError **error);
+
+/* Creates the managed vGPU @d (vgpu_create) and records that domain
+ * @domain_uuid owns it (@created_by: "libvirt-hook", "vgpuctl"). If the
+ * record cannot be written, the vGPU is removed again. */
+gboolean vgpu_device_create_owned (const VgpuDevice *d, const char *domain_uuid,
+                                   const char *domain_name, const char *created_by,
+                                   guint timeout_ms, GError **error);
+
+/* Removes vGPU @uuid (vgpu_remove) if, and only if, domain @domain_uuid owns
+ * it; a vGPU of another domain or of nobody is left alone, which is no
+ * error. *@removed (may be NULL) tells whether it was removed. */
+gboolean vgpu_device_release_owned (const char *uuid, const char *domain_uuid,
+                                    guint timeout_ms, gboolean *removed, GError **error);
+
+/* The UUIDs of the vGPUs that domain @domain_uuid owns, sorted. */
+GPtrArray *vgpu_owned_by (const char *domain_uuid, GError **error);
 
 /* Parses a dialect <hostdev type='vgpu'> element (checks every name). The
  * UUID is left NULL when the element has none. */
@@ -431,6 +561,3 @@ GPtrArray *vgpu_metadata_parse (const char *xml, GError **error);
 char *vgpu_native_hostdev_uuid (xmlNode *hostdev);
 
 G_END_DECLS
-
-/* Convenience for callers. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 /* One enum <-> string table with a compile-time count check
  * (in the manner of libvirt's VIR_ENUM_IMPL). */
@@ -30,3 +31,17 @@
 char *vgpu_read_attr (const char *path, GError **error);
 /* Writes @value to an existing attribute file (no O_CREAT, O_NOFOLLOW). */
 gboolean vgpu_write_attr (const char *path, const char *value, GError **error);
+/* Writes @value to @fd and closes it (@path for messages). */
+gboolean vgpu_write_fd (int fd, const char *path, const char *value, GError **error);
+
+/* GCompareFunc for a GPtrArray of strings. */
+int vgpu_cmp_strings (gconstpointer a, gconstpointer b);
+
+/* ROOT/sys/bus/mdev/devices/UUID (UUID lower-cased). */
+char *vgpu_mdev_dir (const char *uuid);
+
+/* How long library functions wait for the host lock on their own. */
+#define VGPU_LOCK_DEFAULT_MS 60000
+
+/* Drops the ownership record of @uuid, if any (under the host lock). */
+gboolean vgpu_owner_drop (const char *uuid, GError **error);

@@ -3,9 +3,16 @@
  * IOMMU groups). Every path is built under vgpu_root(), and only from names
  * that passed vgpu_name_is_valid(). */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vgpu-private.h"
@@ -17,6 +24,9 @@
 
 /* Poll interval of the bounded waits. */
 #define VGPU_POLL_US (10 * 1000)
+
+/* vgpu_remove()'s bound when the caller gives none. */
+#define VGPU_REMOVE_DEFAULT_MS 10000
 
 /* -------------------------------------------------------------- freeing */
 
@@ -138,12 +148,6 @@ vgpu_description_parse (const char *description)
 
 /* ----------------------------------------------------------- helpers */
 
-static int
-cmp_strings (gconstpointer a, gconstpointer b)
-{
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Names in @dir, sorted; NULL with an error if @dir cannot be read. */
 static GPtrArray *
 list_dir (const char *dir, GError **error)
@@ -163,7 +167,7 @@ list_dir (const char *dir, GError **error)
     const char *n;
     while ((n = g_dir_read_name (d)) != NULL)
         g_ptr_array_add (names, g_strdup (n));
-    g_ptr_array_sort (names, cmp_strings);
+    g_ptr_array_sort (names, vgpu_cmp_strings);
     return names;
 }
 
@@ -177,8 +181,8 @@ link_basename (const char *path)
     return g_path_get_basename (target);
 }
 
-static char *
-mdev_dir (const char *uuid)
+char *
+vgpu_mdev_dir (const char *uuid)
 {
     g_autofree char *lower = g_ascii_strdown (uuid, -1);
     g_autofree char *rel = g_build_filename (MDEV_DEVICES_DIR, lower, NULL);
@@ -348,7 +352,7 @@ vgpu_get_type (const char *parent, const char *type, GError **error)
 static VgpuMdev *
 load_mdev (const char *uuid, GError **error)
 {
-    g_autofree char *dir = mdev_dir (uuid);
+    g_autofree char *dir = vgpu_mdev_dir (uuid);
     if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
                      _("There is no vGPU %1$s; run 'vgpuctl list' to see the existing ones."),
@@ -494,45 +498,49 @@ wait_exists (const char *path, guint timeout_ms)
     return TRUE;
 }
 
-gboolean
-vgpu_create (const char *parent, const char *type, const char *uuid,
-             GPtrArray *attrs, guint timeout_ms, char **parent_out, GError **error)
+/* Writes vendor attribute @a ("vendor/NAME", validated) of the device in
+ * @dev: the group and the file are opened relative to the device directory
+ * and never through a symbolic link, so no name reaches outside vendor/. */
+static gboolean
+write_vendor_attr (const char *dev, const VgpuAttr *a, GError **error)
 {
-    /* Validate everything before touching sysfs. */
-    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error) ||
-        !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
-        return FALSE;
-    for (guint i = 0; attrs && i < attrs->len; i++) {
-        const VgpuAttr *a = attrs->pdata[i];
-        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
-            !attr_value_ok (a, error))
-            return FALSE;
-    }
-
-    g_autofree char *p = vgpu_pick_parent (parent, type, error);
-    if (p == NULL)
-        return FALSE;
-    g_autoptr (VgpuType) t = load_type (p, type, error);
-    if (t == NULL)
-        return FALSE;
-    if (t->available == 0) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
-                     _("GPU %1$s has no free instance of vGPU type '%2$s'; remove a vGPU "
-                       "or choose another parent or type."),
-                     p, type);
-        return FALSE;
-    }
-
-    g_autofree char *lower = g_ascii_strdown (uuid, -1);
-    g_autofree char *dev = mdev_dir (lower);
-    if (g_file_test (dev, G_FILE_TEST_EXISTS)) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_EXISTS,
-                     _("A vGPU with UUID %1$s already exists; remove it first or use "
-                       "another UUID."),
-                     lower);
+    const char *slash = strchr (a->name, '/');
+    g_autofree char *group = g_strndup (a->name, slash - a->name);
+    g_autofree char *path = g_build_filename (dev, a->name, NULL);
+    int fd = -1, e = 0;
+    int dfd = open (dev, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int gfd = dfd < 0 ? -1 : openat (dfd, group, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (gfd >= 0)
+        fd = openat (gfd, slash + 1, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        e = errno;
+    struct stat st;
+    if (fd >= 0 && (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)))
+        e = EINVAL;
+    if (gfd >= 0)
+        close (gfd);
+    if (dfd >= 0)
+        close (dfd);
+    if (e != 0) {
+        if (fd >= 0)
+            close (fd);
+        g_set_error (error, VGPU_ERROR, e == ENOENT ? VGPU_ERROR_NOT_FOUND : VGPU_ERROR_IO,
+                     _("Cannot open vendor attribute %1$s for writing: %2$s. Check the "
+                       "attribute names the vGPU type offers (ls %3$s/vendor)."),
+                     path, g_strerror (e), dev);
         return FALSE;
     }
+    return vgpu_write_fd (fd, path, a->value, error);
+}
 
+/* Creates @uuid on GPU @p: the create write, the wait for the device, the
+ * vendor attributes, the wait for the driver. Whatever fails after the
+ * create write removes the device again. */
+static gboolean
+create_on (const char *p, const char *type, const char *lower, GPtrArray *attrs,
+           guint timeout_ms, GError **error)
+{
+    g_autofree char *dev = vgpu_mdev_dir (lower);
     g_autofree char *tdir = type_dir (p, type);
     g_autofree char *create = g_build_filename (tdir, "create", NULL);
     if (!vgpu_write_attr (create, lower, error))
@@ -550,12 +558,11 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
 
     for (guint i = 0; attrs && i < attrs->len; i++) {
         const VgpuAttr *a = attrs->pdata[i];
-        g_autofree char *path = g_build_filename (dev, a->name, NULL);
-        if (!vgpu_write_attr (path, a->value, error)) {
+        if (!write_vendor_attr (dev, a, error)) {
             g_prefix_error (error, _("Could not apply vendor attribute '%1$s' to new vGPU "
                                      "%2$s, so it was removed again: "),
                             a->name, lower);
-            vgpu_remove (lower, NULL);
+            vgpu_remove (lower, timeout_ms, NULL);
             return FALSE;
         }
     }
@@ -563,30 +570,403 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
     if (timeout_ms > 0) {
         g_autofree char *drv = vgpu_wait_bound (lower, timeout_ms, error);
         if (drv == NULL) {
-            vgpu_remove (lower, NULL);
+            vgpu_remove (lower, timeout_ms, NULL);
             return FALSE;
         }
     }
-    if (parent_out)
-        *parent_out = g_steal_pointer (&p);
+    return TRUE;
+}
+
+/* The GPUs offering @type with a free instance now, in name order. */
+static GPtrArray *
+candidate_parents (const char *type, GError **error)
+{
+    g_autoptr (GPtrArray) gpus = vgpu_list_gpus (error);
+    if (gpus == NULL)
+        return NULL;
+    g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+    gboolean seen = FALSE;
+    for (guint i = 0; i < gpus->len; i++) {
+        VgpuGpu *g = gpus->pdata[i];
+        for (guint j = 0; j < g->types->len; j++) {
+            VgpuType *t = g->types->pdata[j];
+            if (strcmp (t->id, type) != 0)
+                continue;
+            seen = TRUE;
+            if (t->available > 0)
+                g_ptr_array_add (out, g_strdup (g->name));
+        }
+    }
+    if (out->len > 0)
+        return g_steal_pointer (&out);
+    if (seen)
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                     _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
+                       "choose another type."),
+                     type);
+    else
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("No GPU offers vGPU type '%1$s'; run 'vgpuctl types' to see the "
+                       "available types."),
+                     type);
+    return NULL;
+}
+
+/* After a failed create write: did another program take the last free
+ * instance of @type on @p (so the next GPU may do)? */
+static gboolean
+lost_race (const char *p, const char *type)
+{
+    g_autoptr (VgpuType) t = load_type (p, type, NULL);
+    return t != NULL && t->available == 0;
+}
+
+gboolean
+vgpu_create (const char *parent, const char *type, const char *uuid,
+             GPtrArray *attrs, guint timeout_ms, char **parent_out, GError **error)
+{
+    /* Validate everything before touching sysfs. */
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error) ||
+        !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
+        return FALSE;
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
+            !attr_value_ok (a, error))
+            return FALSE;
+    }
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+
+    /* Choosing a GPU and creating on it is one step for every program that
+     * goes through libvgpu. */
+    g_autoptr (VgpuLock) lock = vgpu_lock_host (VGPU_LOCK_DEFAULT_MS, error);
+    if (lock == NULL)
+        return FALSE;
+
+    g_autoptr (GPtrArray) parents = NULL;
+    if (parent != NULL) {
+        g_autofree char *p = vgpu_pick_parent (parent, type, error);
+        if (p == NULL)
+            return FALSE;
+        parents = g_ptr_array_new_with_free_func (g_free);
+        g_ptr_array_add (parents, g_steal_pointer (&p));
+    } else {
+        parents = candidate_parents (type, error);
+        if (parents == NULL)
+            return FALSE;
+    }
+
+    g_autofree char *dev = vgpu_mdev_dir (lower);
+    if (g_file_test (dev, G_FILE_TEST_EXISTS)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_EXISTS,
+                     _("A vGPU with UUID %1$s already exists; remove it first or use "
+                       "another UUID."),
+                     lower);
+        return FALSE;
+    }
+    /* A record left by an earlier vGPU with this UUID must not make the new
+     * one look owned. */
+    if (!vgpu_owner_drop (lower, error))
+        return FALSE;
+
+    for (guint i = 0; i < parents->len; i++) {
+        const char *p = parents->pdata[i];
+        g_autoptr (VgpuType) t = load_type (p, type, error);
+        if (t == NULL)
+            return FALSE;
+        if (t->available == 0 && parent == NULL)
+            continue;           /* taken since the list was made */
+        if (t->available == 0) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                         _("GPU %1$s has no free instance of vGPU type '%2$s'; remove a "
+                           "vGPU or choose another parent or type."),
+                         p, type);
+            return FALSE;
+        }
+        g_autoptr (GError) local = NULL;
+        if (create_on (p, type, lower, attrs, timeout_ms, &local)) {
+            if (parent_out)
+                *parent_out = g_strdup (p);
+            return TRUE;
+        }
+        /* Another program (mdevctl, a script) took the last instance
+         * between our check and our write: try the next GPU. */
+        if (parent == NULL && i + 1 < parents->len && lost_race (p, type))
+            continue;
+        g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+    }
+    g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                 _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
+                   "choose another type."),
+                 type);
+    return FALSE;
+}
+
+/* ---------------------------------------------------------------- remove */
+
+void
+vgpu_holder_free (VgpuHolder *h)
+{
+    if (!h)
+        return;
+    g_free (h->comm);
+    g_free (h->node);
+    g_free (h);
+}
+
+/* ROOT + @rel as /proc shows a file descriptor's target (symbolic links
+ * resolved), when it exists. */
+static void
+add_node (GPtrArray *nodes, const char *rel)
+{
+    g_autofree char *path = vgpu_root_path (rel);
+    char *real = realpath (path, NULL);
+    if (real) {
+        g_ptr_array_add (nodes, g_strdup (real));
+        free (real);
+    }
+}
+
+/* The device nodes through which a process can hold vGPU @uuid: its VFIO
+ * group, and its VFIO device node where the kernel has them (vfio-dev/). */
+static GPtrArray *
+holder_nodes (const char *uuid)
+{
+    GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GError) local = NULL;
+    int group = vgpu_iommu_group (uuid, &local);
+    if (group >= 0) {
+        g_autofree char *rel = g_strdup_printf (VFIO_DEV_DIR "/%d", group);
+        add_node (nodes, rel);
+    }
+    g_autofree char *dev = vgpu_mdev_dir (uuid);
+    g_autofree char *cdevs = g_build_filename (dev, "vfio-dev", NULL);
+    g_autoptr (GDir) d = g_dir_open (cdevs, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name (d)) != NULL) {
+        if (!g_str_has_prefix (n, "vfio") || !vgpu_name_is_valid (VGPU_NAME_TYPE, n, NULL))
+            continue;
+        g_autofree char *rel = g_build_filename (VFIO_DEV_DIR, "devices", n, NULL);
+        add_node (nodes, rel);
+    }
+    return nodes;
+}
+
+static gboolean
+is_one_of (const char *s, GPtrArray *strings)
+{
+    for (guint i = 0; i < strings->len; i++)
+        if (strcmp (s, strings->pdata[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+GPtrArray *
+vgpu_holders (const char *uuid, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return NULL;
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    g_autoptr (GPtrArray) nodes = holder_nodes (lower);
+    g_autoptr (GPtrArray) holders =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_holder_free);
+    if (nodes->len == 0)
+        return g_steal_pointer (&holders);
+
+    /* /proc lists processes, not part of the (relocatable) system tree. */
+    g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+    const char *pid_s;
+    guint64 self = (guint64) getpid ();
+    while (proc && (pid_s = g_dir_read_name (proc)) != NULL) {
+        guint64 pid;
+        if (!g_ascii_string_to_unsigned (pid_s, 10, 1, G_MAXINT, &pid, NULL) || pid == self)
+            continue;
+        g_autofree char *fddir = g_strdup_printf ("/proc/%s/fd", pid_s);
+        g_autoptr (GDir) fds = g_dir_open (fddir, 0, NULL);   /* others' may be private */
+        const char *fd_s;
+        while (fds && (fd_s = g_dir_read_name (fds)) != NULL) {
+            g_autofree char *link = g_build_filename (fddir, fd_s, NULL);
+            g_autofree char *target = g_file_read_link (link, NULL);
+            if (target == NULL || !is_one_of (target, nodes))
+                continue;
+            VgpuHolder *h = g_new0 (VgpuHolder, 1);
+            h->pid = (int) pid;
+            g_autofree char *comm_path = g_strdup_printf ("/proc/%s/comm", pid_s);
+            h->comm = vgpu_read_attr (comm_path, NULL);
+            h->node = g_steal_pointer (&target);
+            g_ptr_array_add (holders, h);
+            break;
+        }
+    }
+    return g_steal_pointer (&holders);
+}
+
+/* "process 1234 (qemu-system-x86), process 99 (a.out)" */
+static char *
+describe_holders (GPtrArray *holders)
+{
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < holders->len; i++) {
+        const VgpuHolder *h = holders->pdata[i];
+        if (i > 0)
+            g_string_append (s, ", ");
+        g_string_append_printf (s, _("process %1$d (%2$s)"), h->pid, h->comm ? h->comm : "?");
+    }
+    return g_string_free (s, FALSE);
+}
+
+/* Closes every descriptor from @from up (the child of write_bounded must
+ * not keep the parent's locks or pipes alive). */
+static void
+close_from (int from)
+{
+#ifdef SYS_close_range
+    if (syscall (SYS_close_range, (unsigned int) from, ~0U, 0) == 0)
+        return;
+#endif
+    long max = sysconf (_SC_OPEN_MAX);
+    for (long fd = from; fd < (max > 0 ? max : 1024); fd++)
+        close ((int) fd);
+}
+
+/* Writes @value to @path from a child process and waits for it at most
+ * until @deadline (monotonic, µs). A sysfs 'remove' blocks in the kernel,
+ * uninterruptibly, until every user of the device has let go: the child
+ * takes that wait, so the caller never does. It keeps no descriptor of the
+ * caller's but the pipe it reports on (stdin/stdout/stderr go to
+ * /dev/null), so the caller's pipes close and its locks go when it exits.
+ * *@pending is set when the write was still blocked at the deadline. */
+static gboolean
+write_bounded (const char *path, const char *value, gint64 deadline, gboolean *pending,
+               GError **error)
+{
+    *pending = FALSE;
+    gsize len = strlen (value);
+    int pfd[2];
+    if (pipe2 (pfd, O_CLOEXEC) < 0) {
+        int e = errno;
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO, _("Cannot start a process to write "
+                     "%1$s: %2$s."), path, g_strerror (e));
+        return FALSE;
+    }
+    pid_t pid = fork ();
+    if (pid < 0) {
+        int e = errno;
+        close (pfd[0]);
+        close (pfd[1]);
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO, _("Cannot start a process to write "
+                     "%1$s: %2$s."), path, g_strerror (e));
+        return FALSE;
+    }
+    if (pid == 0) {
+        /* Only async-signal-safe calls from here on. */
+        int null = open ("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2 (null, 0);
+            dup2 (null, 1);
+            dup2 (null, 2);
+        }
+        if (pfd[1] != 3)
+            dup2 (pfd[1], 3);
+        close_from (4);
+        signal (SIGPIPE, SIG_IGN);
+        int e = 0;
+        int fd = open (path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            e = errno;
+        } else {
+            ssize_t n = write (fd, value, len);
+            e = n < 0 ? errno : ((gsize) n != len ? EIO : 0);
+            if (close (fd) < 0 && e == 0)
+                e = errno;
+        }
+        if (write (3, &e, sizeof e) < 0) {
+            /* the caller gave up waiting */
+        }
+        _exit (0);
+    }
+
+    close (pfd[1]);
+    int e = -1;
+    for (;;) {
+        gint64 left = deadline - g_get_monotonic_time ();
+        struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+        int r = poll (&p, 1, left > 0 ? (int) MIN (left / 1000 + 1, G_MAXINT) : 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r > 0) {
+            ssize_t n = read (pfd[0], &e, sizeof e);
+            if (n != (ssize_t) sizeof e)
+                e = EIO;        /* the child died without a word */
+        }
+        break;
+    }
+    close (pfd[0]);
+    if (e < 0) {
+        /* Still blocked in the kernel: it finishes (and is reaped by init
+         * once we exit) when the device is released. */
+        *pending = TRUE;
+        return FALSE;
+    }
+    waitpid (pid, NULL, 0);     /* it has answered: exits at once */
+    if (e != 0) {
+        g_set_error (error, VGPU_ERROR, e == ENOENT ? VGPU_ERROR_NOT_FOUND : VGPU_ERROR_IO,
+                     _("Writing '%1$s' to %2$s failed: %3$s. The kernel refused the "
+                       "value; check its log (dmesg)."),
+                     value, path, g_strerror (e));
+        return FALSE;
+    }
     return TRUE;
 }
 
 gboolean
-vgpu_remove (const char *uuid, GError **error)
+vgpu_remove (const char *uuid, guint timeout_ms, GError **error)
 {
     if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
         return FALSE;
-    g_autofree char *dev = mdev_dir (uuid);
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    g_autofree char *dev = vgpu_mdev_dir (lower);
     if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
                      _("There is no vGPU %1$s to remove; run 'vgpuctl list' to see the "
                        "existing ones."),
-                     uuid);
+                     lower);
         return FALSE;
     }
+    if (timeout_ms == 0)
+        timeout_ms = VGPU_REMOVE_DEFAULT_MS;
+    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+    g_autoptr (GPtrArray) holders = vgpu_holders (lower, error);
+    if (holders == NULL)
+        return FALSE;
+    if (holders->len > 0) {
+        g_autofree char *who = describe_holders (holders);
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_BUSY,
+                     _("vGPU %1$s is in use by %2$s; stop that program (or the domain it "
+                       "runs) before removing the vGPU."),
+                     lower, who);
+        return FALSE;
+    }
+
+    g_autoptr (VgpuLock) lock = vgpu_lock_host (timeout_ms, error);
+    if (lock == NULL)
+        return FALSE;
     g_autofree char *path = g_build_filename (dev, "remove", NULL);
-    return vgpu_write_attr (path, "1", error);
+    gboolean pending;
+    if (!write_bounded (path, "1", deadline, &pending, error)) {
+        if (pending)
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_BUSY,
+                         _("vGPU %1$s is still in use %2$u ms after its removal was "
+                           "requested; it disappears once its user lets go of it (see "
+                           "'vgpuctl list')."),
+                         lower, timeout_ms);
+        return FALSE;
+    }
+    vgpu_owner_drop (lower, NULL);
+    gint64 left = deadline - g_get_monotonic_time ();
+    return vgpu_wait_removed (lower, left > 0 ? (guint) (left / 1000) : 0, error);
 }
 
 /* ----------------------------------------------------------------- waits */
@@ -596,7 +976,7 @@ vgpu_wait_bound (const char *uuid, guint timeout_ms, GError **error)
 {
     if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
         return NULL;
-    g_autofree char *dev = mdev_dir (uuid);
+    g_autofree char *dev = vgpu_mdev_dir (uuid);
     g_autofree char *drv = g_build_filename (dev, "driver", NULL);
     gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
     for (;;) {
@@ -625,7 +1005,7 @@ vgpu_wait_removed (const char *uuid, guint timeout_ms, GError **error)
 {
     if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
         return FALSE;
-    g_autofree char *dev = mdev_dir (uuid);
+    g_autofree char *dev = vgpu_mdev_dir (uuid);
     gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
     for (;;) {
         if (!g_file_test (dev, G_FILE_TEST_EXISTS))
@@ -648,7 +1028,7 @@ vgpu_iommu_group (const char *uuid, GError **error)
 {
     if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
         return -1;
-    g_autofree char *dev = mdev_dir (uuid);
+    g_autofree char *dev = vgpu_mdev_dir (uuid);
     if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
                      _("There is no vGPU %1$s; create it first."), uuid);

@@ -897,7 +897,7 @@ vgpu_domain_from_native (xmlDocPtr doc, GError **error)
 }
 
 GPtrArray *
-vgpu_domain_get_devices (xmlDocPtr doc, GError **error)
+vgpu_domain_get_devices (xmlDocPtr doc, GPtrArray **orphans, GError **error)
 {
     xmlNodePtr root;
     if (!check_domain_root (doc, &root, error))
@@ -905,9 +905,59 @@ vgpu_domain_get_devices (xmlDocPtr doc, GError **error)
     xmlNodePtr metadata = NULL, mdevs = NULL;
     if (!find_metadata_devices (root, &metadata, &mdevs, error))
         return NULL;
-    if (mdevs == NULL)
-        return g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
-    return parse_metadata_devices (mdevs, error);
+    g_autoptr (GPtrArray) entries = mdevs ? parse_metadata_devices (mdevs, error)
+        : g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
+    if (entries == NULL)
+        return NULL;
+
+    /* The UUIDs of the native mdev hostdevs the domain really has. */
+    g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                            g_free, NULL);
+    xmlNodePtr devices = first_child (root, "devices");
+    for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+        char *uuid = vgpu_native_hostdev_uuid (c);
+        if (uuid)
+            g_hash_table_add (present, uuid);
+    }
+
+    GPtrArray *attached = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
+    if (orphans)
+        *orphans = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_device_free);
+    for (guint i = 0; i < entries->len; i++) {
+        VgpuDevice *d = g_steal_pointer (&entries->pdata[i]);
+        if (g_hash_table_contains (present, d->uuid))
+            g_ptr_array_add (attached, d);
+        else if (orphans)
+            g_ptr_array_add (*orphans, d);
+        else
+            vgpu_device_free (d);
+    }
+    return attached;
+}
+
+gboolean
+vgpu_domain_get_identity (xmlDocPtr doc, char **name, char **uuid, GError **error)
+{
+    xmlNodePtr root;
+    if (!check_domain_root (doc, &root, error))
+        return FALSE;
+    xmlNodePtr un = first_child (root, "uuid");
+    g_autofree xmlChar *u = un ? xmlNodeGetContent (un) : NULL;
+    g_autofree char *stripped = u ? g_strstrip (g_strdup ((const char *) u)) : NULL;
+    if (stripped == NULL || !vgpu_name_is_valid (VGPU_NAME_UUID, stripped, NULL)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_XML_TRANSLATE,
+                     _("The domain has no valid <uuid>; vGPUs can only be managed for a "
+                       "domain that has one (libvirt always gives it one)."));
+        return FALSE;
+    }
+    if (uuid)
+        *uuid = g_ascii_strdown (stripped, -1);
+    if (name) {
+        xmlNodePtr nn = first_child (root, "name");
+        g_autofree xmlChar *n = nn ? xmlNodeGetContent (nn) : NULL;
+        *name = g_strdup (n ? (const char *) n : "");
+    }
+    return TRUE;
 }
 
 /* ------------------------------------------------ standalone documents */

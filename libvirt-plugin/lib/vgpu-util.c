@@ -121,17 +121,15 @@ vgpu_name_is_valid (VgpuNameKind kind, const char *name, GError **error)
         ok = uuid_ok (name);
         expect = _("a UUID like 0b1a7c52-5d2e-4b6c-9a43-2f4b3a1c8e10");
         break;
-    case VGPU_NAME_ATTR: {
-        const char *slash = strchr (name, '/');
-        if (slash == NULL)
-            ok = component_ok (name, strlen (name));
-        else
-            ok = component_ok (name, slash - name) &&
-                 component_ok (slash + 1, strlen (slash + 1));
-        expect = _("a sysfs attribute name, optionally in one group "
-                   "(e.g. vendor/max_fps), made of letters, digits and _.+:-");
+    case VGPU_NAME_ATTR:
+        /* Only the vendor/ group: every other entry of the device directory
+         * is the kernel's (remove, uevent, power/, links out of it). */
+        ok = g_str_has_prefix (name, VGPU_ATTR_GROUP "/") &&
+             component_ok (name + strlen (VGPU_ATTR_GROUP "/"),
+                           strlen (name) - strlen (VGPU_ATTR_GROUP "/"));
+        expect = _("a vendor attribute of the vGPU, vendor/NAME (e.g. vendor/max_fps), "
+                   "NAME made of letters, digits and _.+:-");
         break;
-    }
     case VGPU_NAME_LAST:
     default:
         break;
@@ -198,6 +196,12 @@ vgpu_libvirt_schema_dir (void)
     return (d && d[0]) ? d : VGPU_LIBVIRT_SCHEMADIR;
 }
 
+int
+vgpu_cmp_strings (gconstpointer a, gconstpointer b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 /* ---------------------------------------------------------- file helpers */
 
 /* sysfs attributes are at most a page. */
@@ -244,6 +248,34 @@ vgpu_read_attr (const char *path, GError **error)
 }
 
 gboolean
+vgpu_write_fd (int fd, const char *path, const char *value, GError **error)
+{
+    gsize len = strlen (value), done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t n = write (fd, value + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? errno : EIO;
+            break;
+        }
+        done += n;
+    }
+    /* sysfs may report the store's error only at close. */
+    if (close (fd) < 0 && e == 0)
+        e = errno;
+    if (e != 0) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
+                     _("Writing '%1$s' to %2$s failed: %3$s. The kernel refused the "
+                       "value; check its log (dmesg)."),
+                     value, path, g_strerror (e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 vgpu_write_attr (const char *path, const char *value, GError **error)
 {
     int fd = open (path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
@@ -256,29 +288,5 @@ vgpu_write_attr (const char *path, const char *value, GError **error)
                      path, g_strerror (e));
         return FALSE;
     }
-    gsize len = strlen (value), done = 0;
-    while (done < len) {
-        ssize_t n = write (fd, value + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            close (fd);
-            g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
-                         _("Writing '%1$s' to %2$s failed: %3$s. The kernel refused the "
-                           "value; check its log (dmesg)."),
-                         value, path, g_strerror (e));
-            return FALSE;
-        }
-        done += n;
-    }
-    if (close (fd) < 0) {
-        int e = errno;
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
-                     _("Writing '%1$s' to %2$s failed: %3$s. The kernel refused the "
-                       "value; check its log (dmesg)."),
-                     value, path, g_strerror (e));
-        return FALSE;
-    }
-    return TRUE;
+    return vgpu_write_fd (fd, path, value, error);
 }

@@ -14,6 +14,13 @@
 
 #include "vgpu-private.h"
 
+/* libxml2 2.12 hands structured error callbacks a const error. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *VgpuXmlError;
+#else
+typedef xmlError *VgpuXmlError;
+#endif
+
 VGPU_ENUM_IMPL (vgpu_doc_kind, VGPU_DOC_LAST,
                 "unknown",
                 "domain",
@@ -70,7 +77,7 @@ on_doctype (void *ctx, const xmlChar *name G_GNUC_UNUSED,
 }
 
 static void
-on_parse_error (void *ctx, xmlErrorPtr err)
+on_parse_error (void *ctx, VgpuXmlError err)
 {
     xmlParserCtxtPtr ctxt = ctx;
     ParseState *st = ctxt ? ctxt->_private : NULL;
@@ -289,7 +296,7 @@ typedef struct {
 #define MAX_REPORTED_ERRORS 5
 
 static void
-collect_error (void *data, xmlErrorPtr err)
+collect_error (void *data, VgpuXmlError err)
 {
     ErrorList *el = data;
     if (err == NULL || err->level < XML_ERR_ERROR)

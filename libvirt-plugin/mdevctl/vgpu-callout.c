@@ -16,8 +16,10 @@
  *   pre define|start|modify   checks the "attrs" of the configuration before
  *                             mdevctl applies them (it writes them, in order,
  *                             to the new device right after creating it):
- *                             names must be vGPU attribute names ("name" or
- *                             "group/name", as libvgpu validates them), values
+ *                             names must be vGPU vendor attribute names
+ *                             ("vendor/NAME", as libvgpu validates them: mdevctl
+ *                             writes each to the device directory + name, as
+ *                             root, so nothing else may be named), values
  *                             strings without control characters of at most
  *                             4095 bytes. A bad one exits 1, which makes
  *                             mdevctl stop before it creates anything.
@@ -206,7 +208,10 @@ get_attributes (const char *uuid)
     }
     g_autofree char *vendor = g_build_filename (devdir, "vendor", NULL);
     g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr (GDir) dir = g_dir_open (vendor, 0, NULL);
+    /* The kernel's own group, never something a link leads to. */
+    GStatBuf vst;
+    g_autoptr (GDir) dir = g_lstat (vendor, &vst) == 0 && S_ISDIR (vst.st_mode)
+        ? g_dir_open (vendor, 0, NULL) : NULL;
     for (const char *n; dir && (n = g_dir_read_name (dir));)
         g_ptr_array_add (names, g_strdup (n));
     g_ptr_array_sort (names, compare_names);
@@ -221,7 +226,7 @@ get_attributes (const char *uuid)
          * attributes (status such as vgpu_sim's vendor/display) would make
          * that start fail, write-only ones cannot be read. */
         GStatBuf st;
-        if (g_stat (path, &st) < 0 || !S_ISREG (st.st_mode) ||
+        if (g_lstat (path, &st) < 0 || !S_ISREG (st.st_mode) ||
             (st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR) ||
             !g_file_get_contents (path, &value, NULL, NULL))
             continue;

@@ -38,6 +38,16 @@ json_add_string_or_null (JsonBuilder *b, const char *member, const char *value)
 
 /* ------------------------------------------------------------------ list */
 
+/* "domain (uuid)" of an owner record, or "-". */
+static char *
+owner_text (const VgpuOwner *o)
+{
+    if (o == NULL)
+        return g_strdup ("-");
+    return g_strdup_printf ("%s", o->domain_name && *o->domain_name ? o->domain_name
+                                                                     : o->domain_uuid);
+}
+
 int
 vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
 {
@@ -46,7 +56,10 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
         { NULL }
     };
-    if (!vgpuctl_parse (verb, _("Columns: UUID, type, parent GPU, bound driver, IOMMU group."),
+    if (!vgpuctl_parse (verb, _("Columns: UUID, type, parent GPU, bound driver, IOMMU group, "
+                                "the domain that owns the vGPU and whether it is managed "
+                                "(created for that domain and removed when it stops; an "
+                                "unmanaged vGPU has no owner and stays until it is removed)."),
                         entries, &argc, &argv, 0, 0))
         return VGPUCTL_EXIT_USAGE;
 
@@ -54,12 +67,21 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
     g_autoptr (GPtrArray) mdevs = vgpu_list_mdevs (&error);
     if (mdevs == NULL)
         return vgpuctl_report (error);
+    g_autoptr (GPtrArray) owners = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_owner_free);
+    for (guint i = 0; i < mdevs->len; i++) {
+        const VgpuMdev *m = mdevs->pdata[i];
+        VgpuOwner *o = vgpu_owner_get (m->uuid, &error);
+        if (error)
+            return vgpuctl_report (error);
+        g_ptr_array_add (owners, o);
+    }
 
     if (json) {
         g_autoptr (JsonBuilder) b = json_builder_new ();
         json_builder_begin_array (b);
         for (guint i = 0; i < mdevs->len; i++) {
             const VgpuMdev *m = mdevs->pdata[i];
+            const VgpuOwner *o = owners->pdata[i];
             json_builder_begin_object (b);
             json_add_string_or_null (b, "uuid", m->uuid);
             json_add_string_or_null (b, "type", m->type);
@@ -70,6 +92,20 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
                 json_builder_add_int_value (b, m->iommu_group);
             else
                 json_builder_add_null_value (b);
+            json_builder_set_member_name (b, "managed");
+            json_builder_add_boolean_value (b, o != NULL);
+            json_builder_set_member_name (b, "owner");
+            if (o) {
+                json_builder_begin_object (b);
+                json_add_string_or_null (b, "domain_uuid", o->domain_uuid);
+                json_add_string_or_null (b, "domain_name", o->domain_name);
+                json_add_string_or_null (b, "created_by", o->created_by);
+                json_builder_set_member_name (b, "created");
+                json_builder_add_int_value (b, o->created);
+                json_builder_end_object (b);
+            } else {
+                json_builder_add_null_value (b);
+            }
             json_builder_end_object (b);
         }
         json_builder_end_array (b);
@@ -79,10 +115,14 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
 
     for (guint i = 0; i < mdevs->len; i++) {
         const VgpuMdev *m = mdevs->pdata[i];
+        const VgpuOwner *o = owners->pdata[i];
         g_autofree char *group = m->iommu_group >= 0 ?
             g_strdup_printf ("%d", m->iommu_group) : g_strdup ("-");
-        printf ("%s  %-20s %-14s %-10s %s\n", m->uuid, m->type ? m->type : "-",
-                m->parent ? m->parent : "-", m->driver ? m->driver : "-", group);
+        g_autofree char *owner = owner_text (o);
+        printf ("%s  %-20s %-14s %-10s %-5s %-20s %s\n", m->uuid, m->type ? m->type : "-",
+                m->parent ? m->parent : "-", m->driver ? m->driver : "-", group, owner,
+                /* TRANSLATORS: the "managed" column of vgpuctl list. */
+                o ? _("managed") : _("unmanaged"));
     }
     return VGPUCTL_EXIT_OK;
 }
@@ -255,23 +295,39 @@ int
 vgpuctl_cmd_remove (const VgpuctlVerb *verb, int argc, char **argv)
 {
     int timeout = -1;
+    gboolean force = FALSE;
     const GOptionEntry entries[] = {
         { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
-          N_("Seconds to wait until the vGPU is gone (0: do not wait; default 10)"),
-          N_("SECONDS") },
+          N_("Seconds to wait for the kernel to remove it (default 10)"), N_("SECONDS") },
+        { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+          N_("Also remove a managed vGPU that a domain owns"), NULL },
         { NULL }
     };
-    if (!vgpuctl_parse (verb, _("A vGPU in use by a guest is only removed once the guest "
-                                "releases it."),
+    if (!vgpuctl_parse (verb, _("A vGPU that a process (a guest's QEMU) holds open is not "
+                                "removed; the error names the process. A managed vGPU is "
+                                "removed when its domain stops; removing it earlier needs "
+                                "--force."),
                         entries, &argc, &argv, 1, 1))
         return VGPUCTL_EXIT_USAGE;
 
     g_autofree char *uuid = g_ascii_strdown (argv[1], -1);    /* sysfs spelling */
     g_autoptr (GError) error = NULL;
-    if (!vgpu_remove (uuid, &error))
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, &error))
         return vgpuctl_report (error);
-    guint ms = vgpuctl_timeout_ms (timeout);
-    if (ms > 0 && !vgpu_wait_removed (uuid, ms, &error))
+    g_autoptr (VgpuLock) lock = vgpu_lock_host (vgpuctl_timeout_ms (-1), &error);
+    if (lock == NULL)
+        return vgpuctl_report (error);
+    g_autoptr (VgpuOwner) o = vgpu_owner_get (uuid, &error);
+    if (error)
+        return vgpuctl_report (error);
+    if (o && !force) {
+        vgpuctl_error (_("vGPU %1$s belongs to domain %2$s, which removes it when it stops; "
+                         "detach it from the domain, or use --force."),
+                       uuid, o->domain_name && *o->domain_name ? o->domain_name
+                                                              : o->domain_uuid);
+        return VGPUCTL_EXIT_FAILED;
+    }
+    if (!vgpu_remove (uuid, vgpuctl_timeout_ms (timeout), &error))
         return vgpuctl_report (error);
     g_printerr (_("Removed vGPU %1$s.\n"), uuid);
     return VGPUCTL_EXIT_OK;

@@ -13,6 +13,9 @@
 
 #include "vgpuctl.h"
 
+/* How long a verb waits for another vgpuctl working on the same domain. */
+#define VGPUCTL_LOCK_TIMEOUT_MS 60000
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
 
@@ -229,7 +232,8 @@ read_vgpu_hostdev (const char *path, int *rc)
 
 /* What attach-device and detach-device both start from: the checked hostdev
  * document, the domain, the definitions to change and the vGPUs their
- * metadata records. */
+ * metadata records, read under the domain's lock, which is held until the
+ * verb ends so that no other vgpuctl changes the metadata in between. */
 typedef struct {
     xmlDoc *doc;
     virConnect *conn;
@@ -237,6 +241,7 @@ typedef struct {
     const char *dom_name;
     Targets t;
     char dom_uuid[VIR_UUID_STRING_BUFLEN];
+    VgpuLock *lock;
     GPtrArray *meta_live;       /* NULL unless t.live */
     GPtrArray *meta_config;     /* NULL unless t.config */
 } DeviceVerb;
@@ -244,6 +249,7 @@ typedef struct {
 static void
 device_verb_clear (DeviceVerb *v)
 {
+    g_clear_pointer (&v->lock, vgpu_lock_release);
     g_clear_pointer (&v->meta_live, g_ptr_array_unref);
     g_clear_pointer (&v->meta_config, g_ptr_array_unref);
     g_clear_pointer (&v->dom, virDomainFree);
@@ -251,6 +257,29 @@ device_verb_clear (DeviceVerb *v)
     g_clear_pointer (&v->doc, xmlFreeDoc);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DeviceVerb, device_verb_clear)
+
+/* Opens @domain at @uri and takes its metadata lock. */
+static int
+domain_open (DeviceVerb *v, const char *domain, const char *uri)
+{
+    v->conn = open_connection (uri);
+    if (v->conn == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    v->dom = lookup_domain (v->conn, domain);
+    if (v->dom == NULL)
+        return VGPUCTL_EXIT_FAILED;
+    v->dom_name = virDomainGetName (v->dom);
+    if (virDomainGetUUIDString (v->dom, v->dom_uuid) < 0) {
+        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), v->dom_name,
+                       libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+    g_autoptr (GError) error = NULL;
+    v->lock = vgpu_lock_domain (v->dom_uuid, VGPUCTL_LOCK_TIMEOUT_MS, &error);
+    if (v->lock == NULL)
+        return vgpuctl_report (error);
+    return VGPUCTL_EXIT_OK;
+}
 
 /* Returns VGPUCTL_EXIT_OK, or the exit status the verb ends with (the error
  * is reported). */
@@ -262,20 +291,11 @@ device_verb_open (DeviceVerb *v, const char *domain, const char *path, const cha
     v->doc = read_vgpu_hostdev (path, &rc);
     if (v->doc == NULL)
         return rc;
-    v->conn = open_connection (uri);
-    if (v->conn == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    v->dom = lookup_domain (v->conn, domain);
-    if (v->dom == NULL)
-        return VGPUCTL_EXIT_FAILED;
-    v->dom_name = virDomainGetName (v->dom);
+    rc = domain_open (v, domain, uri);
+    if (rc != VGPUCTL_EXIT_OK)
+        return rc;
     if (!resolve_targets (v->dom, live, config, &v->t))
         return VGPUCTL_EXIT_FAILED;
-    if (virDomainGetUUIDString (v->dom, v->dom_uuid) < 0) {
-        vgpuctl_error (_("Cannot get the UUID of domain %1$s: %2$s"), v->dom_name,
-                       libvirt_message ());
-        return VGPUCTL_EXIT_FAILED;
-    }
     g_autoptr (GError) error = NULL;
     if ((v->t.live && !(v->meta_live = get_metadata (v->dom, VIR_DOMAIN_AFFECT_LIVE, &error))) ||
         (v->t.config &&
@@ -284,13 +304,13 @@ device_verb_open (DeviceVerb *v, const char *domain, const char *path, const cha
     return VGPUCTL_EXIT_OK;
 }
 
-/* Removes a vGPU this command created; returns NULL or why it failed. */
+/* Removes a vGPU this command created for domain @dom_uuid; returns NULL or
+ * why it failed. */
 static char *
-undo_create (const char *uuid, guint timeout_ms)
+undo_create (const char *uuid, const char *dom_uuid, guint timeout_ms)
 {
     g_autoptr (GError) error = NULL;
-    if (!vgpu_remove (uuid, &error) ||
-        (timeout_ms > 0 && !vgpu_wait_removed (uuid, timeout_ms, &error)))
+    if (!vgpu_device_release_owned (uuid, dom_uuid, timeout_ms, NULL, &error))
         return g_strdup (error->message);
     return NULL;
 }
@@ -337,18 +357,22 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
         return rc;
     g_autoptr (GError) error = NULL;
 
-    /* A derived UUID counts the vGPUs of the same type and parent that the
-     * domain has already (libvgpu.h, contract 4); the new one comes last. */
+    /* A derived UUID takes the first ordinal (libvgpu.h, contract 4) whose
+     * UUID the domain does not use yet: after a detach, the survivors keep
+     * theirs, so a count could give an ordinal that is taken. */
     g_autoptr (VgpuDevice) wanted = vgpu_device_from_hostdev (xmlDocGetRootElement (v.doc),
                                                               &error);
     if (wanted == NULL)
         return vgpuctl_report (error);
-    GPtrArray *primary = v.t.live ? v.meta_live : v.meta_config;
     guint ordinal = 0;
-    for (guint i = 0; i < primary->len; i++) {
-        const VgpuDevice *d = primary->pdata[i];
-        if (d->uuid_derived && same_place (d, wanted))
-            ordinal++;
+    while (wanted->uuid == NULL) {
+        g_autofree char *u = vgpu_derive_uuid (v.dom_uuid, wanted->type, wanted->parent,
+                                               ordinal, &error);
+        if (u == NULL)
+            return vgpuctl_report (error);
+        if (!find_uuid (v.meta_live, u) && !find_uuid (v.meta_config, u))
+            break;
+        ordinal++;
     }
     g_autoptr (VgpuDevice) dev = vgpu_hostdev_to_native (v.doc, v.dom_uuid, ordinal, &error);
     if (dev == NULL)
@@ -365,12 +389,15 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
     guint timeout_ms = vgpuctl_timeout_ms (timeout);
     gboolean created = FALSE;
     if (vgpu_device_is_managed (dev) && v.t.live) {
-        g_autofree char *parent = vgpu_device_sysfs_parent (dev, &error);
-        if (parent == NULL && error != NULL)
-            return vgpuctl_report (error);
-        if (!vgpu_create (parent, dev->type, dev->uuid, dev->attrs, timeout_ms, NULL, &error))
+        if (!vgpu_device_create_owned (dev, v.dom_uuid, v.dom_name, "vgpuctl", timeout_ms,
+                                       &error))
             return vgpuctl_report (error);
         created = TRUE;
+    } else if (v.t.live) {
+        /* An unmanaged vGPU must exist and be nobody else's. */
+        gboolean missing;
+        if (!vgpu_device_check (dev, v.dom_uuid, v.dom_name, &missing, &error))
+            return vgpuctl_report (error);
     }
 
     /* 2. Give libvirt the native hostdev. */
@@ -382,7 +409,7 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
             vgpuctl_error ("%s", what);
             return VGPUCTL_EXIT_FAILED;
         }
-        g_autofree char *undo = undo_create (dev->uuid, timeout_ms);
+        g_autofree char *undo = undo_create (dev->uuid, v.dom_uuid, timeout_ms);
         report_undone (what, dev->uuid, undo);
         return VGPUCTL_EXIT_FAILED;
     }
@@ -417,7 +444,7 @@ vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv)
             vgpuctl_error ("%s", what);
             return VGPUCTL_EXIT_FAILED;
         }
-        g_autofree char *undo = undo_create (dev->uuid, timeout_ms);
+        g_autofree char *undo = undo_create (dev->uuid, v.dom_uuid, timeout_ms);
         report_undone (what, dev->uuid, undo);
         return VGPUCTL_EXIT_FAILED;
     }
@@ -603,15 +630,114 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
         return VGPUCTL_EXIT_PENDING;
     }
     if (managed && v.t.live) {
-        g_autoptr (VgpuMdev) m = vgpu_get_mdev (uuid, NULL);
-        guint timeout_ms = vgpuctl_timeout_ms (timeout);
-        if (m && (!vgpu_remove (uuid, &error) ||
-                  (timeout_ms > 0 && !vgpu_wait_removed (uuid, timeout_ms, &error)))) {
+        /* Only a vGPU created for this domain is removed. */
+        if (!vgpu_device_release_owned (uuid, v.dom_uuid, vgpuctl_timeout_ms (timeout), NULL,
+                                        &error)) {
             vgpuctl_error (_("vGPU %1$s was detached from domain %2$s, but removing it failed: "
                              "%3$s"), uuid, v.dom_name, error->message);
             return VGPUCTL_EXIT_FAILED;
         }
     }
     printf (_("vGPU %1$s detached from domain %2$s.\n"), uuid, v.dom_name);
+    return VGPUCTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- orphans */
+
+/* The orphan entries of one definition of @dom (@flags: 0 for the live one,
+ * VIR_DOMAIN_XML_INACTIVE for the persistent one); NULL after reporting an
+ * error. */
+static GPtrArray *
+orphans_of (virDomain *dom, unsigned int flags)
+{
+    char *xml = virDomainGetXMLDesc (dom, flags);
+    if (xml == NULL) {
+        vgpuctl_error (_("Cannot read the XML of domain %1$s: %2$s"), virDomainGetName (dom),
+                       libvirt_message ());
+        return NULL;
+    }
+    g_autoptr (GError) error = NULL;
+    g_autoptr (xmlDoc) doc = vgpu_xml_parse (xml, strlen (xml), virDomainGetName (dom), &error);
+    free (xml);
+    GPtrArray *orphans = NULL;
+    g_autoptr (GPtrArray) attached = doc ? vgpu_domain_get_devices (doc, &orphans, &error)
+                                         : NULL;
+    if (attached == NULL) {
+        vgpuctl_report (error);
+        return NULL;
+    }
+    return orphans;
+}
+
+int
+vgpuctl_cmd_orphans (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    g_autofree char *uri = NULL;
+    gboolean prune = FALSE;
+    const GOptionEntry entries[] = {
+        { "prune", 'p', 0, G_OPTION_ARG_NONE, &prune,
+          N_("Remove the orphan entries from the domain's vGPU metadata"), NULL },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          N_("libvirt connection URI (default: libvirt's default)"), N_("URI") },
+        { NULL }
+    };
+    if (!vgpuctl_parse (verb, _("An orphan is an entry of the domain's vGPU metadata whose "
+                                "hostdev is gone, e.g. removed with virt-manager or 'virsh "
+                                "detach-device'. The libvirt hook ignores orphans. Prints one "
+                                "line per orphan: UUID, type, and the definition it is in "
+                                "(live or config)."),
+                        entries, &argc, &argv, 1, 1))
+        return VGPUCTL_EXIT_USAGE;
+
+    g_auto (DeviceVerb) v = { 0 };
+    int rc = domain_open (&v, argv[1], uri);
+    if (rc != VGPUCTL_EXIT_OK)
+        return rc;
+    int active = virDomainIsActive (v.dom);
+    if (active < 0) {
+        vgpuctl_error (_("Cannot get the state of domain %1$s: %2$s"), v.dom_name,
+                       libvirt_message ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+    const struct {
+        gboolean on;
+        unsigned int xml_flags;
+        unsigned int meta_flag;
+        const char *name;
+    } defs[] = {
+        { active, 0, VIR_DOMAIN_AFFECT_LIVE, "live" },
+        { TRUE, VIR_DOMAIN_XML_INACTIVE, VIR_DOMAIN_AFFECT_CONFIG, "config" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (defs); i++) {
+        if (!defs[i].on)
+            continue;
+        g_autoptr (GPtrArray) orphans = orphans_of (v.dom, defs[i].xml_flags);
+        if (orphans == NULL)
+            return VGPUCTL_EXIT_FAILED;
+        for (guint j = 0; j < orphans->len; j++) {
+            const VgpuDevice *d = orphans->pdata[j];
+            printf ("%s  %-20s %s\n", d->uuid, d->type, defs[i].name);
+        }
+        if (!prune || orphans->len == 0)
+            continue;
+        g_autoptr (GError) error = NULL;
+        g_autoptr (GPtrArray) meta = get_metadata (v.dom, defs[i].meta_flag, &error);
+        if (meta == NULL)
+            return vgpuctl_report (error);
+        g_autoptr (GPtrArray) keep = g_ptr_array_new ();
+        for (guint j = 0; j < meta->len; j++) {
+            VgpuDevice *d = meta->pdata[j];
+            if (!find_uuid (orphans, d->uuid))
+                g_ptr_array_add (keep, d);
+        }
+        if (!set_metadata (v.dom, keep, defs[i].meta_flag, &error))
+            return vgpuctl_report (error);
+        g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                                 "Removed %1$u orphan entry from the %2$s definition of domain "
+                                 "%3$s.\n",
+                                 "Removed %1$u orphan entries from the %2$s definition of domain "
+                                 "%3$s.\n", orphans->len),
+                    orphans->len, defs[i].name, v.dom_name);
+    }
     return VGPUCTL_EXIT_OK;
 }

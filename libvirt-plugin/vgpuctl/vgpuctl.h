@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 /* Exit codes (documented in docs/vgpuctl.1 and "vgpuctl --help"). */
 typedef enum {
@@ -73,3 +74,4 @@ int vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_define (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv);
+int vgpuctl_cmd_orphans (const VgpuctlVerb *verb, int argc, char **argv);

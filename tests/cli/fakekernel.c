@@ -22,7 +22,15 @@
  * written and in which order.
  *
  * Fault injection: $FAKEKERNEL_FAIL_CREATE=TYPE makes creating that type
- * fail with EIO; $FAKEKERNEL_NOBIND=1 leaves new devices without a driver.
+ * fail with EIO; $FAKEKERNEL_NOBIND=1 leaves new devices without a driver;
+ * $FAKEKERNEL_STEAL=GPU makes a create on GPU fail as if another program
+ * had just taken its last free instance (available_instances drops to 0,
+ * EUSERS, as the vGPU core answers); $FAKEKERNEL_REMOVE_HANG_MS=N makes a
+ * remove write block N ms first, as the kernel's does while an unseen user
+ * still holds the device (vfio waits for it, uninterruptibly).
+ * Hostile trees: $FAKEKERNEL_VENDOR_LINK=1 makes vendor/ a symbolic link to
+ * the type directory (so vendor/create would create a device) and
+ * $FAKEKERNEL_ATTR_LINK=1 makes vendor/label a link to the device's remove.
  *
  * Plain libc only, no GLib: this runs inside every close() of the program.
  */
@@ -178,6 +186,13 @@ do_create (const char *root, const char *gpu, const char *type, const char *type
     const char *fail = getenv ("FAKEKERNEL_FAIL_CREATE");
     if (fail && strcmp (fail, type) == 0)
         return EIO;
+    const char *steal = getenv ("FAKEKERNEL_STEAL");
+    if (steal && strcmp (steal, gpu) == 0) {
+        char av[PATH_MAX];
+        PATHF (av, "%s/available_instances", typedir);
+        write_file (av, "0\n", 0644);
+        return EUSERS;
+    }
 
     char path[PATH_MAX], buf[64];
     PATHF (path, "%s/available_instances", typedir);
@@ -199,12 +214,21 @@ do_create (const char *root, const char *gpu, const char *type, const char *type
      * when the tests do not run as root. */
     write_file (p, "", 0600);
     PATHF (p, "%s/vendor", tmp);
-    mkdir (p, 0755);
-    PATHF (p, "%s/vendor/label", tmp);
-    write_file (p, "\n", 0644);
-    /* A read-only status attribute, like vgpu_sim's vendor/display. */
-    PATHF (p, "%s/vendor/status", tmp);
-    write_file (p, "enabled=0\n", 0444);
+    if (getenv ("FAKEKERNEL_VENDOR_LINK")) {
+        char t[PATH_MAX];
+        PATHF (t, "../../../../class/mdev_bus/%s/mdev_supported_types/%s", gpu, type);
+        symlink (t, p);
+    } else {
+        mkdir (p, 0755);
+        PATHF (p, "%s/vendor/label", tmp);
+        if (getenv ("FAKEKERNEL_ATTR_LINK"))
+            symlink ("../remove", p);
+        else
+            write_file (p, "\n", 0644);
+        /* A read-only status attribute, like vgpu_sim's vendor/display. */
+        PATHF (p, "%s/vendor/status", tmp);
+        write_file (p, "enabled=0\n", 0444);
+    }
     PATHF (p, "%s/mdev_type", tmp);
     char target[PATH_MAX];
     PATHF (target, "../../../../class/mdev_bus/%s/mdev_supported_types/%s",
@@ -241,6 +265,9 @@ static int
 do_remove (const char *root, const char *uuid)
 {
     fk_log ("remove %s", uuid);
+    const char *hang = getenv ("FAKEKERNEL_REMOVE_HANG_MS");
+    if (hang)
+        usleep ((useconds_t) strtoul (hang, NULL, 10) * 1000);
     char dev[PATH_MAX], p[PATH_MAX], link[PATH_MAX];
     PATHF (dev, "%s/sys/bus/mdev/devices/%s", root, uuid);
 
@@ -273,7 +300,16 @@ do_remove (const char *root, const char *uuid)
             adjust_available (real, +1);
         }
     }
-    rm_tree (dev);
+    /* Kept aside rather than deleted: sysfs never hands a new device the
+     * inode number of a removed one, and neither may a file system that
+     * reuses freed inodes. */
+    char grave[PATH_MAX];
+    PATHF (grave, "%s/.removed", root);
+    mkdir (grave, 0755);
+    PATHF (grave, "%s/.removed/%s-%ld", root, uuid, (long) getpid ());
+    rm_tree (grave);
+    if (rename (dev, grave) < 0)
+        rm_tree (dev);
     return 0;
 }
 

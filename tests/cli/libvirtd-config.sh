@@ -50,7 +50,7 @@ mkdir -p "$scratch"/{etc,run,lib,log/qemu,cache}
 cp -a /etc/libvirt/. "$scratch/etc/"
 # Our hook, as installed (libvirt reads hooks when it starts).
 mkdir -p "$scratch/etc/hooks/qemu.d"
-ln -s "$build/libvirt-plugin/hook/vgpu-libvirt-hook" "$scratch/etc/hooks/qemu.d/vgpu"
+cp "$build/libvirt-plugin/hook/vgpu" "$scratch/etc/hooks/qemu.d/vgpu"
 for d in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt log:/var/log/libvirt \
          cache:/var/cache/libvirt; do
     mkdir -p "${d#*:}"

@@ -10,7 +10,10 @@
  * compiled translations).
  */
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +29,8 @@
 #define UUID1 "2d3c4b5a-6978-4a1b-8c2d-3e4f5a6b7c8d"
 #define UUID2 "3e4d5c6b-7a89-4b2c-9d3e-4f5a6b7c8d9e"
 #define DOM_UUID "6f1d4f0c-3a7e-4f0e-8d8e-2b3c4d5e6f70"
+#define VGPU_NS "https://gitlab.com/vgpu/xmlns/vgpu/1.0"
+#define DOM2_UUID "7a2e5f1d-4b8f-4a1f-9e9f-3c4d5e6f7081"
 #define VGPU_DESC "fb_size=33554432, heads=1, max_resolution=1920x1080, max_instances=4"
 
 typedef struct {
@@ -215,7 +220,8 @@ test_help (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
     static const char *const verbs[] = {
         "list", "types", "create", "remove", "domxml-to-native", "domxml-from-native",
-        "validate", "define", "attach-device", "detach-device", "qemu-args", "handoff",
+        "validate", "define", "attach-device", "detach-device", "orphans", "qemu-args",
+        "handoff",
     };
     g_auto (Result) r = { 0 };
     vgpuctl (f, &r, "--help", NULL);
@@ -749,8 +755,8 @@ test_metadata_lookup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     vgpuctl (f, &two, "detach-device", "-c", uri, "vgpu-guest", d16, NULL);
     g_assert_cmpint (two.status, ==, 1);
     assert_one_line_error (&two, "vgpuctl: Domain vgpu-guest has several vGPUs of type "
-                                 "vgpu_sim-16m (11111111-2222-4333-8444-555555555555, "
-                                 "21111111-2222-4333-8444-555555555555)");
+                                 "vgpu_sim-16m (370bb2ed-f73d-5aed-a913-13f12cee365c, "
+                                 "c88e96f9-3050-5983-a180-4f346e19ee54)");
 
     /* With a <uuid> the domain does not have. */
     g_autofree char *other = write_tmp (f, "other.xml",
@@ -793,6 +799,36 @@ test_metadata_lookup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_autofree char *log = kernel_log (f);
     g_assert_cmpstr (log, ==, "");
 
+    /* After the first of two derived vGPUs was detached, a new one takes the
+     * free ordinal 0, not the survivor's UUID (ordinal 1). */
+    g_autofree char *detached = src ("tests/cli/data/testnode-detached.xml");
+    g_autofree char *detached_uri = g_strdup_printf ("test://%s", detached);
+    g_auto (Result) again = { 0 };
+    vgpuctl (f, &again, "attach-device", "-c", detached_uri, "--config", "vgpu-guest", d16,
+             NULL);
+    g_assert_cmpint (again.status, ==, 1);
+    assert_one_line_error (&again, "vgpuctl: libvirt could not attach vGPU "
+                                   "370bb2ed-f73d-5aed-a913-13f12cee365c to domain vgpu-guest");
+
+    /* No orphans there; one where a hostdev went without its entry. */
+    g_auto (Result) none_o = { 0 };
+    vgpuctl (f, &none_o, "orphans", "-c", uri, "vgpu-guest", NULL);
+    g_assert_cmpint (none_o.status, ==, 0);
+    g_assert_cmpstr (none_o.out, ==, "");
+    g_autofree char *orphan = src ("tests/cli/data/testnode-orphan.xml");
+    g_autofree char *orphan_uri = g_strdup_printf ("test://%s", orphan);
+    g_auto (Result) o = { 0 };
+    vgpuctl (f, &o, "orphans", "-c", orphan_uri, "vgpu-guest", NULL);
+    g_assert_cmpint (o.status, ==, 0);
+    g_assert_cmpstr (o.out, ==, "31111111-2222-4333-8444-555555555555  vgpu_sim-32m         live\n"
+                                "31111111-2222-4333-8444-555555555555  vgpu_sim-32m         config\n");
+    g_auto (Result) pr = { 0 };
+    vgpuctl (f, &pr, "orphans", "--prune", "-c", orphan_uri, "vgpu-guest", NULL);
+    g_assert_cmpint (pr.status, ==, 0);
+    g_assert_nonnull (strstr (pr.err, "Removed 1 orphan entry from the live definition of "
+                                      "domain vgpu-guest."));
+    g_assert_nonnull (strstr (pr.err, "Removed 1 orphan entry from the config definition"));
+
     /* The same UUID twice: refused before anything happens. */
     g_autofree char *dup = write_tmp (f, "dup.xml",
         "<hostdev type='vgpu' managed='yes'><source><type id='vgpu_sim-32m'/>"
@@ -810,12 +846,12 @@ test_metadata_lookup (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
 /* A native domain XML, as libvirt hands it to the hook. */
 static char *
-native_domain (Fixture *f, const char *hostdevs)
+native_domain_for (Fixture *f, const char *name, const char *uuid, const char *hostdevs)
 {
     g_autofree char *dialect = g_strdup_printf (
-        "<domain type='kvm'><name>guest</name><uuid>" DOM_UUID "</uuid>"
+        "<domain type='kvm'><name>%s</name><uuid>%s</uuid>"
         "<memory>1048576</memory><os><type>hvm</type></os><devices>%s</devices></domain>\n",
-        hostdevs);
+        name, uuid, hostdevs);
     g_autofree char *path = write_tmp (f, "dialect.xml", dialect);
     g_auto (Result) n = { 0 };
     vgpuctl (f, &n, "domxml-to-native", path, NULL);
@@ -823,12 +859,25 @@ native_domain (Fixture *f, const char *hostdevs)
     return g_steal_pointer (&n.out);
 }
 
+static char *
+native_domain (Fixture *f, const char *hostdevs)
+{
+    return native_domain_for (f, "guest", DOM_UUID, hostdevs);
+}
+
+static void
+hook_for (Fixture *f, const char *domain, const char *op, const char *subop, const char *xml,
+          const char *const *env, Result *r)
+{
+    const char *argv[] = { g_getenv ("VGPU_HOOK"), domain, op, subop, "-", NULL };
+    run_full (f, argv, env, xml, r);
+}
+
 static void
 hook (Fixture *f, const char *op, const char *subop, const char *xml,
       const char *const *env, Result *r)
 {
-    const char *argv[] = { g_getenv ("VGPU_HOOK"), "guest", op, subop, "-", NULL };
-    run_full (f, argv, env, xml, r);
+    hook_for (f, "guest", op, subop, xml, env, r);
 }
 
 #define MANAGED_32 "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>" \
@@ -838,6 +887,9 @@ hook (Fixture *f, const char *op, const char *subop, const char *xml,
     "<type id='vgpu_sim-16m'/></source></hostdev>"
 #define UNMANAGED_32 "<hostdev mode='subsystem' type='vgpu'><source>" \
     "<type id='vgpu_sim-32m'/><uuid>" UUID2 "</uuid></source></hostdev>"
+/* Managed, any GPU with a free instance. */
+#define ANY_32(uuid) "<hostdev mode='subsystem' type='vgpu' managed='yes'><source>" \
+    "<type id='vgpu_sim-32m'/><uuid>" uuid "</uuid></source></hostdev>"
 
 static void
 test_hook_lifecycle (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -970,6 +1022,528 @@ test_hook_undo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint (none.status, ==, 0);
 }
 
+
+/* ------------------------------------------------------------ ownership */
+
+/* The number of lines of the fake kernel's log that start with @prefix. */
+static guint
+log_count (Fixture *f, const char *prefix)
+{
+    g_autofree char *log = kernel_log (f);
+    g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+    guint n = 0;
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix (*l, prefix))
+            n++;
+    return n;
+}
+
+static void
+set_available (Fixture *f, const char *gpu, const char *type, const char *n)
+{
+    g_autofree char *rel = g_strdup_printf ("sys/class/mdev_bus/%s/mdev_supported_types/%s/"
+                                            "available_instances", gpu, type);
+    g_autofree char *line = g_strdup_printf ("%s\n", n);
+    fake_put (f->root, rel, line);
+}
+
+static char *
+parent_of (Fixture *f, const char *uuid)
+{
+    g_autofree char *rel = dev_rel (uuid, "mdev_type");
+    g_autofree char *link = P (f, rel);
+    g_autofree char *target = g_file_read_link (link, NULL);
+    g_assert_nonnull (target);
+    g_auto (GStrv) parts = g_strsplit (target, "/", -1);
+    guint n = g_strv_length (parts);
+    g_assert_cmpuint (n, >=, 3);
+    return g_strdup (parts[n - 3]);
+}
+
+/* `virsh dumpxml orig`, new name and UUID, `virsh define`: the copy keeps
+ * the original's vGPU UUID in its metadata and hostdev. */
+static void
+test_hook_copied_domain (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *orig = native_domain_for (f, "orig", DOM_UUID, MANAGED_32);
+    g_autofree char *copy = native_domain_for (f, "copy", DOM2_UUID, MANAGED_32);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+
+    g_auto (Result) p = { 0 };
+    hook_for (f, "orig", "prepare", "begin", orig, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_assert_true (exists (f, dev1));
+
+    /* The copy is refused with its owner named, and nothing is touched. */
+    g_unlink (f->log);
+    g_auto (Result) c = { 0 };
+    hook_for (f, "copy", "prepare", "begin", copy, NULL, &c);
+    g_assert_cmpint (c.status, ==, 1);
+    assert_one_line_error (&c, "vgpu hook: vGPU " UUID1 " belongs to domain orig (" DOM_UUID
+                               ")");
+    /* libvirt then runs the copy's stop hooks: the original's vGPU stays. */
+    const char *const stops[][2] = { { "stopped", "end" }, { "release", "end" } };
+    for (gsize i = 0; i < G_N_ELEMENTS (stops); i++) {
+        g_auto (Result) r = { 0 };
+        hook_for (f, "copy", stops[i][0], stops[i][1], copy, NULL, &r);
+        g_assert_cmpint (r.status, ==, 0);
+    }
+    g_assert_true (exists (f, dev1));
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+
+    /* An unmanaged hostdev naming it is refused as well. */
+    g_autofree char *other = native_domain_for (f, "other", DOM2_UUID,
+        "<hostdev mode='subsystem' type='vgpu'><source><type id='vgpu_sim-32m'/>"
+        "<uuid>" UUID1 "</uuid></source></hostdev>");
+    g_auto (Result) u = { 0 };
+    hook_for (f, "other", "prepare", "begin", other, NULL, &u);
+    g_assert_cmpint (u.status, ==, 1);
+    assert_one_line_error (&u, "vgpu hook: vGPU " UUID1 " belongs to domain orig");
+
+    /* The original's own stop removes it. */
+    g_auto (Result) r = { 0 };
+    hook_for (f, "orig", "release", "end", orig, NULL, &r);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_false (exists (f, dev1));
+}
+
+/* A managed vGPU that exists but was not created for the domain (made by
+ * hand, by mdevctl, or of another type): refused, and never removed. */
+static void
+test_hook_not_owned (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    const char *const types[] = { "vgpu_sim-32m", "vgpu_sim-16m" };
+    for (gsize i = 0; i < G_N_ELEMENTS (types); i++) {
+        g_auto (Result) c = { 0 };
+        vgpuctl (f, &c, "create", "-t", types[i], "-u", UUID1, NULL);
+        g_assert_cmpint (c.status, ==, 0);
+        g_unlink (f->log);
+        g_auto (Result) p = { 0 };
+        hook (f, "prepare", "begin", xml, NULL, &p);
+        g_assert_cmpint (p.status, ==, 1);
+        assert_one_line_error (&p, "vgpu hook: vGPU " UUID1 " exists but was not created "
+                                   "for domain guest");
+        g_auto (Result) r = { 0 };
+        hook (f, "release", "end", xml, NULL, &r);
+        g_assert_cmpint (r.status, ==, 0);
+        g_assert_true (exists (f, dev1));
+        g_autofree char *log = kernel_log (f);
+        g_assert_cmpstr (log, ==, "");
+        g_auto (Result) rm = { 0 };
+        vgpuctl (f, &rm, "remove", UUID1, NULL);
+        g_assert_cmpint (rm.status, ==, 0);
+    }
+}
+
+/* The domain's vGPU was removed behind our back and created again by other
+ * means: the old ownership record no longer applies to it. */
+static void
+test_hook_stale_record (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_autofree char *record = P (f, "run/vgpu/owners/" UUID1);
+    g_assert_true (g_file_test (record, G_FILE_TEST_EXISTS));
+
+    /* echo 1 > remove; echo UUID > create, straight to the (fake) kernel. */
+    g_autofree char *rm = P (f, "sys/bus/mdev/devices/" UUID1 "/remove");
+    g_autofree char *create = P (f, "sys/class/mdev_bus/" GPU_A
+                                    "/mdev_supported_types/vgpu_sim-32m/create");
+    /* dd closes its output after writing, as the fake kernel needs (a
+     * shell's redirection closes its descriptor before echo writes). */
+    g_autofree char *script = g_strdup_printf ("echo 1 | dd of=%s status=none && "
+                                               "echo %s | dd of=%s status=none", rm, UUID1,
+                                               create);
+    const char *sh[] = { "/bin/sh", "-c", script, NULL };
+    g_auto (Result) s = { 0 };
+    run_full (f, sh, NULL, NULL, &s);
+    g_assert_cmpint (s.status, ==, 0);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_assert_true (exists (f, dev1));
+
+    g_auto (Result) l = { 0 };
+    vgpuctl (f, &l, "list", NULL);
+    g_assert_cmpint (l.status, ==, 0);
+    g_assert_nonnull (strstr (l.out, " unmanaged\n"));
+    g_auto (Result) again = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &again);
+    g_assert_cmpint (again.status, ==, 1);
+    assert_one_line_error (&again, "vgpu hook: vGPU " UUID1 " exists but was not created");
+    g_auto (Result) r = { 0 };
+    hook (f, "release", "end", xml, NULL, &r);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (exists (f, dev1));
+}
+
+/* Metadata entries whose hostdev is gone (virt-manager's Remove Hardware,
+ * virsh detach-device --config) create nothing. */
+static void
+test_hook_orphans (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32 MANAGED_16);
+    /* Cut the native hostdev of UUID1 out of the document. */
+    const char *addr = strstr (xml, "<address uuid=\"" UUID1 "\"/>");
+    g_assert_nonnull (addr);
+    const char *start = g_strrstr_len (xml, addr - xml, "<hostdev");
+    const char *end = strstr (addr, "</hostdev>");
+    g_assert_nonnull (start);
+    g_assert_nonnull (end);
+    end += strlen ("</hostdev>");
+    g_autofree char *head = g_strndup (xml, start - xml);
+    g_autofree char *orphaned = g_strconcat (head, end, NULL);
+
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", orphaned, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_assert_false (exists (f, dev1));
+    g_assert_cmpuint (log_count (f, "create "), ==, 1);     /* the 16m one only */
+    g_assert_cmpuint (log_count (f, "create " GPU_A " vgpu_sim-16m "), ==, 1);
+    g_auto (Result) r = { 0 };
+    hook (f, "release", "end", orphaned, NULL, &r);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpuint (log_count (f, "remove "), ==, 1);
+}
+
+/* Attribute names that reach outside vendor/: refused before anything is
+ * written, also when they come from the metadata, which the hook trusts no
+ * more than the dialect. */
+static void
+test_attr_escapes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    static const char *const names[] = {
+        "mdev_type/create", "driver/unbind", "subsystem/drivers_autoprobe", "remove", "uevent",
+        "power/control", "iommu_group/type", "vendor/../remove", "../remove",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
+        g_autofree char *arg = g_strdup_printf ("%s=%s", names[i], UUID2);
+        g_auto (Result) c = { 0 };
+        vgpuctl (f, &c, "create", "-t", "vgpu_sim-32m", "-u", UUID1, "-a", arg, NULL);
+        g_assert_cmpint (c.status, ==, 3);
+        assert_one_line_error (&c, "vgpuctl: Invalid attribute name");
+
+        g_autofree char *xml = g_strdup_printf (
+            "<domain type='kvm'><name>guest</name><uuid>" DOM_UUID "</uuid>"
+            "<metadata><vgpu:devices xmlns:vgpu='" VGPU_NS "'>"
+            "<vgpu:device uuid='" UUID1 "' type='vgpu_sim-32m' managed='yes'>"
+            "<vgpu:attr name='%s' value='" UUID2 "'/></vgpu:device></vgpu:devices></metadata>"
+            "<memory>1048576</memory><os><type>hvm</type></os><devices>"
+            "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+            "<address uuid='" UUID1 "'/></source></hostdev></devices></domain>\n", names[i]);
+        g_auto (Result) p = { 0 };
+        hook (f, "prepare", "begin", xml, NULL, &p);
+        g_assert_cmpint (p.status, ==, 1);
+        assert_one_line_error (&p, "vgpu hook: ");
+
+        g_autofree char *cb = g_strdup_printf ("{\"mdev_type\":\"vgpu_sim-32m\","
+                                               "\"attrs\":[{\"%s\":\"1\"}]}", names[i]);
+        g_auto (Result) co = { 0 };
+        const char *argv[] = { g_getenv ("VGPU_CALLOUT"), "-t", "vgpu_sim-32m", "-e", "pre",
+                               "-a", "define", "-s", "none", "-u", UUID1, "-p", GPU_A, NULL };
+        run_full (f, argv, NULL, cb, &co);
+        g_assert_cmpint (co.status, ==, 1);
+    }
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+
+    /* A hostile tree: vendor/ itself, or an attribute in it, is a symbolic
+     * link (to the type's create, to the device's remove). Nothing is
+     * written through it and the new vGPU is removed again. */
+    const char *const trees[] = { "FAKEKERNEL_VENDOR_LINK=1", "FAKEKERNEL_ATTR_LINK=1" };
+    const char *const attrs[] = { "vendor/create=" UUID2, "vendor/label=1" };
+    for (gsize i = 0; i < G_N_ELEMENTS (trees); i++) {
+        g_unlink (f->log);
+        const char *env[] = { trees[i], NULL };
+        const char *argv[] = { g_getenv ("VGPUCTL"), "create", "-t", "vgpu_sim-32m", "-u",
+                               UUID1, "-a", attrs[i], NULL };
+        g_auto (Result) c = { 0 };
+        run_full (f, argv, env, NULL, &c);
+        g_assert_cmpint (c.status, ==, 1);
+        assert_one_line_error (&c, "vgpuctl: Could not apply vendor attribute");
+        g_autofree char *log2 = kernel_log (f);
+        g_assert_cmpstr (log2, ==, "create " GPU_A " vgpu_sim-32m " UUID1 "\n"
+                                   "remove " UUID1 "\n");
+    }
+}
+
+/* Two domains start at once, neither names a GPU, each of two GPUs has one
+ * free instance: both start. */
+static void
+test_hook_concurrent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    set_available (f, GPU_A, "vgpu_sim-32m", "1");
+    set_available (f, GPU_B, "vgpu_sim-32m", "1");
+    g_autofree char *x1 = native_domain_for (f, "one", DOM_UUID, ANY_32 (UUID1));
+    g_autofree char *x2 = native_domain_for (f, "two", DOM2_UUID, ANY_32 (UUID2));
+
+    g_auto (GStrv) env = g_get_environ ();
+    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
+    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
+    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_environ (l, env);
+    const char *a1[] = { g_getenv ("VGPU_HOOK"), "one", "prepare", "begin", "-", NULL };
+    const char *a2[] = { g_getenv ("VGPU_HOOK"), "two", "prepare", "begin", "-", NULL };
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GSubprocess) p1 = g_subprocess_launcher_spawnv (l, a1, &err);
+    g_assert_no_error (err);
+    g_autoptr (GSubprocess) p2 = g_subprocess_launcher_spawnv (l, a2, &err);
+    g_assert_no_error (err);
+    g_autofree char *e1 = NULL, *e2 = NULL;
+    g_assert_true (g_subprocess_communicate_utf8 (p1, x1, NULL, NULL, &e1, &err));
+    g_assert_true (g_subprocess_communicate_utf8 (p2, x2, NULL, NULL, &e2, &err));
+    if (g_subprocess_get_exit_status (p1) != 0 || g_subprocess_get_exit_status (p2) != 0)
+        g_error ("a concurrent start failed: \"%s\" \"%s\"", e1, e2);
+    g_autofree char *on1 = parent_of (f, UUID1);
+    g_autofree char *on2 = parent_of (f, UUID2);
+    g_assert_cmpstr (on1, !=, on2);
+}
+
+/* Another program takes the last instance between the hook's choice and its
+ * create: the hook goes on to the next GPU. */
+static void
+test_hook_fallthrough (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    set_available (f, GPU_A, "vgpu_sim-32m", "1");
+    set_available (f, GPU_B, "vgpu_sim-32m", "1");
+    g_autofree char *xml = native_domain (f, ANY_32 (UUID1));
+    const char *env[] = { "FAKEKERNEL_STEAL=" GPU_A, NULL };
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, env, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_autofree char *log = kernel_log (f);
+    g_assert_true (g_str_has_prefix (log, "create " GPU_A " vgpu_sim-32m " UUID1 "\n"
+                                          "create " GPU_B " vgpu_sim-32m " UUID1 "\n"));
+    g_autofree char *on = parent_of (f, UUID1);
+    g_assert_cmpstr (on, ==, GPU_B);
+
+    /* With the GPU named, there is nowhere else to go. */
+    g_auto (Result) r = { 0 };
+    hook (f, "release", "end", xml, NULL, &r);
+    g_assert_cmpint (r.status, ==, 0);
+    set_available (f, GPU_A, "vgpu_sim-32m", "1");
+    g_autofree char *named = native_domain (f, MANAGED_32);
+    g_auto (Result) n = { 0 };
+    hook (f, "prepare", "begin", named, env, &n);
+    g_assert_cmpint (n.status, ==, 1);
+    assert_one_line_error (&n, "vgpu hook: Cannot create vGPU " UUID1);
+}
+
+/* While another vgpu program holds the host lock, a start waits for it
+ * instead of choosing a GPU at the same time. */
+static void
+test_hook_waits_for_lock (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *dir = P (f, "run/vgpu");
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+    g_autofree char *lock = P (f, "run/vgpu/lock");
+    int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_auto (GStrv) env = g_get_environ ();
+    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
+    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
+    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_environ (l, env);
+    const char *argv[] = { g_getenv ("VGPU_HOOK"), "guest", "prepare", "begin", "-", NULL };
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GSubprocess) p = g_subprocess_launcher_spawnv (l, argv, &err);
+    g_assert_no_error (err);
+    g_autoptr (GBytes) in = g_bytes_new (xml, strlen (xml));
+    g_autoptr (GOutputStream) pipe = g_object_ref (g_subprocess_get_stdin_pipe (p));
+    g_assert_true (g_output_stream_write_all (pipe, xml, strlen (xml), NULL, NULL, &err));
+    g_assert_true (g_output_stream_close (pipe, NULL, &err));
+
+    g_usleep (300 * 1000);
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");                  /* nothing while the lock is held */
+    g_assert_cmpint (close (fd), ==, 0);
+    g_assert_true (g_subprocess_wait (p, NULL, &err));
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_assert_true (exists (f, dev1));
+}
+
+/* A stop never waits without bound: a vGPU that a process holds is
+ * reported with that process; a removal the kernel keeps waiting for ends
+ * the hook anyway. */
+static void
+test_hook_remove_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+
+    /* A process with the vGPU's VFIO group open (as QEMU holds it). */
+    g_autofree char *grp_rel = dev_rel (UUID1, "iommu_group");
+    g_autofree char *grp_link = P (f, grp_rel);
+    g_autofree char *target = g_file_read_link (grp_link, NULL);
+    g_autofree char *group = g_path_get_basename (target);
+    g_autofree char *node_rel = g_strdup_printf ("dev/vfio/%s", group);
+    g_autofree char *node = P (f, node_rel);
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_stdin_file_path (l, node);
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GSubprocess) holder = g_subprocess_launcher_spawn (l, &err, "sleep", "60", NULL);
+    g_assert_no_error (err);
+    g_autofree char *fd0 = g_strdup_printf ("/proc/%s/fd/0",
+                                            g_subprocess_get_identifier (holder));
+    for (int i = 0; i < 200; i++) {         /* until sleep runs with it */
+        g_autofree char *t = g_file_read_link (fd0, NULL);
+        g_autofree char *comm = NULL;
+        g_autofree char *comm_path = g_strdup_printf ("/proc/%s/comm",
+                                                      g_subprocess_get_identifier (holder));
+        g_file_get_contents (comm_path, &comm, NULL, NULL);
+        if (t && comm && g_str_has_prefix (comm, "sleep"))
+            break;
+        g_usleep (10 * 1000);
+    }
+
+    g_unlink (f->log);
+    g_auto (Result) r = { 0 };
+    hook (f, "release", "end", xml, NULL, &r);
+    g_assert_cmpint (r.status, ==, 1);
+    g_autofree char *who = g_strdup_printf ("is in use by process %s (sleep)",
+                                            g_subprocess_get_identifier (holder));
+    assert_one_line_error (&r, "vgpu hook: Cannot remove vGPU " UUID1);
+    g_assert_nonnull (strstr (r.err, who));
+    g_assert_true (exists (f, dev1));
+    g_autofree char *log = kernel_log (f);
+    g_assert_cmpstr (log, ==, "");
+    g_auto (Result) force = { 0 };
+    vgpuctl (f, &force, "remove", "--force", UUID1, NULL);
+    g_assert_cmpint (force.status, ==, 1);
+    g_assert_nonnull (strstr (force.err, who));
+    g_subprocess_force_exit (holder);
+    g_assert_true (g_subprocess_wait (holder, NULL, &err));
+
+    /* The kernel keeps the remove write waiting (a user we cannot see). */
+    const char *hang[] = { "FAKEKERNEL_REMOVE_HANG_MS=3000", "VGPU_TIMEOUT_MS=300", NULL };
+    g_auto (Result) h = { 0 };
+    hook (f, "release", "end", xml, hang, &h);
+    g_assert_cmpint (h.status, ==, 1);
+    assert_one_line_error (&h, "vgpu hook: Cannot remove vGPU " UUID1);
+    g_assert_nonnull (strstr (h.err, "is still in use 300 ms after its removal was requested"));
+    g_assert_true (exists (f, dev1));       /* the hook did not wait for it */
+    for (int i = 0; i < 1000 && exists (f, dev1); i++)
+        g_usleep (10 * 1000);
+    g_assert_false (exists (f, dev1));      /* and the removal completed by itself */
+}
+
+/* Operations the hook does not handle end at once, whatever the input:
+ * libvirt kills a running domain whose "reconnect" hook fails. */
+static void
+test_hook_other_ops (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    /* More than the hook would ever read (VGPU_XML_MAX_SIZE), and no XML. */
+    gsize big = 9 * 1024 * 1024;
+    g_autofree char *huge = g_malloc (big);
+    memset (huge, 'x', big);
+    g_autofree char *input = g_build_filename (f->tmp, "huge.xml", NULL);
+    g_autoptr (GError) err = NULL;
+    g_file_set_contents (input, huge, big, &err);
+    g_assert_no_error (err);
+
+    const char *const ops[][2] = {
+        { "reconnect", "begin" }, { "attach", "begin" }, { "start", "begin" },
+        { "started", "begin" }, { "stopped", "end" }, { "migrate", "begin" },
+        { "restore", "begin" }, { "prepare", "end" }, { "release", "begin" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (ops); i++) {
+        g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
+            G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_subprocess_launcher_setenv (l, "VGPU_ROOT", f->root, TRUE);
+        g_subprocess_launcher_set_stdin_file_path (l, input);
+        g_autoptr (GSubprocess) p = g_subprocess_launcher_spawn (
+            l, &err, g_getenv ("VGPU_HOOK"), "guest", ops[i][0], ops[i][1], "-", NULL);
+        g_assert_no_error (err);
+        g_autofree char *errout = NULL;
+        g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &errout, &err));
+        g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+        g_assert_cmpstr (errout, ==, "");
+    }
+    /* The operations it does handle refuse such input. */
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_setenv (l, "VGPU_ROOT", f->root, TRUE);
+    g_subprocess_launcher_set_stdin_file_path (l, input);
+    g_autoptr (GSubprocess) p = g_subprocess_launcher_spawn (
+        l, &err, g_getenv ("VGPU_HOOK"), "guest", "prepare", "begin", "-", NULL);
+    g_assert_no_error (err);
+    g_autofree char *errout = NULL;
+    g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &errout, &err));
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
+    g_assert_true (g_str_has_prefix (errout, "vgpu hook: The XML of domain guest is larger"));
+}
+
+/* vgpuctl list shows who owns what; a managed vGPU is only removed by
+ * hand with --force. */
+static void
+test_list_owners (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "-t", "vgpu_sim-16m", "-u", UUID2, NULL);
+    g_assert_cmpint (c.status, ==, 0);
+
+    g_auto (Result) l = { 0 };
+    vgpuctl (f, &l, "list", NULL);
+    g_assert_cmpint (l.status, ==, 0);
+    g_auto (GStrv) lines = g_strsplit (l.out, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+    g_assert_true (g_str_has_prefix (lines[0], UUID1));
+    g_assert_nonnull (strstr (lines[0], " guest "));
+    g_assert_true (g_str_has_suffix (lines[0], " managed"));
+    g_assert_true (g_str_has_prefix (lines[1], UUID2));
+    g_assert_true (g_str_has_suffix (lines[1], " unmanaged"));
+
+    g_auto (Result) j = { 0 };
+    vgpuctl (f, &j, "list", "--json", NULL);
+    g_assert_cmpint (j.status, ==, 0);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_autoptr (GError) err = NULL;
+    json_parser_load_from_data (parser, j.out, -1, &err);
+    g_assert_no_error (err);
+    JsonArray *arr = json_node_get_array (json_parser_get_root (parser));
+    g_assert_cmpuint (json_array_get_length (arr), ==, 2);
+    JsonObject *o1 = json_array_get_object_element (arr, 0);
+    g_assert_true (json_object_get_boolean_member (o1, "managed"));
+    JsonObject *owner = json_object_get_object_member (o1, "owner");
+    g_assert_cmpstr (json_object_get_string_member (owner, "domain_uuid"), ==, DOM_UUID);
+    g_assert_cmpstr (json_object_get_string_member (owner, "domain_name"), ==, "guest");
+    g_assert_cmpstr (json_object_get_string_member (owner, "created_by"), ==, "libvirt-hook");
+    JsonObject *o2 = json_array_get_object_element (arr, 1);
+    g_assert_false (json_object_get_boolean_member (o2, "managed"));
+    g_assert_true (json_object_get_null_member (o2, "owner"));
+
+    g_auto (Result) rm = { 0 };
+    vgpuctl (f, &rm, "remove", UUID1, NULL);
+    g_assert_cmpint (rm.status, ==, 1);
+    assert_one_line_error (&rm, "vgpuctl: vGPU " UUID1 " belongs to domain guest");
+    g_autofree char *dev1 = dev_rel (UUID1, NULL);
+    g_assert_true (exists (f, dev1));
+    g_auto (Result) force = { 0 };
+    vgpuctl (f, &force, "remove", "--force", UUID1, NULL);
+    g_assert_cmpint (force.status, ==, 0);
+    g_assert_false (exists (f, dev1));
+    g_autofree char *record = P (f, "run/vgpu/owners/" UUID1);
+    g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+}
+
 /* ---------------------------------------------------- mdevctl call-out */
 
 static void
@@ -1090,6 +1664,8 @@ int
 main (int argc, char **argv)
 {
     g_test_init (&argc, &argv, NULL);
+    /* A program that exits without reading its input must not kill us. */
+    signal (SIGPIPE, SIG_IGN);
     static const char *const needed[] = {
         "VGPUCTL", "VGPU_HOOK", "VGPU_CALLOUT", "FAKEKERNEL", "VGPU_SCHEMA_DIR",
         "VGPU_SRCDIR", "VGPU_LOCALEDIR",
@@ -1115,6 +1691,17 @@ main (int argc, char **argv)
     ADD ("/hook/lifecycle", test_hook_lifecycle);
     ADD ("/hook/unmanaged", test_hook_unmanaged);
     ADD ("/hook/undo", test_hook_undo);
+    ADD ("/hook/copied-domain", test_hook_copied_domain);
+    ADD ("/hook/not-owned", test_hook_not_owned);
+    ADD ("/hook/stale-record", test_hook_stale_record);
+    ADD ("/hook/orphans", test_hook_orphans);
+    ADD ("/hook/concurrent", test_hook_concurrent);
+    ADD ("/hook/fallthrough", test_hook_fallthrough);
+    ADD ("/hook/waits-for-lock", test_hook_waits_for_lock);
+    ADD ("/hook/remove-bounded", test_hook_remove_bounded);
+    ADD ("/hook/other-ops", test_hook_other_ops);
+    ADD ("/vgpuctl/attr-escapes", test_attr_escapes);
+    ADD ("/vgpuctl/list-owners", test_list_owners);
     ADD ("/callout/events", test_callout);
     ADD ("/i18n/german-language", test_german);
     ADD ("/i18n/german-locale", test_german_locale);

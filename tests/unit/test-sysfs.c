@@ -14,6 +14,7 @@
 
 #include "fake-sysfs.h"
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 #define GPU_A "0000:00:05.0"
 #define GPU_B "0000:00:06.0"
@@ -454,7 +455,7 @@ test_create_rejects (Fixture *f, gconstpointer data G_GNUC_UNUSED)
         g_assert_null (g_dir_read_name (d));
     }
     g_autoptr (GError) err = NULL;
-    g_assert_false (vgpu_remove ("../../..", &err));
+    g_assert_false (vgpu_remove ("../../..", 0, &err));
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_INVALID_NAME);
     g_clear_error (&err);
     g_assert_null (vgpu_wait_bound ("x/y", 10, &err));
@@ -480,11 +481,12 @@ test_remove (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
     make_existing (f, UUID2, TRUE);
     g_autoptr (GError) err = NULL;
-    g_assert_true (vgpu_remove (UUID2, &err));
-    g_assert_no_error (err);
+    /* The fake kernel does not remove: the bounded wait fails. */
+    g_assert_false (vgpu_remove (UUID2, 2000, &err));
+    g_assert_error (err, VGPU_ERROR, VGPU_ERROR_TIMEOUT);
+    g_clear_error (&err);
     g_autofree char *rm = get (f, "sys/bus/mdev/devices/" UUID2 "/remove");
     g_assert_cmpstr (rm, ==, "1");
-    /* Still there (the fake kernel does not remove): bounded wait fails. */
     g_assert_false (vgpu_wait_removed (UUID2, 50, &err));
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_TIMEOUT);
     g_clear_error (&err);
@@ -492,7 +494,7 @@ test_remove (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     fake_rm_rf (dir);
     g_assert_true (vgpu_wait_removed (UUID2, 50, &err));
     g_assert_no_error (err);
-    g_assert_false (vgpu_remove (UUID2, &err));
+    g_assert_false (vgpu_remove (UUID2, 0, &err));
     g_assert_error (err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND);
 }
 

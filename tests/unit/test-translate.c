@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 #define DOM_UUID "6f1e2a44-7c3b-4d8e-9a0b-1c2d3e4f5a6b"
 
@@ -160,7 +161,7 @@ test_domain_devices (void)
     g_autoptr (GPtrArray) devs = NULL;
     g_assert_cmpint (vgpu_domain_to_native (doc, &devs, &err), ==, 3);
     g_assert_no_error (err);
-    g_autoptr (GPtrArray) seen = vgpu_domain_get_devices (doc, &err);
+    g_autoptr (GPtrArray) seen = vgpu_domain_get_devices (doc, NULL, &err);
     g_assert_no_error (err);
     g_assert_cmpuint (seen->len, ==, 3);
     for (guint i = 0; i < 3; i++) {
@@ -184,7 +185,7 @@ test_domain_devices (void)
 
     g_assert_cmpint (vgpu_domain_from_native (doc, &err), ==, 3);
     g_assert_no_error (err);
-    g_autoptr (GPtrArray) none = vgpu_domain_get_devices (doc, &err);
+    g_autoptr (GPtrArray) none = vgpu_domain_get_devices (doc, NULL, &err);
     g_assert_cmpuint (none->len, ==, 0);
 }
 

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 static xmlDoc *
 parse (const char *s, GError **err)
@@ -255,7 +256,7 @@ test_wrong_namespace (void)
     g_assert_no_error (err);
     g_autofree char *after = vgpu_xml_format (d2);
     g_assert_cmpstr (before, ==, after);
-    g_autoptr (GPtrArray) devs = vgpu_domain_get_devices (d2, &err);
+    g_autoptr (GPtrArray) devs = vgpu_domain_get_devices (d2, NULL, &err);
     g_assert_no_error (err);
     g_assert_cmpuint (devs->len, ==, 0);
 

@@ -36,6 +36,7 @@
 #include <libxml/tree.h>
 
 #include "libvgpu.h"
+#include "vgpu-autoptr.h"
 
 #define HOSTDEV_DOMAIN_UUID "6f1e2a44-7c3b-4d8e-9a0b-1c2d3e4f5a6b"
 
@@ -191,9 +192,14 @@ libvirt_roundtrip (const char *xml)
 {
     g_autoptr (GError) err = NULL;
     g_autoptr (xmlDoc) sent = vgpu_xml_parse (xml, strlen (xml), "native", &err);
-    g_autoptr (GPtrArray) expect = vgpu_domain_get_devices (sent, &err);
+    g_autoptr (GPtrArray) expect_orphans = NULL;
+    g_autoptr (GPtrArray) expect = vgpu_domain_get_devices (sent, &expect_orphans, &err);
     if (expect == NULL)
         FAIL ("%s", err->message);
+    /* Every metadata entry, attached ones first. */
+    g_autoptr (GPtrArray) entries = g_ptr_array_new ();
+    g_ptr_array_extend (entries, expect, NULL, NULL);
+    g_ptr_array_extend (entries, expect_orphans, NULL, NULL);
 
     virSetErrorFunc (NULL, ignore_virt_error);
     virConnectPtr conn = virConnectOpen ("test:///default");
@@ -209,17 +215,17 @@ libvirt_roundtrip (const char *xml)
     /* Our metadata is reachable through libvirt's metadata API as well. */
     char *meta = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, VGPU_METADATA_NS,
                                        VIR_DOMAIN_AFFECT_CONFIG);
-    if (expect->len > 0 && meta == NULL)
+    if (entries->len > 0 && meta == NULL)
         FAIL ("libvirt lost the vGPU metadata: %s", virGetLastErrorMessage ());
     if (meta) {
         g_autoptr (GPtrArray) m = vgpu_metadata_parse (meta, &err);
-        if (m == NULL || m->len != expect->len)
+        if (m == NULL || m->len != entries->len)
             FAIL ("metadata from virDomainGetMetadata differs: %s", meta);
     }
     free (meta);
     /* And it can be written back the way vgpuctl attach-device does it. */
-    if (expect->len > 0) {
-        g_autofree char *plain = vgpu_metadata_format_plain (expect);
+    if (entries->len > 0) {
+        g_autofree char *plain = vgpu_metadata_format_plain (entries);
         if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, plain, VGPU_METADATA_KEY,
                                   VGPU_METADATA_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0)
             FAIL ("virDomainSetMetadata refuses the plain metadata: %s\n%s",
@@ -233,14 +239,19 @@ libvirt_roundtrip (const char *xml)
     free (back);
     if (doc == NULL)
         FAIL ("%s", err->message);
-    g_autoptr (GPtrArray) got = vgpu_domain_get_devices (doc, &err);
+    g_autoptr (GPtrArray) got_orphans = NULL;
+    g_autoptr (GPtrArray) got = vgpu_domain_get_devices (doc, &got_orphans, &err);
     if (got == NULL)
         FAIL ("libvirt's XML: %s", err->message);
-    if (got->len != expect->len)
-        FAIL ("libvirt kept %u of %u vGPU metadata entries", got->len, expect->len);
+    if (got->len != expect->len || got_orphans->len != expect_orphans->len)
+        FAIL ("libvirt kept %u+%u of %u+%u vGPU metadata entries", got->len, got_orphans->len,
+              expect->len, expect_orphans->len);
     for (guint i = 0; i < got->len; i++)
         if (!same_device (got->pdata[i], expect->pdata[i]))
             FAIL ("vGPU %u changed in libvirt's XML", i);
+    for (guint i = 0; i < got_orphans->len; i++)
+        if (!same_device (got_orphans->pdata[i], expect_orphans->pdata[i]))
+            FAIL ("orphan entry %u changed in libvirt's XML", i);
     /* As many hostdevs come back from libvirt's XML as from ours. */
     g_autoptr (xmlDoc) ours = xmlCopyDoc (sent, 1);
     int n_ours = vgpu_domain_from_native (ours, &err);
