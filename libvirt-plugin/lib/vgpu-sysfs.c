@@ -363,12 +363,15 @@ load_mdev (const char *uuid, GError **error)
     m->uuid = g_ascii_strdown (uuid, -1);
     g_autofree char *type_link = g_build_filename (dir, "mdev_type", NULL);
     m->type = link_basename (type_link);
-    /* .../mdev_bus-parent/mdev_supported_types/TYPE: the parent is two up. */
-    g_autofree char *target = g_file_read_link (type_link, NULL);
+    /* .../PARENT/mdev_supported_types/TYPE: the parent is two up. The
+     * kernel's link is relative to the device's own directory
+     * ("../mdev_supported_types/TYPE"), so resolve it fully first. */
+    char *target = realpath (type_link, NULL);
     if (target) {
         g_autofree char *up1 = g_path_get_dirname (target);
         g_autofree char *up2 = g_path_get_dirname (up1);
         m->parent = g_path_get_basename (up2);
+        free (target);
     }
     g_autofree char *drv = g_build_filename (dir, "driver", NULL);
     m->driver = link_basename (drv);

@@ -59,7 +59,7 @@ make_device (Fixture *f, const char *uuid, const char *type)
     fake_put (f->root, rm, "");
     g_autofree char *link = g_strdup_printf ("%s/sys/bus/mdev/devices/%s/mdev_type", f->root,
                                              uuid);
-    g_autofree char *target = g_strdup_printf ("../../../class/mdev_bus/" GPU_A
+    g_autofree char *target = g_strdup_printf ("../../../../class/mdev_bus/" GPU_A
                                                "/mdev_supported_types/%s", type);
     g_assert_cmpint (symlink (target, link), ==, 0);
 }

@@ -119,7 +119,7 @@ fake_make_device (FakeKernel *k, const char *uuid)
     g_autofree char *mode = g_build_filename (tmp_rel, "vendor", "mode", NULL);
     put (f, mode, "default\n");
     g_autofree char *tl = g_build_filename (tmp_rel, "mdev_type", NULL);
-    g_autofree char *tt = g_strdup_printf ("../../../class/mdev_bus/%s/mdev_supported_types/%s",
+    g_autofree char *tt = g_strdup_printf ("../../../../class/mdev_bus/%s/mdev_supported_types/%s",
                                            k->parent, k->type);
     link_to (f, tl, tt);
     g_autofree char *gl = g_build_filename (tmp_rel, "iommu_group", NULL);
@@ -208,6 +208,36 @@ test_list (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpuint (t32->devices->len, ==, 1);
     g_assert_cmpstr (t32->devices->pdata[0], ==, UUID2);
     g_assert_cmpint (((VgpuType *) b->types->pdata[0])->available, ==, 0);
+}
+
+/* The kernel's own layout: the GPU and its vGPUs live under /sys/devices,
+ * /sys/class/mdev_bus and /sys/bus/mdev/devices only link there, and a
+ * vGPU's mdev_type link is relative to its own directory. */
+static void
+test_kernel_layout (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    const char *gpu = "sys/devices/pci0000:00/0000:00:07.0";
+    g_autofree char *avail = g_strdup_printf ("%s/mdev_supported_types/vgpu_sim-64m/"
+                                              "available_instances", gpu);
+    put (f, avail, "1\n");
+    link_to (f, "sys/class/mdev_bus/0000:00:07.0", "../../devices/pci0000:00/0000:00:07.0");
+    g_autofree char *rm = g_strdup_printf ("%s/%s/remove", gpu, UUID1);
+    g_autofree char *type_link = g_strdup_printf ("%s/%s/mdev_type", gpu, UUID1);
+    g_autofree char *group_link = g_strdup_printf ("%s/%s/iommu_group", gpu, UUID1);
+    put (f, rm, "");
+    link_to (f, type_link, "../mdev_supported_types/vgpu_sim-64m");
+    link_to (f, group_link, "../../../../kernel/iommu_groups/7");
+    link_to (f, "sys/bus/mdev/devices/" UUID1, "../../../devices/pci0000:00/0000:00:07.0/" UUID1);
+
+    g_autoptr (GError) err = NULL;
+    g_autoptr (VgpuMdev) m = vgpu_get_mdev (UUID1, &err);
+    g_assert_no_error (err);
+    g_assert_cmpstr (m->type, ==, "vgpu_sim-64m");
+    g_assert_cmpstr (m->parent, ==, "0000:00:07.0");
+    g_assert_cmpint (m->iommu_group, ==, 7);
+    g_autoptr (VgpuType) t = vgpu_get_type ("0000:00:07.0", "vgpu_sim-64m", &err);
+    g_assert_no_error (err);
+    g_assert_cmpint (t->available, ==, 1);
 }
 
 static void
@@ -606,6 +636,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) \
     g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD ("/sysfs/list", test_list);
+    ADD ("/sysfs/kernel-layout", test_kernel_layout);
     ADD ("/sysfs/list-empty-root", test_list_empty_root);
     ADD ("/sysfs/get-type", test_get_type);
     ADD ("/sysfs/pick-parent", test_pick_parent);
