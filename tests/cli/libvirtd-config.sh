@@ -90,6 +90,31 @@ xml=$(virsh -c $uri dumpxml --inactive vgpu-unmanaged)
 grep -q "$uuid" <<<"$xml" && fail "vGPU $uuid is still in the domain"
 [ "$(grep -c "type='mdev'" <<<"$xml")" = 2 ] || fail "two mdev hostdevs expected after detach"
 
+# Concurrent attaches to one domain: each vgpuctl reads and writes the metadata under the
+# domain's lock, so no entry is lost and no derived UUID is given twice.
+pids=()
+for i in 1 2 3 4; do
+    "$vgpuctl" attach-device -c $uri --config vgpu-unmanaged \
+        "$src/xml-examples/hostdev-vgpu.xml" >/dev/null & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent attach-device failed"; done
+derived() {
+    virsh -c $uri dumpxml --inactive vgpu-unmanaged |
+        sed -n 's/.*uuid="\([^"]*\)" type="vgpu_sim-16m" managed="yes" derived="yes".*/\1/p'
+}
+[ "$(derived | wc -l)" = 5 ] && [ "$(derived | sort -u | wc -l)" = 5 ] ||
+    fail "5 distinct derived vGPUs expected after 4 concurrent attaches: $(derived | tr '\n' ' ')"
+# Detach the first; the next attach takes its free ordinal, not a survivor's UUID.
+first=$(derived | head -1)
+sed "s|<type id='vgpu_sim-16m'/>|<type id='vgpu_sim-16m'/><uuid>$first</uuid>|" \
+    "$src/xml-examples/hostdev-vgpu.xml" > "$scratch/detach-first.xml"
+"$vgpuctl" detach-device -c $uri --config vgpu-unmanaged "$scratch/detach-first.xml" ||
+    fail "detach-device of the first derived vGPU"
+"$vgpuctl" attach-device -c $uri --config vgpu-unmanaged "$src/xml-examples/hostdev-vgpu.xml" ||
+    fail "attach-device after a detach"
+derived | grep -qx "$first" && [ "$(derived | sort -u | wc -l)" = 5 ] ||
+    fail "the new vGPU did not take the detached one's free ordinal: $(derived | tr '\n' ' ')"
+
 # libvirt runs the hook at start: this host has no vGPU, so the unmanaged one
 # is missing and the start is refused with the hook's one line.
 out=$(virsh -c $uri start vgpu-unmanaged 2>&1) && fail "start without the unmanaged vGPU succeeded"
