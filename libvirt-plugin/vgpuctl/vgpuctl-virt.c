@@ -521,7 +521,8 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
         { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
           N_("libvirt connection URI (default: libvirt's default)"), N_("URI") },
         { "timeout", 'w', 0, G_OPTION_ARG_INT, &timeout,
-          N_("Seconds to wait for a managed vGPU to disappear (default 10)"), N_("SECONDS") },
+          N_("Seconds to wait for the guest to release the vGPU and for a managed one to "
+             "disappear (default 10)"), N_("SECONDS") },
         { NULL }
     };
     if (!vgpuctl_parse (verb, _("FILE is the <hostdev type='vgpu'> document that was attached "
@@ -592,10 +593,17 @@ vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv)
         return VGPUCTL_EXIT_FAILED;
     }
 
-    /* A live detach completes when the guest lets go of the device. */
+    /* A live detach completes when the guest lets go of the device (libvirt
+     * itself waits a few seconds only): wait for that up to the timeout. */
     gboolean held = FALSE;
-    if (v.t.live && !live_still_has (v.dom, uuid, &held))
-        return VGPUCTL_EXIT_FAILED;
+    gint64 deadline = g_get_monotonic_time () + (gint64) vgpuctl_timeout_ms (timeout) * 1000;
+    while (v.t.live) {
+        if (!live_still_has (v.dom, uuid, &held))
+            return VGPUCTL_EXIT_FAILED;
+        if (!held || g_get_monotonic_time () >= deadline)
+            break;
+        g_usleep (200 * 1000);
+    }
 
     const struct {
         gboolean on;
