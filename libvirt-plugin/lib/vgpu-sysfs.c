@@ -416,6 +416,47 @@ vgpu_get_mdev (const char *uuid, GError **error)
 
 /* --------------------------------------------------------------- create */
 
+static void
+set_all_full (const char *type, GError **error)
+{
+    g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
+                 _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
+                   "choose another type."),
+                 type);
+}
+
+/* The GPUs offering @type with a free instance now, in name order. */
+static GPtrArray *
+candidate_parents (const char *type, GError **error)
+{
+    g_autoptr (GPtrArray) gpus = vgpu_list_gpus (error);
+    if (gpus == NULL)
+        return NULL;
+    g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+    gboolean seen = FALSE;
+    for (guint i = 0; i < gpus->len; i++) {
+        VgpuGpu *g = gpus->pdata[i];
+        for (guint j = 0; j < g->types->len; j++) {
+            VgpuType *t = g->types->pdata[j];
+            if (strcmp (t->id, type) != 0)
+                continue;
+            seen = TRUE;
+            if (t->available > 0)
+                g_ptr_array_add (out, g_strdup (g->name));
+        }
+    }
+    if (out->len > 0)
+        return g_steal_pointer (&out);
+    if (seen)
+        set_all_full (type, error);
+    else
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("No GPU offers vGPU type '%1$s'; run 'vgpuctl types' to see the "
+                       "available types."),
+                     type);
+    return NULL;
+}
+
 char *
 vgpu_pick_parent (const char *parent, const char *type, GError **error)
 {
@@ -441,32 +482,8 @@ vgpu_pick_parent (const char *parent, const char *type, GError **error)
         return g_steal_pointer (&p);
     }
 
-    g_autoptr (GPtrArray) gpus = vgpu_list_gpus (error);
-    if (gpus == NULL)
-        return NULL;
-    gboolean seen = FALSE;
-    for (guint i = 0; i < gpus->len; i++) {
-        VgpuGpu *g = gpus->pdata[i];
-        for (guint j = 0; j < g->types->len; j++) {
-            VgpuType *t = g->types->pdata[j];
-            if (strcmp (t->id, type) != 0)
-                continue;
-            seen = TRUE;
-            if (t->available > 0)
-                return g_strdup (g->name);
-        }
-    }
-    if (seen)
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
-                     _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
-                       "choose another type."),
-                     type);
-    else
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
-                     _("No GPU offers vGPU type '%1$s'; run 'vgpuctl types' to see the "
-                       "available types."),
-                     type);
-    return NULL;
+    g_autoptr (GPtrArray) candidates = candidate_parents (type, error);
+    return candidates ? g_strdup (candidates->pdata[0]) : NULL;
 }
 
 static gboolean
@@ -580,41 +597,6 @@ create_on (const char *p, const char *type, const char *lower, GPtrArray *attrs,
     return TRUE;
 }
 
-/* The GPUs offering @type with a free instance now, in name order. */
-static GPtrArray *
-candidate_parents (const char *type, GError **error)
-{
-    g_autoptr (GPtrArray) gpus = vgpu_list_gpus (error);
-    if (gpus == NULL)
-        return NULL;
-    g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-    gboolean seen = FALSE;
-    for (guint i = 0; i < gpus->len; i++) {
-        VgpuGpu *g = gpus->pdata[i];
-        for (guint j = 0; j < g->types->len; j++) {
-            VgpuType *t = g->types->pdata[j];
-            if (strcmp (t->id, type) != 0)
-                continue;
-            seen = TRUE;
-            if (t->available > 0)
-                g_ptr_array_add (out, g_strdup (g->name));
-        }
-    }
-    if (out->len > 0)
-        return g_steal_pointer (&out);
-    if (seen)
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
-                     _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
-                       "choose another type."),
-                     type);
-    else
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
-                     _("No GPU offers vGPU type '%1$s'; run 'vgpuctl types' to see the "
-                       "available types."),
-                     type);
-    return NULL;
-}
-
 /* After a failed create write: did another program take the last free
  * instance of @type on @p (so the next GPU may do)? */
 static gboolean
@@ -699,10 +681,7 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
         g_propagate_error (error, g_steal_pointer (&local));
         return FALSE;
     }
-    g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
-                 _("Every GPU offering vGPU type '%1$s' is full; remove a vGPU or "
-                   "choose another type."),
-                 type);
+    set_all_full (type, error);
     return FALSE;
 }
 

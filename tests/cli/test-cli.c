@@ -128,14 +128,32 @@ kernel_log (Fixture *f)
 
 /* Runs @argv with the fake root and kernel; @extra_env: "NAME=VALUE"
  * entries (NULL-terminated, may be NULL) set or, as "NAME", unset. */
+/* Our environment with the fake root and kernel. */
+static GStrv
+fake_environ (Fixture *f)
+{
+    GStrv env = g_get_environ ();
+    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
+    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
+    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
+    return env;
+}
+
+/* A launcher for programs that run against the fake root and kernel. */
+static GSubprocessLauncher *
+fake_launcher (Fixture *f, GSubprocessFlags flags)
+{
+    g_auto (GStrv) env = fake_environ (f);
+    GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
+    g_subprocess_launcher_set_environ (l, env);
+    return l;
+}
+
 static void
 run_full (Fixture *f, const char *const *argv, const char *const *extra_env,
           const char *input, Result *r)
 {
-    g_auto (GStrv) env = g_get_environ ();
-    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
-    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
-    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
+    g_auto (GStrv) env = fake_environ (f);
     env = g_environ_setenv (env, "VGPU_TIMEOUT_MS", "2000", TRUE);
     env = g_environ_setenv (env, "LC_ALL", "C", TRUE);
     env = g_environ_unsetenv (env, "LIBVIRT_DEFAULT_URI");
@@ -1281,13 +1299,8 @@ test_hook_concurrent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_autofree char *x1 = native_domain_for (f, "one", DOM_UUID, ANY_32 (UUID1));
     g_autofree char *x2 = native_domain_for (f, "two", DOM2_UUID, ANY_32 (UUID2));
 
-    g_auto (GStrv) env = g_get_environ ();
-    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
-    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
-    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
-    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
-        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_set_environ (l, env);
+    g_autoptr (GSubprocessLauncher) l = fake_launcher (
+        f, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
     const char *a1[] = { g_getenv ("VGPU_HOOK"), "one", "prepare", "begin", "-", NULL };
     const char *a2[] = { g_getenv ("VGPU_HOOK"), "two", "prepare", "begin", "-", NULL };
     g_autoptr (GError) err = NULL;
@@ -1348,13 +1361,8 @@ test_hook_waits_for_lock (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
 
     g_autofree char *xml = native_domain (f, MANAGED_32);
-    g_auto (GStrv) env = g_get_environ ();
-    env = g_environ_setenv (env, "VGPU_ROOT", f->root, TRUE);
-    env = g_environ_setenv (env, "LD_PRELOAD", g_getenv ("FAKEKERNEL"), TRUE);
-    env = g_environ_setenv (env, "FAKEKERNEL_LOG", f->log, TRUE);
-    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
-        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_set_environ (l, env);
+    g_autoptr (GSubprocessLauncher) l = fake_launcher (
+        f, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
     const char *argv[] = { g_getenv ("VGPU_HOOK"), "guest", "prepare", "begin", "-", NULL };
     g_autoptr (GError) err = NULL;
     g_autoptr (GSubprocess) p = g_subprocess_launcher_spawnv (l, argv, &err);
@@ -1400,16 +1408,18 @@ test_hook_remove_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_no_error (err);
     g_autofree char *fd0 = g_strdup_printf ("/proc/%s/fd/0",
                                             g_subprocess_get_identifier (holder));
-    for (int i = 0; i < 200; i++) {         /* until sleep runs with it */
+    gboolean running = FALSE;
+    for (int i = 0; i < 3000 && !running; i++) {    /* until sleep runs with it */
         g_autofree char *t = g_file_read_link (fd0, NULL);
         g_autofree char *comm = NULL;
         g_autofree char *comm_path = g_strdup_printf ("/proc/%s/comm",
                                                       g_subprocess_get_identifier (holder));
         g_file_get_contents (comm_path, &comm, NULL, NULL);
-        if (t && comm && g_str_has_prefix (comm, "sleep"))
-            break;
-        g_usleep (10 * 1000);
+        running = t && comm && g_str_has_prefix (comm, "sleep");
+        if (!running)
+            g_usleep (10 * 1000);
     }
+    g_assert_true (running);
 
     g_unlink (f->log);
     g_auto (Result) r = { 0 };

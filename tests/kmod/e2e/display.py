@@ -109,18 +109,17 @@ def wait_drawn(console):
     return (fb[0] if fb and "SIMTEST-DRAWN" in text else None), text
 
 
-def screenshot(name, tag):
-    """Pattern problems in `virsh screenshot`, retried while the first frames
-    predate the drawing; the PNG is kept."""
-    # libvirt writes what QEMU's screendump gives: PNG where it can, else PPM
-    shot = os.path.join(outdir, f"{tag}.screenshot")
-    bad = ["no screenshot"]
-    for _ in range(20):
-        r = virsh("screenshot", name, shot)
-        if r.returncode != 0:
-            bad = [r.stderr.strip()]
+def first_pattern(fetch, tag, attempts):
+    """Calls fetch() -> (width, height, pixels) until the pattern shows (the
+    first frames may predate the drawing); keeps it as OUTDIR/tag.png.
+    Returns (problems, size)."""
+    bad = ["nothing fetched"]
+    for _ in range(attempts):
+        try:
+            w, h, px = fetch()
+        except (OSError, ValueError, RuntimeError) as e:
+            bad = [str(e)]
         else:
-            w, h, px = pixels.read_image(shot)
             bad = pixels.check_pattern(w, h, px)
             if not bad:
                 pixels.write_png(os.path.join(outdir, f"{tag}.png"), w, h, px)
@@ -129,24 +128,26 @@ def screenshot(name, tag):
     return bad, None
 
 
+def screenshot(name, tag):
+    """Through `virsh screenshot` (libvirt writes what QEMU's screendump
+    gives: PNG where it can, else PPM)."""
+    shot = os.path.join(outdir, f"{tag}.screenshot")
+
+    def fetch():
+        r = virsh("screenshot", name, shot)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip())
+        return pixels.read_image(shot)
+    return first_pattern(fetch, tag, 20)
+
+
 def vnc(name, tag):
+    """Through the domain's VNC server, as a client sees it."""
     r = virsh("vncdisplay", name)
     m = re.match(r"^([0-9.]+):(\d+)$", r.stdout.strip())
     if not m:
         return [f"virsh vncdisplay: {r.stdout.strip()} {r.stderr.strip()}"], None
-    bad = ["no frame"]
-    for _ in range(10):
-        try:
-            w, h, px = pixels.vnc_frame(m.group(1), 5900 + int(m.group(2)))
-        except (OSError, ValueError) as e:
-            bad = [f"VNC: {e}"]
-        else:
-            bad = pixels.check_pattern(w, h, px)
-            if not bad:
-                pixels.write_png(os.path.join(outdir, f"{tag}.png"), w, h, px)
-                return [], (w, h)
-        time.sleep(0.5)
-    return bad, None
+    return first_pattern(lambda: pixels.vnc_frame(m.group(1), 5900 + int(m.group(2))), tag, 10)
 
 
 for ramfb, uuid in (("off", "77777777-0000-4000-8000-0000000000aa"),

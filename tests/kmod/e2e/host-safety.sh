@@ -21,24 +21,14 @@ set -u
 builddir=$(readlink -f "$1")
 work=$builddir/tests/kmod/e2e/safety
 read -r -a gpus <<<"${LAB_GPUS:?run me inside the lab}"
-n=0
-failed=0
-virsh() { command virsh -q -c qemu:///system "$@"; }
-ok() { # status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
-show() { sed 's/^/# /' "$@"; }
-mdevs() { ls /sys/bus/mdev/devices | sort | tr '\n' ' '; }
+. "$(dirname "$0")/lib.sh"
 parent_of() { basename "$(dirname "$(dirname "$(readlink -f "/sys/bus/mdev/devices/$1/mdev_type")")")"; }
 
 echo "1..24"
 rm -rf "$work" && mkdir -p "$work"
 [ ${#gpus[@]} -ge 2 ] || bail "run me with --gpus 2"
 for g in "${gpus[@]}"; do
-	echo vgpu_sim >"/sys/bus/pci/devices/$g/driver_override"
-	echo "$g" >/sys/bus/pci/drivers_probe
+	bind_gpu "$g"
 	[ -d "/sys/class/mdev_bus/$g/mdev_supported_types/vgpu_sim-128m" ] ||
 		bail "vgpu_sim did not take $g (128 MiB of VRAM wanted)"
 done
@@ -213,5 +203,4 @@ dmesg | grep 'apparmor="DENIED"' | head -5 | sed 's/^/# /'
 for d in c1 c2 orig copy stray-vgpu_sim-16m stray-vgpu_sim-32m unmanaged-32 orphan; do
 	virsh undefine "$d" >/dev/null 2>&1
 done
-echo "# $failed of $n failed"
-[ "$failed" = 0 ]
+finish

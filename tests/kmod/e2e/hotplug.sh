@@ -17,15 +17,7 @@ work=$builddir/tests/kmod/e2e/hotplug
 gpu=${LAB_GPU:?run me inside the lab}
 uuid=0a3c4a8e-5f3e-4d68-9c1b-2f6a8f5d7e11          # the one in xml-examples/vgpu.xml
 nodedev=mdev_${uuid//-/_}_${gpu//[:.]/_}
-n=0
-failed=0
-virsh() { command virsh -q -c qemu:///system "$@"; }
-ok() { # status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
-show() { sed 's/^/# /' "$@"; }
+. "$(dirname "$0")/lib.sh"
 console=$work/console.log
 # wait_console PATTERN: the guest printed PATTERN (at most 60 s)
 wait_console() {
@@ -36,12 +28,10 @@ wait_console() {
 	return 1
 }
 count_console() { grep -c -- "$1" "$console" 2>/dev/null; }
-mdevs() { ls /sys/bus/mdev/devices | sort | tr '\n' ' '; }
 
 echo "1..14"
 rm -rf "$work" && mkdir -p "$work"
-echo vgpu_sim >"/sys/bus/pci/devices/$gpu/driver_override"
-echo "$gpu" >/sys/bus/pci/drivers_probe
+bind_gpu "$gpu"
 udevadm settle
 tools/lab-guest-image --watch "$work/guest.cpio" || bail "no guest image"
 
@@ -149,5 +139,4 @@ virsh destroy hp >/dev/null
 [ "$(mdevs)" = "" ]
 ok $? "after the domain stops no vGPU is left"
 virsh undefine hp >/dev/null
-echo "# $failed of $n failed"
-[ "$failed" = 0 ]
+finish

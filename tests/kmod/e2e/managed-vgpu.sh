@@ -11,19 +11,11 @@ builddir=$(readlink -f "$1")
 work=$builddir/tests/kmod/e2e/work
 gpu=${LAB_GPU:?run me inside the lab}
 types=/sys/class/mdev_bus/$gpu/mdev_supported_types
-n=0
-failed=0
-virsh() { command virsh -q -c qemu:///system "$@"; }
-ok() { # status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 echo "1..9"
 rm -rf "$work" && mkdir -p "$work"
-echo vgpu_sim >"/sys/bus/pci/devices/$gpu/driver_override"
-echo "$gpu" >/sys/bus/pci/drivers_probe
+bind_gpu "$gpu"
 [ -d "$types/vgpu_sim-32m" ] || bail "vgpu_sim did not take $gpu"
 [ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with --setup 'meson install')"
 tools/lab-guest-image "$work/guest.cpio" || bail "no guest image"
@@ -106,5 +98,4 @@ ok $? "once instances are free again, the same domain starts"
 
 virsh undefine e2e-managed >/dev/null 2>&1
 virsh undefine e2e-full >/dev/null 2>&1
-echo "# $failed of $n failed"
-[ "$failed" = 0 ]
+finish

@@ -18,7 +18,6 @@ set -u
 gpu=${LAB_GPU:-}
 u1=0a3c4a8e-5f3e-4d68-9c1b-2f6a8f5d7e11          # the one in xml-examples/vgpu.xml
 u2=88888888-0000-4000-8000-000000000002
-virsh() { command virsh -q -c qemu:///system "$@"; }
 
 if [ "${1:-}" = --setup ]; then
 	state=$2 boot=$3
@@ -28,19 +27,16 @@ if [ "${1:-}" = --setup ]; then
 	mount --bind "$state/mdevctl" "/etc/mdevctl.d/$gpu"
 	mount --bind "$state/qemu" /etc/libvirt/qemu
 	# The GPU's driver, as a host's boot binds it: before udev and libvirtd run.
-	echo vgpu_sim >"/sys/bus/pci/devices/$gpu/driver_override"
-	echo "$gpu" >/sys/bus/pci/drivers_probe
+	. "$(dirname "$0")/lib.sh"
+	bind_gpu "$gpu"
 	exit 0
 fi
 
 if [ "${1:-}" = --check ]; then
 	state=$2 boot=$3
 	n=$([ "$boot" = 1 ] && echo 0 || echo 9)
-	failed=0
-	ok() { # status description
-		n=$((n + 1))
-		if [ "$1" = 0 ]; then echo "ok $n - boot $boot: $2"; else echo "not ok $n - boot $boot: $2"; failed=$((failed + 1)); fi
-	}
+	tap_prefix="boot $boot: "
+	. "$(dirname "$0")/lib.sh"
 	attr() { cat "/sys/bus/mdev/devices/$1/vendor/max_resolution" 2>/dev/null; }
 	both_back() { # what the attributes must be
 		for _ in $(seq 150); do

@@ -11,21 +11,12 @@ work=$builddir/tests/kmod/e2e/virtinst
 gpu=${LAB_GPU:?run me inside the lab}
 uuid=0a3c4a8e-5f3e-4d68-9c1b-2f6a8f5d7e11          # the one in xml-examples/vgpu.xml
 nodedev=mdev_${uuid//-/_}_${gpu//[:.]/_}
-n=0
-failed=0
-virsh() { command virsh -q -c qemu:///system "$@"; }
-ok() { # status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
-show() { sed 's/^/# /' "$@"; }
+. "$(dirname "$0")/lib.sh"
 
 echo "1..8"
 rm -rf "$work" && mkdir -p "$work"
 [ -d /usr/share/virt-manager/virtinst ] || bail "Debian's virtinst is not installed"
-echo vgpu_sim >"/sys/bus/pci/devices/$gpu/driver_override"
-echo "$gpu" >/sys/bus/pci/drivers_probe
+bind_gpu "$gpu"
 udevadm settle
 
 # Debian's virtinst, and a copy of it with our change applied.
@@ -93,5 +84,4 @@ ok $? "Debian's virt-install, unchanged, refuses it"
 
 virsh undefine vx >/dev/null
 virsh nodedev-destroy "$nodedev" >/dev/null
-echo "# $failed of $n failed"
-[ "$failed" = 0 ]
+finish
