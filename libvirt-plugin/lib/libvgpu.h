@@ -153,6 +153,7 @@ typedef enum {
     VGPU_ERROR_SCHEMA,          /* a schema file is missing or broken */
     VGPU_ERROR_BUSY,            /* a vGPU is in use, or a lock is held too long */
     VGPU_ERROR_NOT_OWNER,       /* a vGPU belongs to another domain, or to nobody */
+    VGPU_ERROR_PERMISSION,      /* only root may do or see this */
 } VgpuErrorCode;
 
 /* ------------------------------------------------------- names and paths */

@@ -187,6 +187,12 @@ owner_read (const char *lower_uuid, GError **error)
     if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
         if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return NULL;
+        if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES)) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_PERMISSION,
+                         _("Only root may read who owns vGPU %1$s (%2$s)."), lower_uuid,
+                         local->message);
+            return NULL;
+        }
         g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
                      _("The ownership record %1$s is unreadable (%2$s); if no domain uses "
                        "vGPU %3$s, delete the file."),

@@ -68,13 +68,20 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
     if (mdevs == NULL)
         return vgpuctl_report (error);
     g_autoptr (GPtrArray) owners = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_owner_free);
+    gboolean owners_hidden = FALSE;    /* the records are root's */
     for (guint i = 0; i < mdevs->len; i++) {
         const VgpuMdev *m = mdevs->pdata[i];
         VgpuOwner *o = vgpu_owner_get (m->uuid, &error);
+        if (g_error_matches (error, VGPU_ERROR, VGPU_ERROR_PERMISSION)) {
+            owners_hidden = TRUE;
+            g_clear_error (&error);
+        }
         if (error)
             return vgpuctl_report (error);
         g_ptr_array_add (owners, o);
     }
+    if (owners_hidden)
+        g_printerr ("%s\n", _("Owners are only shown to root: run vgpuctl list as root."));
 
     if (json) {
         g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -93,7 +100,10 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
             else
                 json_builder_add_null_value (b);
             json_builder_set_member_name (b, "managed");
-            json_builder_add_boolean_value (b, o != NULL);
+            if (owners_hidden)
+                json_builder_add_null_value (b);
+            else
+                json_builder_add_boolean_value (b, o != NULL);
             json_builder_set_member_name (b, "owner");
             if (o) {
                 json_builder_begin_object (b);
@@ -118,11 +128,11 @@ vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv)
         const VgpuOwner *o = owners->pdata[i];
         g_autofree char *group = m->iommu_group >= 0 ?
             g_strdup_printf ("%d", m->iommu_group) : g_strdup ("-");
-        g_autofree char *owner = owner_text (o);
+        g_autofree char *owner = owners_hidden ? g_strdup ("?") : owner_text (o);
         printf ("%s  %-20s %-14s %-10s %-5s %-20s %s\n", m->uuid, m->type ? m->type : "-",
                 m->parent ? m->parent : "-", m->driver ? m->driver : "-", group, owner,
                 /* TRANSLATORS: the "managed" column of vgpuctl list. */
-                o ? _("managed") : _("unmanaged"));
+                owners_hidden ? "?" : o ? _("managed") : _("unmanaged"));
     }
     return VGPUCTL_EXIT_OK;
 }

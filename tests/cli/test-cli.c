@@ -1554,6 +1554,30 @@ test_list_owners (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
 }
 
+/* A user other than root may list vGPUs, but not see who owns them. */
+static void
+test_list_as_user (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    if (getuid () != 0 || g_find_program_in_path ("setpriv") == NULL) {
+        g_test_skip ("needs root and setpriv to run vgpuctl as another user");
+        return;
+    }
+    g_autofree char *xml = native_domain (f, MANAGED_32);
+    g_auto (Result) p = { 0 };
+    hook (f, "prepare", "begin", xml, NULL, &p);
+    g_assert_cmpint (p.status, ==, 0);
+    g_assert_cmpint (g_chmod (f->tmp, 0755), ==, 0);
+
+    const char *argv[] = { "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           g_getenv ("VGPUCTL"), "list", NULL };
+    g_auto (Result) l = { 0 };
+    run_full (f, argv, NULL, NULL, &l);
+    g_assert_cmpint (l.status, ==, 0);
+    g_assert_true (g_str_has_prefix (l.out, UUID1));
+    g_assert_true (g_str_has_suffix (l.out, " ?\n"));
+    g_assert_cmpstr (l.err, ==, "Owners are only shown to root: run vgpuctl list as root.\n");
+}
+
 /* ---------------------------------------------------- mdevctl call-out */
 
 static void
@@ -1712,6 +1736,7 @@ main (int argc, char **argv)
     ADD ("/hook/other-ops", test_hook_other_ops);
     ADD ("/vgpuctl/attr-escapes", test_attr_escapes);
     ADD ("/vgpuctl/list-owners", test_list_owners);
+    ADD ("/vgpuctl/list-as-user", test_list_as_user);
     ADD ("/callout/events", test_callout);
     ADD ("/i18n/german-language", test_german);
     ADD ("/i18n/german-locale", test_german_locale);
