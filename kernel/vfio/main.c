@@ -104,6 +104,13 @@ static long vgpu_vfio_reset(struct vgpu_vfio *vv)
 	vgpu_vfio_irq_config_changed(vv);
 	if (vv->ops->reset)
 		ret = vv->ops->reset(vgpu);
+	/*
+	 * Regions not gated by memory decode may fault during the vendor's
+	 * reset, from translations it is replacing: zap once more after it.
+	 * (Holding memory_lock across the reset instead would deadlock with
+	 * a vendor that zaps from its reset, as vgpu_sim does.)
+	 */
+	vgpu_vfio_zap(vv, -1);
 	mutex_unlock(&vgpu->lock);
 	return ret;
 }

@@ -1414,6 +1414,63 @@ static int t_irq_msix_reset_pending(void)
 	return 0;
 }
 
+#define RESET_DELAY	"/sys/module/vgpu_test/parameters/reset_delay_ms"
+
+struct resetter {
+	struct dev *d;
+	volatile int done;
+	int ret;
+};
+
+static void *reset_thread(void *arg)
+{
+	struct resetter *r = arg;
+
+	r->ret = ioctl(r->d->fd, VFIO_DEVICE_RESET);
+	r->done = 1;
+	return NULL;
+}
+
+/*
+ * A fault served while the vendor resets must not survive the reset: the
+ * page is translated again afterwards. The display region is not gated by
+ * memory decode, so only the core's zap after the vendor's reset removes
+ * what a fault mapped meanwhile.
+ */
+static int t_reset_refaults(void)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri),
+				       .index = VFIO_PCI_NUM_REGIONS };
+	struct resetter r = { .d = &D, .ret = -2 };
+	volatile uint32_t *disp;
+	uint64_t before, after;
+	uint32_t v = 0;
+	pthread_t th;
+	int bus;
+
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	disp = mmap(NULL, VT_DISP_SIZE, PROT_READ, MAP_SHARED, D.fd, ri.offset);
+	CHECK(disp != MAP_FAILED);
+	CHECK_OK(write_file(RESET_DELAY, "500"));
+	CHECK(!pthread_create(&th, NULL, reset_thread, &r));
+	usleep(150000);
+	bus = probe_read(disp, &v);
+	v = r.done;	/* the reset must still have been running */
+	CHECK(!pthread_join(th, NULL));
+	write_file(RESET_DELAY, "0");
+	CHECK_EQ(r.ret, 0);
+	CHECK_EQ(bus, 0);
+	CHECK_EQ(v, 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	before = reg_rd(&D, VT_REG_PFN_CALLS);
+	CHECK_EQ(probe_read(disp, &v), 0);
+	CHECK_EQ(v, VT_DISP_WORD(0));
+	after = reg_rd(&D, VT_REG_PFN_CALLS);
+	munmap((void *)disp, VT_DISP_SIZE);
+	CHECK_EQ(after, before + 1);
+	return 0;
+}
+
 static int t_irq_err_req(void)
 {
 	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
@@ -2434,6 +2491,7 @@ static const struct test vfio_tests[] = {
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
+	{ "reset: a fault during the vendor's reset does not survive it", t_reset_refaults, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
 	{ "tracepoints: access and irq", t_tracepoints, true },
 	{ "every reported region reads, and writes exactly when flagged", t_regions_as_flagged, true },
