@@ -367,8 +367,12 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 			ctx = eventfd_ctx_fdget(fd);
 			if (IS_ERR(ctx))
 				return PTR_ERR(ctx);
-			swap_ctx(vv, &vv->irq.intx, ctx);
+			/* One critical section: a raise sees both or neither. */
+			spin_lock_irqsave(&vv->irq.lock, flags);
+			swap(vv->irq.intx, ctx);
 			vv->irq.type = VFIO_PCI_INTX_IRQ_INDEX;
+			spin_unlock_irqrestore(&vv->irq.lock, flags);
+			put_ctx(ctx);
 			return 0;
 		}
 		/* Loopback: fire as if the device had asserted INTx. */
