@@ -149,22 +149,23 @@ static int vgpu_mdev_probe(struct mdev_device *mdev)
 	if (ret)
 		goto err_free;
 
-	ret = backend->probe(vgpu);
+	/*
+	 * vendor/ before the VFIO device: a user may open that at once, and
+	 * udev acts on its uevents (and on our "bind", sent after probe).
+	 */
+	ret = vgpu_vendor_attrs_add(vgpu);
 	if (ret)
 		goto err_destroy;
 
-	ret = vgpu_vendor_attrs_add(vgpu);
+	ret = backend->probe(vgpu);
 	if (ret)
-		goto err_backend_remove;
+		goto err_attrs;
 
 	dev_dbg(&mdev->dev, "created vGPU of type %s\n", t->type->name);
 	return 0;
 
-err_backend_remove:
-	backend->remove(vgpu);
-	gpu->ops->destroy(vgpu);
-	backend->free(vgpu);
-	goto err_free;
+err_attrs:
+	vgpu_vendor_attrs_remove(vgpu);
 err_destroy:
 	gpu->ops->destroy(vgpu);
 err_free:
@@ -190,9 +191,9 @@ static void vgpu_mdev_remove(struct mdev_device *mdev)
 	/* The backend cannot go away: we hold its module since probe. */
 	backend = READ_ONCE(vgpu_backend);
 
-	vgpu_vendor_attrs_remove(vgpu);
 	/* Returns once the last VFIO user closed (REQ is signalled first). */
 	backend->remove(vgpu);
+	vgpu_vendor_attrs_remove(vgpu);
 	vgpu->gpu->ops->destroy(vgpu);
 	backend->free(vgpu);
 	dev_set_drvdata(&mdev->dev, NULL);

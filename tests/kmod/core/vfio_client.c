@@ -2377,6 +2377,72 @@ static int t_uevent_types_complete(void)
 	return 0;
 }
 
+/*
+ * The vendor/ group exists before anything announces a usable vGPU: the VFIO
+ * group's ADD uevent (udev sets /dev/vfio/N up then, and a user may open it)
+ * and the mdev's BIND. Checked the moment each event arrives, for several
+ * creations. (The mdev's own ADD precedes every driver's probe: mdev core
+ * fixes the device's groups, so rules wanting vendor/ match on "bind".)
+ */
+static int t_vendor_attrs_at_uevents(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int s, missing = 0, checks = 0;
+	char buf[8192], vendor[256];
+
+	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	CHECK(s >= 0);
+	CHECK_OK(bind(s, (struct sockaddr *)&sa, sizeof(sa)));
+	for (unsigned int i = 0; i < 20; i++) {
+		struct remover creator = { .ret = -2, .path = SMALL "/create" };
+		bool bound = false, group = false;
+		pthread_t th;
+
+		make_uuid(creator.uuid, 0xe000 + i);
+		creator.val = creator.uuid;
+		snprintf(vendor, sizeof(vendor), MDEV_DEVS "/%s/vendor/label",
+			 creator.uuid);
+		CHECK(!pthread_create(&th, NULL, remover_thread, &creator));
+		while (!bound || !group) {
+			struct pollfd p = { .fd = s, .events = POLLIN };
+			bool add = false, bind_ev = false, vfio = false, ours = false;
+			ssize_t n;
+
+			if (poll(&p, 1, 5000) != 1)
+				FAIL("no bind/vfio uevents within 5 s (bind %d group %d)",
+				     bound, group);
+			n = recv(s, buf, sizeof(buf) - 1, 0);
+			CHECK(n > 0);
+			buf[n] = 0;
+			for (char *k = buf; k < buf + n; k += strlen(k) + 1) {
+				add |= !strcmp(k, "ACTION=add");
+				bind_ev |= !strcmp(k, "ACTION=bind");
+				vfio |= !strcmp(k, "SUBSYSTEM=vfio");
+				ours |= !strncmp(k, "DEVPATH=", 8) &&
+					strstr(k, creator.uuid);
+			}
+			if ((add && vfio) || (bind_ev && ours)) {
+				checks++;
+				if (access(vendor, W_OK)) {
+					missing++;
+					diag("vendor/label missing at %s of %s",
+					     bind_ev ? "bind" : "the VFIO group's add",
+					     creator.uuid);
+				}
+				bound |= bind_ev && ours;
+				group |= add && vfio;
+			}
+		}
+		CHECK(!pthread_join(th, NULL));
+		CHECK_EQ(creator.ret, 0);
+		CHECK_OK(mdev_remove(creator.uuid));
+	}
+	close(s);
+	CHECK_EQ(checks, 40);
+	CHECK_EQ(missing, 0);
+	return 0;
+}
+
 /* mdevctl (what libvirt's nodedev-create runs) creates a vGPU with attrs. */
 static int t_mdevctl(void)
 {
@@ -2513,6 +2579,7 @@ static const struct test life_tests[] = {
 	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
 	{ "unregister GPU racing with create, open and remove", t_unregister_races_create, false },
 	{ "types complete at the MDEV_STATE=registered uevent", t_uevent_types_complete, false },
+	{ "vendor/ present at the VFIO group's add and the mdev's bind", t_vendor_attrs_at_uevents, false },
 	{ "mdevctl start with vendor attrs, mdevctl stop", t_mdevctl, false },
 	{ "vendor services on a vGPU not open fail with -ENODEV", t_closed_services, false },
 	{ "vendor module unload", t_module_unload, false },
