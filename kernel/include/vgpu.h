@@ -455,12 +455,17 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
  * A device reset drops what is held or pending.
  * Any context, including hard IRQ; takes only a spinlock.
  *
+ * MSI and MSI-X are memory writes: while the guest has bus mastering off in
+ * the command register they are dropped (-EIO), as a device could not send
+ * them.
+ *
  * Return: 0 when signalled, -EAGAIN when masked (INTx masked, INTx disabled
- * in the command register, MSI-X vector or function masked), -ENODEV when no
- * interrupt is enabled (or the vector has no trigger), -EINVAL for a @vector
- * beyond the enabled count (the highest start + count the VFIO user passed to
- * VFIO_DEVICE_SET_IRQS since enabling MSI or MSI-X), so a vendor can fold its
- * causes onto vector 0 when the user enabled fewer vectors than declared.
+ * in the command register, MSI-X vector or function masked), -EIO for MSI or
+ * MSI-X with bus mastering off, -ENODEV when no interrupt is enabled (or the
+ * vector has no trigger), -EINVAL for a @vector beyond the enabled count (the
+ * start + count with which the VFIO user enabled MSI or MSI-X; the count is
+ * fixed until it disables them, VFIO_IRQ_INFO_NORESIZE), so a vendor can fold
+ * its causes onto vector 0 when the user enabled fewer vectors than declared.
  */
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
 

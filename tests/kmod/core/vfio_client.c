@@ -1228,7 +1228,7 @@ static int t_irq_msi(void)
 
 	for (int i = 0; i < VT_SMALL_MSI; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, VT_SMALL_MSI, e));
 	CHECK_EQ(dev_raise(&D, 2), 0);
 	CHECK_EQ(ev_count(e[2]), 1);
@@ -1259,7 +1259,7 @@ static int t_irq_msix(void)
 
 	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
 	CHECK_EQ(dev_raise(&D, 15), 0);
@@ -1308,14 +1308,21 @@ static int t_irq_enabled_count(void)
 
 	for (int i = 0; i < 2; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, e));
 	CHECK_EQ(dev_raise(&D, 0), 0);
 	CHECK_EQ(ev_count(e[0]), 1);
 	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-EINVAL);
 	CHECK_EQ(dev_raise(&D, VT_SMALL_MSIX - 1), (uint64_t)-EINVAL);
-	/* growing the range enables more; an unset trigger stays -ENODEV */
-	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[1]));
+	/* NORESIZE: more vectors only by disabling and enabling again */
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[1]), EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	{
+		int three[3] = { e[0], -1, e[1] };
+
+		CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, three));
+	}
+	/* an unset trigger inside the count stays -ENODEV */
 	CHECK_EQ(dev_raise(&D, 2), 0);
 	CHECK_EQ(ev_count(e[1]), 1);
 	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-ENODEV);
@@ -1348,7 +1355,7 @@ static int t_irq_msix_vector_mask(void)
 
 	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
 	CHECK_OK(msix_ctrl(&D, 3, PCI_MSIX_ENTRY_CTRL_MASKBIT));
@@ -1393,7 +1400,7 @@ static int t_irq_msix_reset_pending(void)
 	uint64_t pba;
 
 	CHECK((e = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
@@ -1401,7 +1408,7 @@ static int t_irq_msix_reset_pending(void)
 	CHECK_EQ(pba, 1);
 	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
 	CHECK_EQ(ev_count(e), 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
 	CHECK_EQ(pba, 0);
 	/* the trigger survives the reset (as with vfio-pci) and works */
@@ -1468,6 +1475,69 @@ static int t_reset_refaults(void)
 	after = reg_rd(&D, VT_REG_PFN_CALLS);
 	munmap((void *)disp, VT_DISP_SIZE);
 	CHECK_EQ(after, before + 1);
+	return 0;
+}
+
+/*
+ * SET_IRQS as vfio-pci answers it: INTx mask/unmask only while INTx is the
+ * enabled type, a fixed vector count while MSI/MSI-X is enabled (NORESIZE),
+ * and no MSI/MSI-X from the device while the guest has bus mastering off
+ * (they are memory writes); the user's own loopback trigger still fires.
+ */
+static int t_irq_vfio_pci_semantics(void)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	int e[3], m1 = -1;
+	char buf[sizeof(struct vfio_irq_set) + 4];
+	struct vfio_irq_set *s = (void *)buf;
+
+	for (int i = 0; i < 3; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 0, 1), EINVAL);
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1), EINVAL);
+	s->argsz = sizeof(*s) + 4;
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+	s->index = VFIO_PCI_INTX_IRQ_INDEX;
+	s->start = 0;
+	s->count = 1;
+	memcpy(s->data, &m1, 4);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+
+	ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	CHECK(ii.flags & VFIO_IRQ_INFO_NORESIZE);
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, e));
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[2]), EINVAL);
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 1, 2, e), EINVAL);
+	CHECK_EQ(dev_raise(&D, 2), (uint64_t)-EINVAL);
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1), EINVAL);
+	/* within the count a trigger may be replaced */
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &e[2]));
+	CHECK_EQ(dev_raise(&D, 1), 0);
+	CHECK_EQ(ev_count(e[2]), 1);
+
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EIO);
+	CHECK_EQ(ev_count(e[0]), 0);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	CHECK_EQ(ev_count(e[0]), 0);	/* dropped, not held */
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, e));
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EIO);
+	CHECK_EQ(ev_count(e[0]), 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	for (int i = 0; i < 3; i++)
+		close(e[i]);
 	return 0;
 }
 
@@ -1903,7 +1973,7 @@ static int run_fuzz(unsigned int threads, unsigned int iters, uint64_t seed)
 	for (i = 0; i < 5; i++)
 		set_irq_none(&D, i, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
 	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 4), VT_VENDOR | (VT_DEVICE_SMALL << 16));
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, efd));
 	CHECK_OK(cfg_wr(&D, find_cap(&D, PCI_CAP_ID_MSIX) + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
@@ -2554,6 +2624,7 @@ static const struct test vfio_tests[] = {
 	{ "MSI/MSI-X: vectors beyond the enabled count are -EINVAL", t_irq_enabled_count, true },
 	{ "MSI-X: per-vector mask, pending, delivered at unmask", t_irq_msix_vector_mask, true },
 	{ "MSI-X: reset drops pending vectors", t_irq_msix_reset_pending, true },
+	{ "SET_IRQS like vfio-pci: INTx mask state, NORESIZE, bus master", t_irq_vfio_pci_semantics, true },
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },

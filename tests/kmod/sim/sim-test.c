@@ -847,10 +847,19 @@ static void t_ce_errors(void)
 	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
 	ce_kick(&e.g, IOVA_BASE, 0, 16 * MiB, true);
 	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
-	/* bus mastering off: the engine may not touch guest memory */
+	/*
+	 * Bus mastering off: the engine may not touch guest memory, nor send
+	 * its MSI-X (a memory write too): the error shows in its registers.
+	 */
 	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) & ~0x4);
 	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
-	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	for (int i = 0; i < 1000 && (ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY); i++)
+		usleep(10000);
+	ASSERT_CMP(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY, ==, 0);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_ERROR);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR, 4), ==, VGPU_SIM_CE_ERR_DMA);
+	ASSERT(!irq_fired(&e.g, VGPU_SIM_MSIX_VEC_ERROR));
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
 	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) | 0x4);
 
 	/* guest memory the IOMMU maps read-only: the engine may not write it */
