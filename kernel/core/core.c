@@ -160,6 +160,9 @@ static int vgpu_mdev_probe(struct mdev_device *mdev)
 	ret = backend->probe(vgpu);
 	if (ret)
 		goto err_attrs;
+	mutex_lock(&gpu->vgpus_lock);
+	list_add_tail(&vgpu->gpu_node, &gpu->vgpus);
+	mutex_unlock(&gpu->vgpus_lock);
 
 	dev_dbg(&mdev->dev, "created vGPU of type %s\n", t->type->name);
 	return 0;
@@ -193,6 +196,10 @@ static void vgpu_mdev_remove(struct mdev_device *mdev)
 
 	/* Returns once the last VFIO user closed (REQ is signalled first). */
 	backend->remove(vgpu);
+	/* Closed, nothing mapped: a GPU reset has nothing more to fence. */
+	mutex_lock(&vgpu->gpu->vgpus_lock);
+	list_del(&vgpu->gpu_node);
+	mutex_unlock(&vgpu->gpu->vgpus_lock);
 	vgpu_vendor_attrs_remove(vgpu);
 	vgpu->gpu->ops->destroy(vgpu);
 	backend->free(vgpu);
@@ -251,6 +258,8 @@ struct vgpu_gpu *vgpu_register_gpu(struct device *dev,
 	gpu->drvdata = drvdata;
 	gpu->nr_types = nr_types;
 	INIT_LIST_HEAD(&gpu->node);
+	mutex_init(&gpu->vgpus_lock);
+	INIT_LIST_HEAD(&gpu->vgpus);
 
 	gpu->types = kcalloc(nr_types, sizeof(*gpu->types), GFP_KERNEL);
 	gpu->mtypes = kcalloc(nr_types, sizeof(*gpu->mtypes), GFP_KERNEL);
@@ -308,11 +317,54 @@ void vgpu_unregister_gpu(struct vgpu_gpu *gpu)
 
 	/* Removes every vGPU (waiting for their users) and the types. */
 	mdev_unregister_parent(&gpu->parent);
+	mutex_destroy(&gpu->vgpus_lock);
 	kfree(gpu->mtypes);
 	kfree(gpu->types);
 	kfree(gpu);
 }
 EXPORT_SYMBOL_GPL(vgpu_unregister_gpu);
+
+/*
+ * vgpus_lock stays held from prepare to done: the vGPU list cannot change
+ * and the backend holds each vGPU's memory_lock nested in it.
+ */
+void vgpu_gpu_reset_prepare(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	might_sleep();
+	mutex_lock(&gpu->vgpus_lock);
+	/* A listed vGPU holds the backend module since its probe. */
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_reset_prepare(vgpu);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_reset_prepare);
+
+void vgpu_gpu_reset_done(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	lockdep_assert_held(&gpu->vgpus_lock);
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_reset_done(vgpu);
+	mutex_unlock(&gpu->vgpus_lock);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_reset_done);
+
+void vgpu_gpu_lost(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	might_sleep();
+	mutex_lock(&gpu->vgpus_lock);
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_lost(vgpu);
+	mutex_unlock(&gpu->vgpus_lock);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_lost);
 
 void *vgpu_gpu_get_drvdata(struct vgpu_gpu *gpu)
 {

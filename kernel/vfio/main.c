@@ -282,11 +282,43 @@ static void vgpu_vfio_free(struct vgpu_device *vgpu)
 	vfio_put_device(&vv->vdev);
 }
 
+/*
+ * The parent GPU's reset: faults wait on memory_lock, held for write from
+ * prepare to done, nested in the GPU's vgpus_lock (held as long).
+ */
+static void vgpu_vfio_gpu_reset_prepare(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	down_write_nest_lock(&vv->memory_lock, &vgpu->gpu->vgpus_lock);
+	vgpu_vfio_zap_all_locked(vv);
+}
+
+static void vgpu_vfio_gpu_reset_done(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	up_write(&vv->memory_lock);
+}
+
+static void vgpu_vfio_gpu_lost(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	down_write(&vv->memory_lock);
+	vv->gpu_lost = true;
+	vgpu_vfio_zap_all_locked(vv);
+	up_write(&vv->memory_lock);
+}
+
 static const struct vgpu_backend vgpu_vfio_backend = {
 	.owner	= THIS_MODULE,
 	.probe	= vgpu_vfio_probe,
 	.remove	= vgpu_vfio_remove,
 	.free	= vgpu_vfio_free,
+	.gpu_reset_prepare = vgpu_vfio_gpu_reset_prepare,
+	.gpu_reset_done = vgpu_vfio_gpu_reset_done,
+	.gpu_lost = vgpu_vfio_gpu_lost,
 };
 
 static int __init vgpu_vfio_init(void)

@@ -815,6 +815,57 @@ static void t_ce_copy(void)
 	ce_teardown(&e);
 }
 
+struct parent_reset {
+	char path[256];
+	volatile int done;
+	int ret;
+};
+
+static void *parent_reset_thread(void *arg)
+{
+	struct parent_reset *r = arg;
+
+	r->ret = sysfs_write(r->path, "1");
+	r->done = 1;
+	return NULL;
+}
+
+/*
+ * A reset of the physical GPU while a vGPU's VRAM is mapped and in use: the
+ * mapping is zapped before the reset and an access during it waits for the
+ * end (no stale PTE reads an unreachable BAR, no write is lost).
+ */
+static void t_parent_reset(void)
+{
+	static struct vgpu g;
+	struct parent_reset r = { .ret = -1 };
+	volatile uint32_t *vram;
+	uint32_t seen;
+	int done_at_read;
+	pthread_t th;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	vram[0] = 0x5eed1234u;
+	ASSERT_CMP(vram[0], ==, 0x5eed1234u);
+	ASSERT(sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "500") == 0);
+	snprintf(r.path, sizeof(r.path), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
+	ASSERT(pthread_create(&th, NULL, parent_reset_thread, &r) == 0);
+	usleep(150000);
+	seen = vram[0];
+	done_at_read = r.done;
+	vram[1] = 0x0badcafeu;
+	ASSERT(pthread_join(th, NULL) == 0);
+	sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "10");
+	ASSERT_CMP(r.ret, ==, 0);
+	ASSERT_CMP(seen, ==, 0x5eed1234u);
+	ASSERT_CMP(done_at_read, ==, 1);
+	ASSERT_CMP(vram[1], ==, 0x0badcafeu);
+	ASSERT_CMP(bar_read(&g, BAR0, 4, 4), ==, 0x0badcafeu);
+	vgpu_remove(&g);
+}
+
 static void t_ce_errors(void)
 {
 	static struct ce_env e;
@@ -1624,6 +1675,7 @@ static const struct st_case cases[] = {
 	{ "attrs", t_attrs },
 	{ "ce-copy", t_ce_copy },
 	{ "ce-errors", t_ce_errors },
+	{ "parent-reset", t_parent_reset },
 	{ "ce-busy-unmap", t_ce_busy_and_unmap },
 	{ "ce-abort", t_ce_abort },
 	{ "msi-intx", t_msi_intx },
