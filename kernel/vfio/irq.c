@@ -267,6 +267,7 @@ static void disable_type(struct vgpu_vfio *vv)
 	unsigned int i, n = 0;
 	unsigned long flags;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	unmask_fd_disable(vv);
 	if (vv->irq.vec) {
 		n = max(vv->vgpu->info.irqs.msi, vv->vgpu->info.irqs.msix);
@@ -319,6 +320,7 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 	unsigned long flags;
 	s32 fd;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	switch (hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
 	case VFIO_IRQ_SET_ACTION_MASK:
 		/* As vfio-pci: masking is a property of an enabled INTx. */
@@ -398,6 +400,7 @@ static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
 	unsigned int i;
 	int ret = 0;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
@@ -563,6 +566,8 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 	unsigned long flags;
 	bool fmask = false;
 
+	/* cfg is the vGPU mutex's */
+	lockdep_assert_held(&vv->vgpu->lock);
 	if (cfg->msix_pos)
 		fmask = vcfg_get16(cfg, cfg->msix_pos + PCI_MSIX_FLAGS) &
 			PCI_MSIX_FLAGS_MASKALL;
