@@ -99,8 +99,7 @@ static unsigned int vgpu_mdev_get_available(struct mdev_type *mtype)
 {
 	struct vgpu_type_entry *t = to_entry(mtype);
 	const struct vgpu_ops *ops = t->gpu->ops;
-	int left = atomic_read(&t->avail);
-	unsigned int n = left > 0 ? left : 0;
+	unsigned int n = max(atomic_read(&t->avail), 0);
 
 	if (ops->get_available)
 		n = min(n, ops->get_available(t->gpu, t->type));
