@@ -8,11 +8,14 @@
  *   sim-test [-t NAME]...      (LAB_GPU names the PCI device)
  * Exit: 0 all passed, 1 a failure, 4 skipped (no GPU in this lab).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -817,7 +820,7 @@ static void t_ce_copy(void)
 
 struct parent_reset {
 	char path[256];
-	volatile int done;
+	volatile int started;
 	int ret;
 };
 
@@ -825,8 +828,8 @@ static void *parent_reset_thread(void *arg)
 {
 	struct parent_reset *r = arg;
 
+	r->started = 1;
 	r->ret = sysfs_write(r->path, "1");
-	r->done = 1;
 	return NULL;
 }
 
@@ -840,8 +843,9 @@ static void t_parent_reset(void)
 	static struct vgpu g;
 	struct parent_reset r = { .ret = -1 };
 	volatile uint32_t *vram;
+	struct timespec t0, t1;
+	long long waited_ms;
 	uint32_t seen;
-	int done_at_read;
 	pthread_t th;
 
 	ASSERT(vgpu_create(&g, "16m") == 0);
@@ -852,15 +856,20 @@ static void t_parent_reset(void)
 	ASSERT(sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "500") == 0);
 	snprintf(r.path, sizeof(r.path), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
 	ASSERT(pthread_create(&th, NULL, parent_reset_thread, &r) == 0);
+	while (!r.started)
+		usleep(1000);
 	usleep(150000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	seen = vram[0];
-	done_at_read = r.done;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	vram[1] = 0x0badcafeu;
 	ASSERT(pthread_join(th, NULL) == 0);
 	sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "10");
 	ASSERT_CMP(r.ret, ==, 0);
 	ASSERT_CMP(seen, ==, 0x5eed1234u);
-	ASSERT_CMP(done_at_read, ==, 1);
+	/* the read waited for the rest of the 500 ms reset */
+	waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ASSERT_CMP(waited_ms, >=, 200);
 	ASSERT_CMP(vram[1], ==, 0x0badcafeu);
 	ASSERT_CMP(bar_read(&g, BAR0, 4, 4), ==, 0x0badcafeu);
 	vgpu_remove(&g);
@@ -1636,6 +1645,327 @@ static void t_module(void)
 	ASSERT(access(p, F_OK) != 0);
 }
 
+/* FNV-1a over 64-bit words */
+static uint64_t hash_words(const volatile uint64_t *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void wait_ce_idle(struct vgpu *g)
+{
+	for (int i = 0; i < 1000 && (ce_status(g) & VGPU_SIM_CE_STATUS_BUSY); i++)
+		usleep(10000);
+	ASSERT_CMP(ce_status(g) & VGPU_SIM_CE_STATUS_BUSY, ==, 0);
+}
+
+/*
+ * A hostile user of vGPU A tries every way this API offers to reach vGPU B's
+ * VRAM or host memory: B's offsets through A's fd (read/write/mmap), mappings
+ * past A's regions or grown with mremap, the trapped mailbox page, offsets
+ * that wrap, the copy engine aimed past A's slice, the display plane moved
+ * past A's VRAM, resets and vGPU removal mid-use. B's VRAM hashes the same
+ * before and after, and A's own writes stay in A.
+ */
+static void t_isolation_attack(void)
+{
+	static struct vgpu a, b;
+	struct st_region *ra, *rb;
+	volatile uint64_t *va, *vb;
+	uint64_t h0, h1, v = 0, offs[8];
+	unsigned int i;
+	void *m;
+
+	ASSERT(vgpu_create(&a, "16m") == 0);
+	ASSERT(vgpu_create(&b, "16m") == 0);
+	vgpu_open(&a);
+	vgpu_open(&b);
+	ra = &a.reg[BAR0];
+	rb = &b.reg[BAR0];
+	vb = vram_map(&b);
+	for (i = 0; i < b.vram_len / 8; i++)
+		vb[i] = 0xb0b0000000000000ull ^ (i * 0x9e3779b97f4a7c15ull);
+	h0 = hash_words(vb, b.vram_len);
+
+	/* B's region offsets, and wrapping ones, through A's fd */
+	offs[0] = rb->info.offset;
+	offs[1] = b.reg[BAR2].info.offset;
+	offs[2] = b.reg[VFIO_PCI_CONFIG_REGION_INDEX].info.offset;
+	offs[3] = ra->info.offset + ra->info.size;
+	offs[4] = ra->info.offset + ra->info.size - 4;
+	offs[5] = ra->info.offset + (1ull << 40);
+	offs[6] = ~0ull - 7;
+	offs[7] = 1ull << 63;
+	for (i = 0; i < 8; i++) {
+		if (offs[i] >= ra->info.offset && offs[i] + 8 <= ra->info.offset + ra->info.size &&
+		    offs[i] != offs[4])
+			continue;
+		v = 0x4141414141414141ull;
+		ASSERT(pwrite(a.dev, (void *)&v, 8, (off_t)offs[i]) != 8);
+		ASSERT(pread(a.dev, (void *)&v, 8, (off_t)offs[i]) != 8);
+		m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, a.dev,
+			 (off_t)(offs[i] & ~4095ull));
+		ASSERT(m == MAP_FAILED);
+	}
+	/* mappings past A's VRAM area, of the trapped mailbox, grown later */
+	m = mmap(NULL, ra->areas[0].size + 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 a.dev, ra->info.offset + ra->areas[0].offset);
+	ASSERT(m == MAP_FAILED);
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, a.dev,
+		 ra->info.offset + VGPU_SIM_MAILBOX_OFFSET(ra->info.size));
+	ASSERT(m == MAP_FAILED);
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, a.dev,
+		 ra->info.offset + ra->areas[0].size - 4096);
+	ASSERT(m != MAP_FAILED);
+	ASSERT(mremap(m, 4096, 8192, MREMAP_MAYMOVE) == MAP_FAILED);
+	munmap(m, 4096);
+	ASSERT(pwrite(a.dev, (void *)&v, 8, (off_t)(ra->info.offset +
+		      VGPU_SIM_MAILBOX_OFFSET(ra->info.size) + 4096 - 4)) != 8);
+
+	/* A fills its own VRAM through both paths, right to the end */
+	va = vram_map(&a);
+	for (i = 0; i < a.vram_len / 8; i++)
+		va[i] = 0xa0a0a0a0a0a0a0a0ull;
+	bar_write(&a, BAR0, a.vram_len - 8, 8, 0xa1a1a1a1a1a1a1a1ull);
+
+	/* the copy engine aimed past A's slice, and wrapping */
+	cfg_write(&a, 0x04, 2, 0x6);
+	ce_kick(&a, 0x100000, a.vram_len - 4096, 8192, true);
+	wait_ce_idle(&a);
+	ASSERT(ce_status(&a) & VGPU_SIM_CE_STATUS_ERROR);
+	ce_kick(&a, 0x100000, (uint32_t)ra->info.size, 4096, false);
+	wait_ce_idle(&a);
+	ASSERT(ce_status(&a) & VGPU_SIM_CE_STATUS_ERROR);
+	ce_kick(&a, 0x100000, 0xfffff000u, 0x2000, false);
+	wait_ce_idle(&a);
+	ASSERT(ce_status(&a) & VGPU_SIM_CE_STATUS_ERROR);
+
+	/* the scanout moved as far past A's VRAM as DISPI lets it */
+	dispi_wr(&a, VGPU_SIM_DISPI_ENABLE, 0);
+	dispi_wr(&a, VGPU_SIM_DISPI_XRES, 1024);
+	dispi_wr(&a, VGPU_SIM_DISPI_YRES, 768);
+	dispi_wr(&a, VGPU_SIM_DISPI_BPP, 32);
+	dispi_wr(&a, VGPU_SIM_DISPI_VIRT_WIDTH, 0xffff);
+	dispi_wr(&a, VGPU_SIM_DISPI_VIRT_HEIGHT, 0xffff);
+	dispi_wr(&a, VGPU_SIM_DISPI_X_OFFSET, 0xfff0);
+	dispi_wr(&a, VGPU_SIM_DISPI_Y_OFFSET, 0xfff0);
+	dispi_wr(&a, VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED);
+	{
+		struct vfio_device_gfx_plane_info pl = {
+			.argsz = sizeof(pl), .flags = VFIO_GFX_PLANE_TYPE_REGION,
+			.drm_plane_type = 1,
+		};
+
+		if (ioctl(a.dev, VFIO_DEVICE_QUERY_GFX_PLANE, &pl) == 0 && pl.drm_format) {
+			struct st_region *rd = &a.reg[pl.region_index];
+			volatile uint64_t *d;
+
+			ASSERT_CMP(pl.size, <=, rd->info.size);
+			d = mmap(NULL, rd->info.size, PROT_READ, MAP_SHARED, a.dev,
+				 rd->info.offset);
+			if (d != MAP_FAILED) {
+				for (i = 0; i < rd->info.size / 8; i += 512)
+					ASSERT(d[i] == 0xa0a0a0a0a0a0a0a0ull ||
+					       d[i] == 0xa1a1a1a1a1a1a1a1ull || d[i] == 0);
+				munmap((void *)d, rd->info.size);
+			}
+		}
+	}
+	/* resets and a removal of A while it is mapped and in use */
+	ASSERT(ioctl(a.dev, VFIO_DEVICE_RESET) == 0);
+	ASSERT(ioctl(a.dev, VFIO_DEVICE_RESET) == 0);
+
+	h1 = hash_words(vb, b.vram_len);
+	ASSERT_CMP(h1, ==, h0);
+	ASSERT_CMP(bar_read(&b, BAR0, b.vram_len - 8, 8), ==,
+		   vb[b.vram_len / 8 - 1]);
+	vgpu_remove(&a);
+	ASSERT_CMP(hash_words(vb, b.vram_len), ==, h0);
+	vgpu_remove(&b);
+}
+
+/* ---- stress: users, creators, the parent unbound and reset, at once ---- */
+
+static volatile int stress_stop;
+static __thread sigjmp_buf stress_jmp;
+static __thread volatile int stress_armed;
+
+static void stress_sigbus(int sig)
+{
+	if (stress_armed)
+		siglongjmp(stress_jmp, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+struct stress_user {
+	unsigned int id;
+	unsigned long cycles, refused, opened, touched, sigbus;
+};
+
+static int stress_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* Faults in a MiB of VRAM: 0, or 1 on SIGBUS. */
+static int stress_touch(volatile uint32_t *vr)
+{
+	int ret = 0;
+
+	if (sigsetjmp(stress_jmp, 1)) {
+		ret = 1;
+	} else {
+		stress_armed = 1;
+		for (unsigned int i = 0; i < (1 << 20) / 4; i += 1024)
+			vr[i] = vr[i] + 1;
+	}
+	stress_armed = 0;
+	return ret;
+}
+
+/* One vGPU at a time: create, open, map, fault, ioctl, close, remove. */
+static void *stress_user_thread(void *arg)
+{
+	struct stress_user *u = arg;
+	char uuid[40], p[PATH_MAX];
+	unsigned long n = 0;
+
+	while (!stress_stop) {
+		struct vfio_group_status gs = { .argsz = sizeof(gs) };
+		struct vfio_region_info ri = { .argsz = sizeof(ri) };
+		struct vfio_device_info di = { .argsz = sizeof(di) };
+		int c = -1, g = -1, d = -1, type1 = VFIO_TYPE1v2_IOMMU;
+		char link[PATH_MAX], *grp;
+		volatile uint32_t *vr = MAP_FAILED;
+		ssize_t len;
+
+		snprintf(uuid, sizeof(uuid), "5be55000-0000-4000-8000-%06x%06lx", u->id, n++ & 0xffffff);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/mdev_supported_types/vgpu_sim-16m/create", st_gpu);
+		u->cycles++;
+		/* refused while the parent is unbound: do not spin meanwhile */
+		if (stress_write(p, uuid)) {
+			u->refused++;
+			usleep(2000);
+			continue;
+		}
+		snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+		len = readlink(p, link, sizeof(link) - 1);
+		if (len > 0) {
+			link[len] = 0;
+			grp = strrchr(link, '/');
+			snprintf(p, sizeof(p), "/dev/vfio/%s", grp + 1);
+			c = open("/dev/vfio/vfio", O_RDWR);
+			g = open(p, O_RDWR);
+		}
+		if (c >= 0 && g >= 0 && !ioctl(g, VFIO_GROUP_GET_STATUS, &gs) &&
+		    !ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) &&
+		    !ioctl(c, VFIO_SET_IOMMU, type1))
+			d = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, uuid);
+		if (d >= 0) {
+			u->opened++;
+			ioctl(d, VFIO_DEVICE_GET_INFO, &di);
+			ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+			if (!ioctl(d, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+				uint16_t cmd = 0x6;	/* memory decode, bus master */
+
+				pwrite(d, &cmd, 2, (off_t)ri.offset + 4);
+			}
+			ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+			if (!ioctl(d, VFIO_DEVICE_GET_REGION_INFO, &ri))
+				vr = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, d, ri.offset);
+			if (vr != MAP_FAILED) {
+				if (stress_touch(vr))
+					u->sigbus++;
+				else
+					u->touched++;
+			}
+			if (n % 4 == 0)
+				ioctl(d, VFIO_DEVICE_RESET);
+			if (vr != MAP_FAILED)
+				munmap((void *)vr, 1 << 20);
+			close(d);
+		}
+		if (g >= 0)
+			close(g);
+		if (c >= 0)
+			close(c);
+		snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/remove", uuid);
+		stress_write(p, "1");
+	}
+	return NULL;
+}
+
+/* The parent: unbound and bound again, and reset, while the rest runs. */
+static void *stress_parent_thread(void *arg)
+{
+	unsigned long *rounds = arg;
+	char p[PATH_MAX];
+
+	while (!stress_stop) {
+		usleep(700000);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
+		stress_write(p, "1");
+		usleep(700000);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", st_gpu);
+		stress_write(p, st_gpu);
+		usleep(100000);
+		stress_write("/sys/bus/pci/drivers_probe", st_gpu);
+		(*rounds)++;
+	}
+	return NULL;
+}
+
+static void t_stress(void)
+{
+	struct sigaction sa = { .sa_handler = stress_sigbus }, old;
+	struct stress_user users[4] = { { .id = 1 }, { .id = 2 }, { .id = 3 }, { .id = 4 } };
+	unsigned long rounds = 0, opened = 0;
+	long long before = st_available("16m");
+	const char *env = getenv("SIM_STRESS_SECONDS");
+	unsigned int secs = env ? (unsigned int)atoi(env) : 20;
+	pthread_t th[5];
+	char p[PATH_MAX];
+	unsigned int i;
+
+	ASSERT_CMP(before, >, 0);
+	sigaction(SIGBUS, &sa, &old);
+	stress_stop = 0;
+	for (i = 0; i < 4; i++)
+		ASSERT(pthread_create(&th[i], NULL, stress_user_thread, &users[i]) == 0);
+	ASSERT(pthread_create(&th[4], NULL, stress_parent_thread, &rounds) == 0);
+	sleep(secs);
+	stress_stop = 1;
+	for (i = 0; i < 5; i++)
+		ASSERT(pthread_join(th[i], NULL) == 0);
+	sigaction(SIGBUS, &old, NULL);
+	snprintf(p, sizeof(p), "/sys/class/mdev_bus/%s", st_gpu);
+	if (access(p, F_OK))
+		stress_write("/sys/bus/pci/drivers_probe", st_gpu);
+	ASSERT(access(p, F_OK) == 0);
+	vgpu_cleanup_all();
+	for (i = 0; i < 4; i++) {
+		st_diag("user %u: %lu cycles, %lu creates refused, %lu opened, %lu touched, %lu SIGBUS",
+			i, users[i].cycles, users[i].refused, users[i].opened,
+			users[i].touched, users[i].sigbus);
+		opened += users[i].opened;
+	}
+	st_diag("%u s, parent unbound/rebound and reset %lu times", secs, rounds);
+	ASSERT_CMP(rounds, >, 0);
+	ASSERT_CMP(opened, >, 0);
+	ASSERT_CMP(st_available("16m"), ==, before);
+}
+
 static void t_dmesg(void)
 {
 	int len;
@@ -1682,6 +2012,8 @@ static const struct st_case cases[] = {
 	{ "isolation", t_isolation },
 	{ "scrub", t_scrub },
 	{ "plane", t_plane },
+	{ "isolation-attack", t_isolation_attack },
+	{ "stress", t_stress },
 	{ "unbind", t_unbind },
 	{ "module", t_module },
 	{ "dmesg", t_dmesg },
