@@ -29,6 +29,9 @@ struct vgpu_gpu {
 	struct mdev_type **mtypes;
 	unsigned int nr_types;
 	struct list_head node;		/* in vgpu_gpus, under vgpu_gpus_lock */
+	/* probed vGPUs; also held across a GPU reset (prepare to done) */
+	struct mutex vgpus_lock;
+	struct list_head vgpus;
 };
 
 struct vgpu_attr_inst {
@@ -48,6 +51,7 @@ struct vgpu_device {
 	bool opened_once;
 	/* the VFIO side's state, owned by the backend */
 	void *backend;
+	struct list_head gpu_node;	/* in gpu->vgpus, under vgpus_lock */
 
 	struct attribute_group vendor_group;
 	struct attribute **vendor_attrs;
@@ -65,6 +69,10 @@ struct vgpu_backend {
 	int (*probe)(struct vgpu_device *vgpu);
 	void (*remove)(struct vgpu_device *vgpu);
 	void (*free)(struct vgpu_device *vgpu);
+	/* the parent GPU's reset and loss; see vgpu_gpu_reset_prepare() */
+	void (*gpu_reset_prepare)(struct vgpu_device *vgpu);
+	void (*gpu_reset_done)(struct vgpu_device *vgpu);
+	void (*gpu_lost)(struct vgpu_device *vgpu);
 };
 
 int vgpu_backend_register(const struct vgpu_backend *backend);

@@ -99,8 +99,7 @@ static unsigned int vgpu_mdev_get_available(struct mdev_type *mtype)
 {
 	struct vgpu_type_entry *t = to_entry(mtype);
 	const struct vgpu_ops *ops = t->gpu->ops;
-	int left = atomic_read(&t->avail);
-	unsigned int n = left > 0 ? left : 0;
+	unsigned int n = max(atomic_read(&t->avail), 0);
 
 	if (ops->get_available)
 		n = min(n, ops->get_available(t->gpu, t->type));
@@ -149,22 +148,26 @@ static int vgpu_mdev_probe(struct mdev_device *mdev)
 	if (ret)
 		goto err_free;
 
-	ret = backend->probe(vgpu);
+	/*
+	 * vendor/ before the VFIO device: a user may open that at once, and
+	 * udev acts on its uevents (and on our "bind", sent after probe).
+	 */
+	ret = vgpu_vendor_attrs_add(vgpu);
 	if (ret)
 		goto err_destroy;
 
-	ret = vgpu_vendor_attrs_add(vgpu);
+	ret = backend->probe(vgpu);
 	if (ret)
-		goto err_backend_remove;
+		goto err_attrs;
+	mutex_lock(&gpu->vgpus_lock);
+	list_add_tail(&vgpu->gpu_node, &gpu->vgpus);
+	mutex_unlock(&gpu->vgpus_lock);
 
 	dev_dbg(&mdev->dev, "created vGPU of type %s\n", t->type->name);
 	return 0;
 
-err_backend_remove:
-	backend->remove(vgpu);
-	gpu->ops->destroy(vgpu);
-	backend->free(vgpu);
-	goto err_free;
+err_attrs:
+	vgpu_vendor_attrs_remove(vgpu);
 err_destroy:
 	gpu->ops->destroy(vgpu);
 err_free:
@@ -190,9 +193,13 @@ static void vgpu_mdev_remove(struct mdev_device *mdev)
 	/* The backend cannot go away: we hold its module since probe. */
 	backend = READ_ONCE(vgpu_backend);
 
-	vgpu_vendor_attrs_remove(vgpu);
 	/* Returns once the last VFIO user closed (REQ is signalled first). */
 	backend->remove(vgpu);
+	/* Closed, nothing mapped: a GPU reset has nothing more to fence. */
+	mutex_lock(&vgpu->gpu->vgpus_lock);
+	list_del(&vgpu->gpu_node);
+	mutex_unlock(&vgpu->gpu->vgpus_lock);
+	vgpu_vendor_attrs_remove(vgpu);
 	vgpu->gpu->ops->destroy(vgpu);
 	backend->free(vgpu);
 	dev_set_drvdata(&mdev->dev, NULL);
@@ -250,6 +257,8 @@ struct vgpu_gpu *vgpu_register_gpu(struct device *dev,
 	gpu->drvdata = drvdata;
 	gpu->nr_types = nr_types;
 	INIT_LIST_HEAD(&gpu->node);
+	mutex_init(&gpu->vgpus_lock);
+	INIT_LIST_HEAD(&gpu->vgpus);
 
 	gpu->types = kcalloc(nr_types, sizeof(*gpu->types), GFP_KERNEL);
 	gpu->mtypes = kcalloc(nr_types, sizeof(*gpu->mtypes), GFP_KERNEL);
@@ -307,11 +316,54 @@ void vgpu_unregister_gpu(struct vgpu_gpu *gpu)
 
 	/* Removes every vGPU (waiting for their users) and the types. */
 	mdev_unregister_parent(&gpu->parent);
+	mutex_destroy(&gpu->vgpus_lock);
 	kfree(gpu->mtypes);
 	kfree(gpu->types);
 	kfree(gpu);
 }
 EXPORT_SYMBOL_GPL(vgpu_unregister_gpu);
+
+/*
+ * vgpus_lock stays held from prepare to done: the vGPU list cannot change
+ * and the backend holds each vGPU's memory_lock nested in it.
+ */
+void vgpu_gpu_reset_prepare(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	might_sleep();
+	mutex_lock(&gpu->vgpus_lock);
+	/* A listed vGPU holds the backend module since its probe. */
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_reset_prepare(vgpu);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_reset_prepare);
+
+void vgpu_gpu_reset_done(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	lockdep_assert_held(&gpu->vgpus_lock);
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_reset_done(vgpu);
+	mutex_unlock(&gpu->vgpus_lock);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_reset_done);
+
+void vgpu_gpu_lost(struct vgpu_gpu *gpu)
+{
+	const struct vgpu_backend *backend = READ_ONCE(vgpu_backend);
+	struct vgpu_device *vgpu;
+
+	might_sleep();
+	mutex_lock(&gpu->vgpus_lock);
+	list_for_each_entry(vgpu, &gpu->vgpus, gpu_node)
+		backend->gpu_lost(vgpu);
+	mutex_unlock(&gpu->vgpus_lock);
+}
+EXPORT_SYMBOL_GPL(vgpu_gpu_lost);
 
 void *vgpu_gpu_get_drvdata(struct vgpu_gpu *gpu)
 {

@@ -19,6 +19,20 @@
  * the core (one mutex per vGPU, never a global one) unless its kerneldoc says
  * otherwise. Ops may sleep unless their kerneldoc says otherwise.
  *
+ * Lifetime: a struct vgpu_device is valid from the start of create to the
+ * end of destroy. The services (vgpu_raise_irq(), vgpu_lower_irq(),
+ * vgpu_dma_*(), vgpu_zap_region()) work while the vGPU is open and fail
+ * cleanly (-ENODEV, or nothing) during create, between close and the next
+ * open, and during destroy; after destroy returns the pointer is freed, so
+ * the vendor stops and flushes its own asynchronous work (timers, work
+ * items, interrupt handlers) that may call them in close or destroy.
+ *
+ * Contexts: "any context" below means process, softirq and hard IRQ context
+ * on a standard kernel. On PREEMPT_RT (Debian ships linux-image-rt) the
+ * core's spinlocks and eventfd_signal() sleep: call the interrupt services
+ * from process context or a threaded IRQ handler, never with a raw spinlock
+ * held or preemption disabled.
+ *
  * Return conventions: 0 or a negative errno; never -1, never a byte count.
  */
 #ifndef _VGPU_H
@@ -267,8 +281,10 @@ struct vgpu_attribute {
  * @close: optional. The last VFIO user closed the vGPU. The core has already
  *	disabled interrupts and zapped mappings; the vendor must drop all DMA
  *	pins it holds and return its per-open state to the power-on state.
- * @reset: optional. Device reset (VFIO_DEVICE_RESET, and before the first
- *	open). The core resets config space, interrupts and mappings itself.
+ * @reset: optional. Device reset: VFIO_DEVICE_RESET, and every open (before
+ *	@open). The core resets config space, interrupts and mappings itself,
+ *	and zaps the mappings again after @reset returns, so a fault served
+ *	during @reset (regions not gated by memory decode) does not outlive it.
  *
  * @region_read: mandatory. Read @size bytes (1, 2, 4 or 8) at @offset of
  *	region @index (VFIO_PCI_BAR0_REGION_INDEX..VFIO_PCI_BAR5_REGION_INDEX,
@@ -393,6 +409,39 @@ void vgpu_unregister_gpu(struct vgpu_gpu *gpu);
 void *vgpu_gpu_get_drvdata(struct vgpu_gpu *gpu);
 
 /**
+ * vgpu_gpu_reset_prepare() - the physical GPU is about to be reset
+ * @gpu: the GPU.
+ *
+ * Zaps every user mapping of every vGPU of @gpu and makes new faults wait
+ * until vgpu_gpu_reset_done(), so no vGPU user reaches the BAR while it is
+ * unreachable or being reinitialised (what vfio-pci's memory_lock does for
+ * its own device). No vGPU is created or removed meanwhile. Call it from the
+ * PCI driver's &pci_error_handlers.reset_prepare (or error_detected), then
+ * vgpu_gpu_reset_done() from the same thread. Process context; sleeps.
+ */
+void vgpu_gpu_reset_prepare(struct vgpu_gpu *gpu);
+
+/**
+ * vgpu_gpu_reset_done() - the physical GPU's reset is over
+ * @gpu: the GPU, after vgpu_gpu_reset_prepare().
+ *
+ * Faults wait no more; mappings fault in again from the vendor's
+ * translation. Process context.
+ */
+void vgpu_gpu_reset_done(struct vgpu_gpu *gpu);
+
+/**
+ * vgpu_gpu_lost() - the physical GPU is gone (surprise removal, permanent
+ * failure)
+ * @gpu: the GPU.
+ *
+ * Zaps every user mapping of its vGPUs; from now on their faults get
+ * SIGBUS. Call it before vgpu_unregister_gpu(), which still waits for the
+ * users to close (REQ is signalled). Process context; sleeps.
+ */
+void vgpu_gpu_lost(struct vgpu_gpu *gpu);
+
+/**
  * vgpu_get_gpu() - the GPU a vGPU was created on
  * @vgpu: a vGPU.
  *
@@ -453,14 +502,20 @@ const guid_t *vgpu_uuid(struct vgpu_device *vgpu);
  * cause was cleared meanwhile may produce one spurious interrupt. An MSI-X
  * vector masked by the guest becomes pending (PBA) and fires when unmasked.
  * A device reset drops what is held or pending.
- * Any context, including hard IRQ; takes only a spinlock.
+ * Any context, including hard IRQ (not on PREEMPT_RT, see the top of this
+ * file); takes only a spinlock.
+ *
+ * MSI and MSI-X are memory writes: while the guest has bus mastering off in
+ * the command register they are dropped (-EIO), as a device could not send
+ * them.
  *
  * Return: 0 when signalled, -EAGAIN when masked (INTx masked, INTx disabled
- * in the command register, MSI-X vector or function masked), -ENODEV when no
- * interrupt is enabled (or the vector has no trigger), -EINVAL for a @vector
- * beyond the enabled count (the highest start + count the VFIO user passed to
- * VFIO_DEVICE_SET_IRQS since enabling MSI or MSI-X), so a vendor can fold its
- * causes onto vector 0 when the user enabled fewer vectors than declared.
+ * in the command register, MSI-X vector or function masked), -EIO for MSI or
+ * MSI-X with bus mastering off, -ENODEV when no interrupt is enabled (or the
+ * vector has no trigger), -EINVAL for a @vector beyond the enabled count (the
+ * start + count with which the VFIO user enabled MSI or MSI-X; the count is
+ * fixed until it disables them, VFIO_IRQ_INFO_NORESIZE), so a vendor can fold
+ * its causes onto vector 0 when the user enabled fewer vectors than declared.
  */
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
 
@@ -472,7 +527,7 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector);
  * disabled (see vgpu_raise_irq()), so the unmask brings no spurious
  * interrupt, and clears the interrupt status bit in config space. Call it
  * when the device's cause register becomes clear. Any context, including
- * hard IRQ; takes only a spinlock. A no-op while the vGPU is not open.
+ * hard IRQ (not on PREEMPT_RT); takes only a spinlock. A no-op while the vGPU is not open.
  */
 void vgpu_lower_irq(struct vgpu_device *vgpu);
 

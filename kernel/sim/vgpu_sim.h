@@ -44,6 +44,7 @@ struct vsim_gpu {
 	struct vgpu_gpu *gpu;
 	spinlock_t alloc_lock;		/* guards @alloc */
 	struct vsim_alloc alloc;
+	bool in_recovery;		/* error_detected until resume or remove */
 };
 
 /* One copy engine job, as latched at the doorbell. */

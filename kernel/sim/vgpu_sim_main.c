@@ -14,6 +14,7 @@
  * Keep the guest's bochs DRM driver away from that device (blacklist
  * bochs, or unbind it first).
  */
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -29,6 +30,10 @@ MODULE_PARM_DESC(gpus, "comma-separated PCI addresses of the devices to drive (d
 unsigned int vsim_ce_delay_us;
 module_param_named(ce_delay_us, vsim_ce_delay_us, uint, 0644);
 MODULE_PARM_DESC(ce_delay_us, "copy engine pause per page in microseconds, to model a slow engine (default 0)");
+
+static unsigned int vsim_reset_ms = 10;
+module_param_named(reset_ms, vsim_reset_ms, uint, 0644);
+MODULE_PARM_DESC(reset_ms, "how long a sim_reset of the GPU keeps its VRAM unreachable (default 10)");
 
 /* Types are data: VRAM slice size and the largest double-buffered mode. */
 static const struct vsim_type_info vsim_type_table[VSIM_MAX_TYPES] = {
@@ -180,14 +185,116 @@ static int vsim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 }
 
+static void vsim_end_recovery(struct vsim_gpu *g)
+{
+	if (g->in_recovery) {
+		g->in_recovery = false;
+		vgpu_gpu_reset_done(g->gpu);
+	}
+}
+
 static void vsim_remove(struct pci_dev *pdev)
 {
 	struct vsim_gpu *g = pci_get_drvdata(pdev);
 
+	/* A recovery that never resumed must not keep faults waiting. */
+	vsim_end_recovery(g);
+	/* Surprise removal: the BAR is gone, users must not reach it. */
+	if (pci_dev_is_disconnected(pdev))
+		vgpu_gpu_lost(g->gpu);
 	/* destroys every vGPU (and waits for their users) first */
 	vgpu_unregister_gpu(g->gpu);
 	WARN_ON(vsim_alloc_used_bytes(&g->alloc));
 }
+
+/*
+ * The GPU's own reset, for the lab: QEMU's bochs-display offers no reset
+ * method the PCI core could use. Like a real reset it leaves VRAM
+ * unreachable (memory decode off) for a while.
+ */
+static ssize_t sim_reset_store(struct device *dev,
+			       struct device_attribute *attr, const char *buf,
+			       size_t count)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct vsim_gpu *g = pci_get_drvdata(pdev);
+	bool yes;
+	u16 cmd;
+	int ret;
+
+	ret = kstrtobool(buf, &yes);
+	if (ret)
+		return ret;
+	if (!yes)
+		return -EINVAL;
+	vgpu_gpu_reset_prepare(g->gpu);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pci_write_config_word(pdev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	msleep(READ_ONCE(vsim_reset_ms));
+	pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	vgpu_gpu_reset_done(g->gpu);
+	return count;
+}
+static DEVICE_ATTR_WO(sim_reset);
+
+static struct attribute *vsim_dev_attrs[] = {
+	&dev_attr_sim_reset.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(vsim_dev);
+
+/* A reset by the PCI core (sysfs reset, FLR, bus reset) or error recovery. */
+static void vsim_reset_prepare(struct pci_dev *pdev)
+{
+	struct vsim_gpu *g = pci_get_drvdata(pdev);
+
+	vgpu_gpu_reset_prepare(g->gpu);
+}
+
+static void vsim_reset_done(struct pci_dev *pdev)
+{
+	struct vsim_gpu *g = pci_get_drvdata(pdev);
+
+	vgpu_gpu_reset_done(g->gpu);
+}
+
+/*
+ * Error recovery: the vGPUs' mappings go at once; a recoverable error is a
+ * reset (prepare here, done at resume), a permanent one loses the GPU.
+ */
+static pci_ers_result_t vsim_error_detected(struct pci_dev *pdev,
+					    pci_channel_state_t state)
+{
+	struct vsim_gpu *g = pci_get_drvdata(pdev);
+
+	if (state == pci_channel_io_perm_failure) {
+		vgpu_gpu_lost(g->gpu);
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	if (!g->in_recovery) {
+		g->in_recovery = true;
+		vgpu_gpu_reset_prepare(g->gpu);
+	}
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t vsim_slot_reset(struct pci_dev *pdev)
+{
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void vsim_resume(struct pci_dev *pdev)
+{
+	vsim_end_recovery(pci_get_drvdata(pdev));
+}
+
+static const struct pci_error_handlers vsim_err_handlers = {
+	.error_detected = vsim_error_detected,
+	.slot_reset = vsim_slot_reset,
+	.resume = vsim_resume,
+	.reset_prepare = vsim_reset_prepare,
+	.reset_done = vsim_reset_done,
+};
 
 /* Matches only bind when asked: see vsim_requested(). */
 static const struct pci_device_id vsim_pci_ids[] = {
@@ -200,6 +307,8 @@ static struct pci_driver vsim_pci_driver = {
 	.id_table = vsim_pci_ids,
 	.probe = vsim_probe,
 	.remove = vsim_remove,
+	.dev_groups = vsim_dev_groups,
+	.err_handler = &vsim_err_handlers,
 };
 
 static int __init vsim_init(void)

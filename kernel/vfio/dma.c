@@ -31,6 +31,7 @@ int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
 	int ret;
 
+	might_sleep();
 	if (!vv)
 		return -ENODEV;
 	if (!vv->ops->dma_unmap)
@@ -52,6 +53,7 @@ void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage)
 {
 	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
 
+	might_sleep();
 	if (!vv || npage <= 0 || npage > VFIO_PIN_PAGES_MAX_ENTRIES)
 		return;
 	/* Unpinning must work even with bus mastering off. */
@@ -68,6 +70,7 @@ int vgpu_dma_rw(struct vgpu_device *vgpu, dma_addr_t iova, void *data,
 	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
 	int ret;
 
+	might_sleep();
 	if (!vv)
 		return -ENODEV;
 	if (!data || !len || len > INT_MAX)

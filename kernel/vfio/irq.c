@@ -16,6 +16,8 @@
 #include "vfio.h"
 #include "trace.h"
 
+static int raise_irq(struct vgpu_vfio *vv, unsigned int vector, bool device);
+
 static unsigned int num_irqs(struct vgpu_vfio *vv, unsigned int index)
 {
 	const struct vgpu_irqs *q = &vv->vgpu->info.irqs;
@@ -265,6 +267,7 @@ static void disable_type(struct vgpu_vfio *vv)
 	unsigned int i, n = 0;
 	unsigned long flags;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	unmask_fd_disable(vv);
 	if (vv->irq.vec) {
 		n = max(vv->vgpu->info.irqs.msi, vv->vgpu->info.irqs.msix);
@@ -317,8 +320,12 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 	unsigned long flags;
 	s32 fd;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	switch (hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
 	case VFIO_IRQ_SET_ACTION_MASK:
+		/* As vfio-pci: masking is a property of an enabled INTx. */
+		if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
+			return -EINVAL;
 		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD)
 			return -EINVAL;
 		if (hdr->count && want(hdr->flags, data, 0)) {
@@ -328,6 +335,8 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 		}
 		return 0;
 	case VFIO_IRQ_SET_ACTION_UNMASK:
+		if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
+			return -EINVAL;
 		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
 			/* count 0 comes with no payload at all */
 			if (!hdr->count)
@@ -337,8 +346,6 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 				unmask_fd_disable(vv);
 				return 0;
 			}
-			if (vv->irq.type != VFIO_PCI_INTX_IRQ_INDEX)
-				return -EINVAL;
 			return unmask_fd_enable(vv, fd);
 		}
 		if (hdr->count && want(hdr->flags, data, 0))
@@ -367,14 +374,18 @@ static int set_intx(struct vgpu_vfio *vv, struct vfio_irq_set *hdr, u8 *data)
 			ctx = eventfd_ctx_fdget(fd);
 			if (IS_ERR(ctx))
 				return PTR_ERR(ctx);
-			swap_ctx(vv, &vv->irq.intx, ctx);
+			/* One critical section: a raise sees both or neither. */
+			spin_lock_irqsave(&vv->irq.lock, flags);
+			swap(vv->irq.intx, ctx);
 			vv->irq.type = VFIO_PCI_INTX_IRQ_INDEX;
+			spin_unlock_irqrestore(&vv->irq.lock, flags);
+			put_ctx(ctx);
 			return 0;
 		}
 		/* Loopback: fire as if the device had asserted INTx. */
 		if (vv->irq.type == VFIO_PCI_INTX_IRQ_INDEX &&
 		    want(hdr->flags, data, 0))
-			vgpu_raise_irq(vv->vgpu, 0);
+			raise_irq(vv, 0, false);
 		return 0;
 	}
 	return -EINVAL;
@@ -389,6 +400,7 @@ static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
 	unsigned int i;
 	int ret = 0;
 
+	lockdep_assert_held(&vv->vgpu->lock);
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
@@ -404,11 +416,15 @@ static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
 			unsigned int v = hdr->start + i;
 
 			if (vv->irq.type == hdr->index && want(hdr->flags, data, i))
-				vgpu_raise_irq(vv->vgpu, v);
+				raise_irq(vv, v, false);
 		}
 		return 0;
 	}
 	if (vv->irq.type >= 0 && vv->irq.type != hdr->index)
+		return -EINVAL;
+	/* NORESIZE: the count is fixed until the user disables the type. */
+	if (vv->irq.type == hdr->index &&
+	    hdr->start + hdr->count > vv->irq.nvec)
 		return -EINVAL;
 
 	/* Resolve every fd first, so a bad one changes nothing. */
@@ -430,8 +446,9 @@ static int set_vectors(struct vgpu_vfio *vv, struct vfio_irq_set *hdr,
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	for (i = 0; i < hdr->count; i++)
 		swap(vv->irq.vec[hdr->start + i], ctx[i]);
-	/* Vectors a user once enabled stay so (fd -1 only drops a trigger). */
-	vv->irq.nvec = max(vv->irq.nvec, hdr->start + hdr->count);
+	/* Enabling sets the count; fd -1 later only drops a trigger. */
+	if (vv->irq.type != hdr->index)
+		vv->irq.nvec = hdr->start + hdr->count;
 	vv->irq.type = hdr->index;
 	spin_unlock_irqrestore(&vv->irq.lock, flags);
 out_put:
@@ -549,6 +566,8 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 	unsigned long flags;
 	bool fmask = false;
 
+	/* cfg is the vGPU mutex's */
+	lockdep_assert_held(&vv->vgpu->lock);
 	if (cfg->msix_pos)
 		fmask = vcfg_get16(cfg, cfg->msix_pos + PCI_MSIX_FLAGS) &
 			PCI_MSIX_FLAGS_MASKALL;
@@ -559,7 +578,8 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 	intx_deliver(vv);
 	vv->irq.msix_fmask = fmask;
 	/* Unmasking delivers what became pending meanwhile. */
-	if (!fmask && n && vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX) {
+	if (!fmask && n && vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX &&
+	    READ_ONCE(vv->bus_master)) {
 		for_each_set_bit(i, vv->irq.msix_pending, n) {
 			if (msix_vector_masked(vv, i))
 				continue;
@@ -576,11 +596,23 @@ void vgpu_vfio_irq_config_changed(struct vgpu_vfio *vv)
 int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 {
 	struct vgpu_vfio *vv = READ_ONCE(vgpu->backend);
-	unsigned long flags;
-	int ret = -ENODEV;
 
 	if (!vv)
 		return -ENODEV;
+	return raise_irq(vv, vector, true);
+}
+EXPORT_SYMBOL_GPL(vgpu_raise_irq);
+
+/*
+ * @device: raised by the device (the vendor), not the user's loopback
+ * trigger; only the device's MSI/MSI-X need bus mastering, being writes.
+ */
+static int raise_irq(struct vgpu_vfio *vv, unsigned int vector, bool device)
+{
+	bool master = !device || READ_ONCE(vv->bus_master);
+	unsigned long flags;
+	int ret = -ENODEV;
+
 	spin_lock_irqsave(&vv->irq.lock, flags);
 	switch (vv->irq.type) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
@@ -596,6 +628,8 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 		/* Beyond what the user enabled: the vendor may fall back. */
 		if (vector >= vv->irq.nvec) {
 			ret = -EINVAL;
+		} else if (!master) {
+			ret = -EIO;
 		} else if (vv->irq.vec[vector]) {
 			vgpu_eventfd_signal(vv->irq.vec[vector]);
 			ret = 0;
@@ -604,6 +638,8 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (vector >= vv->irq.nvec) {
 			ret = -EINVAL;
+		} else if (!master) {
+			ret = -EIO;
 		} else if (vv->irq.msix_fmask ||
 			   msix_vector_masked(vv, vector)) {
 			set_bit(vector, vv->irq.msix_pending);
@@ -618,7 +654,6 @@ int vgpu_raise_irq(struct vgpu_device *vgpu, unsigned int vector)
 	trace_vgpu_vfio_irq(vv->cookie, vv->irq.type, vector, ret);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(vgpu_raise_irq);
 
 void vgpu_lower_irq(struct vgpu_device *vgpu)
 {
@@ -673,6 +708,7 @@ int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
 				e[i] = *val >> (8 * i);
 			/* Unmasking a vector delivers what it had pending. */
 			if (vv->irq.type == VFIO_PCI_MSIX_IRQ_INDEX &&
+			    READ_ONCE(vv->bus_master) &&
 			    !vv->irq.msix_fmask && !msix_vector_masked(vv, vec) &&
 			    __test_and_clear_bit(vec, vv->irq.msix_pending) &&
 			    vv->irq.vec[vec])

@@ -104,6 +104,13 @@ static long vgpu_vfio_reset(struct vgpu_vfio *vv)
 	vgpu_vfio_irq_config_changed(vv);
 	if (vv->ops->reset)
 		ret = vv->ops->reset(vgpu);
+	/*
+	 * Regions not gated by memory decode may fault during the vendor's
+	 * reset, from translations it is replacing: zap once more after it.
+	 * (Holding memory_lock across the reset instead would deadlock with
+	 * a vendor that zaps from its reset, as vgpu_sim does.)
+	 */
+	vgpu_vfio_zap(vv, -1);
 	mutex_unlock(&vgpu->lock);
 	return ret;
 }
@@ -275,11 +282,43 @@ static void vgpu_vfio_free(struct vgpu_device *vgpu)
 	vfio_put_device(&vv->vdev);
 }
 
+/*
+ * The parent GPU's reset: faults wait on memory_lock, held for write from
+ * prepare to done, nested in the GPU's vgpus_lock (held as long).
+ */
+static void vgpu_vfio_gpu_reset_prepare(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	down_write_nest_lock(&vv->memory_lock, &vgpu->gpu->vgpus_lock);
+	vgpu_vfio_zap_all_locked(vv);
+}
+
+static void vgpu_vfio_gpu_reset_done(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	up_write(&vv->memory_lock);
+}
+
+static void vgpu_vfio_gpu_lost(struct vgpu_device *vgpu)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	down_write(&vv->memory_lock);
+	vv->gpu_lost = true;
+	vgpu_vfio_zap_all_locked(vv);
+	up_write(&vv->memory_lock);
+}
+
 static const struct vgpu_backend vgpu_vfio_backend = {
 	.owner	= THIS_MODULE,
 	.probe	= vgpu_vfio_probe,
 	.remove	= vgpu_vfio_remove,
 	.free	= vgpu_vfio_free,
+	.gpu_reset_prepare = vgpu_vfio_gpu_reset_prepare,
+	.gpu_reset_done = vgpu_vfio_gpu_reset_done,
+	.gpu_lost = vgpu_vfio_gpu_lost,
 };
 
 static int __init vgpu_vfio_init(void)

@@ -297,7 +297,8 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&vv->memory_lock);
-	if (!READ_ONCE(vv->open) || (is_bar(index) && !vv->mem_enabled))
+	if (!READ_ONCE(vv->open) || vv->gpu_lost ||
+	    (is_bar(index) && !vv->mem_enabled))
 		goto out;
 	area = vgpu_region_area(vv->regions[index].decl, off, PAGE_SIZE,
 				&whole);
@@ -384,6 +385,12 @@ static void zap_locked(struct vgpu_vfio *vv, u64 start, u64 len)
 	lockdep_assert_held_write(&vv->memory_lock);
 	if (vv->mapping)
 		unmap_mapping_range(vv->mapping, start, len, true);
+}
+
+void vgpu_vfio_zap_all_locked(struct vgpu_vfio *vv)
+{
+	zap_locked(vv, vgpu_vfio_region_base(vv->cookie, 0),
+		   1ULL << VGPU_VFIO_COOKIE_SHIFT);
 }
 
 void vgpu_vfio_zap(struct vgpu_vfio *vv, int index)

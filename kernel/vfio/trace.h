@@ -9,6 +9,7 @@
 #if !defined(_VGPU_VFIO_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _VGPU_VFIO_TRACE_H
 
+#include <linux/mm_types.h>
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(vgpu_vfio_access,
@@ -41,7 +42,7 @@ TRACE_EVENT(vgpu_vfio_access,
 
 TRACE_EVENT(vgpu_vfio_fault,
 	TP_PROTO(unsigned int cookie, unsigned int index, u64 off,
-		 unsigned long pages, unsigned int ret),
+		 unsigned long pages, vm_fault_t ret),
 	TP_ARGS(cookie, index, off, pages, ret),
 	TP_STRUCT__entry(
 		__field(unsigned int, cookie)
@@ -55,7 +56,8 @@ TRACE_EVENT(vgpu_vfio_fault,
 		__entry->index = index;
 		__entry->off = off;
 		__entry->pages = pages;
-		__entry->ret = ret;
+		/* vm_fault_t is a sparse-restricted type: record its bits */
+		__entry->ret = (__force unsigned int)ret;
 	),
 	TP_printk("vgpu %u region %u offset 0x%llx mapped %lu pages vm_fault 0x%x",
 		  __entry->cookie, __entry->index, __entry->off,

@@ -61,6 +61,7 @@ struct vgpu_vfio {
 	 */
 	struct rw_semaphore memory_lock;
 	bool mem_enabled;			/* PCI_COMMAND_MEMORY */
+	bool gpu_lost;				/* the parent GPU is gone */
 	struct address_space *mapping;		/* of the device fd, once mapped */
 
 	/* open is true between open_device and close_device; DMA checks it */
@@ -81,6 +82,7 @@ ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
 long vgpu_vfio_region_info(struct vgpu_vfio *vv, void __user *arg);
 int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 void vgpu_vfio_zap(struct vgpu_vfio *vv, int index);	/* -1: all */
+void vgpu_vfio_zap_all_locked(struct vgpu_vfio *vv);
 void vgpu_vfio_set_memory(struct vgpu_vfio *vv, bool enabled);
 
 /* irq.c */

@@ -1228,7 +1228,7 @@ static int t_irq_msi(void)
 
 	for (int i = 0; i < VT_SMALL_MSI; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, VT_SMALL_MSI, e));
 	CHECK_EQ(dev_raise(&D, 2), 0);
 	CHECK_EQ(ev_count(e[2]), 1);
@@ -1259,7 +1259,7 @@ static int t_irq_msix(void)
 
 	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
 	CHECK_EQ(dev_raise(&D, 15), 0);
@@ -1308,14 +1308,21 @@ static int t_irq_enabled_count(void)
 
 	for (int i = 0; i < 2; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, e));
 	CHECK_EQ(dev_raise(&D, 0), 0);
 	CHECK_EQ(ev_count(e[0]), 1);
 	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-EINVAL);
 	CHECK_EQ(dev_raise(&D, VT_SMALL_MSIX - 1), (uint64_t)-EINVAL);
-	/* growing the range enables more; an unset trigger stays -ENODEV */
-	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[1]));
+	/* NORESIZE: more vectors only by disabling and enabling again */
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[1]), EINVAL);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	{
+		int three[3] = { e[0], -1, e[1] };
+
+		CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, three));
+	}
+	/* an unset trigger inside the count stays -ENODEV */
 	CHECK_EQ(dev_raise(&D, 2), 0);
 	CHECK_EQ(ev_count(e[1]), 1);
 	CHECK_EQ(dev_raise(&D, 1), (uint64_t)-ENODEV);
@@ -1348,7 +1355,7 @@ static int t_irq_msix_vector_mask(void)
 
 	for (int i = 0; i < VT_SMALL_MSIX; i++)
 		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, VT_SMALL_MSIX, e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
 	CHECK_OK(msix_ctrl(&D, 3, PCI_MSIX_ENTRY_CTRL_MASKBIT));
@@ -1393,7 +1400,7 @@ static int t_irq_msix_reset_pending(void)
 	uint64_t pba;
 
 	CHECK((e = eventfd(0, EFD_NONBLOCK)) >= 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &e));
 	CHECK_OK(cfg_wr(&D, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EAGAIN);
@@ -1401,7 +1408,7 @@ static int t_irq_msix_reset_pending(void)
 	CHECK_EQ(pba, 1);
 	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_RESET));
 	CHECK_EQ(ev_count(e), 0);
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_EQ(rd(&D, 2, VT_MSIX_PBA, &pba, 8), 8);
 	CHECK_EQ(pba, 0);
 	/* the trigger survives the reset (as with vfio-pci) and works */
@@ -1411,6 +1418,126 @@ static int t_irq_msix_reset_pending(void)
 	CHECK_EQ(ev_count(e), 1);
 	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	close(e);
+	return 0;
+}
+
+#define RESET_DELAY	"/sys/module/vgpu_test/parameters/reset_delay_ms"
+
+struct resetter {
+	struct dev *d;
+	volatile int done;
+	int ret;
+};
+
+static void *reset_thread(void *arg)
+{
+	struct resetter *r = arg;
+
+	r->ret = ioctl(r->d->fd, VFIO_DEVICE_RESET);
+	r->done = 1;
+	return NULL;
+}
+
+/*
+ * A fault served while the vendor resets must not survive the reset: the
+ * page is translated again afterwards. The display region is not gated by
+ * memory decode, so only the core's zap after the vendor's reset removes
+ * what a fault mapped meanwhile.
+ */
+static int t_reset_refaults(void)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri),
+				       .index = VFIO_PCI_NUM_REGIONS };
+	struct resetter r = { .d = &D, .ret = -2 };
+	volatile uint32_t *disp;
+	uint64_t before, after;
+	uint32_t v = 0;
+	pthread_t th;
+	int bus;
+
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	disp = mmap(NULL, VT_DISP_SIZE, PROT_READ, MAP_SHARED, D.fd, ri.offset);
+	CHECK(disp != MAP_FAILED);
+	CHECK_OK(write_file(RESET_DELAY, "500"));
+	CHECK(!pthread_create(&th, NULL, reset_thread, &r));
+	usleep(150000);
+	bus = probe_read(disp, &v);
+	v = r.done;	/* the reset must still have been running */
+	CHECK(!pthread_join(th, NULL));
+	write_file(RESET_DELAY, "0");
+	CHECK_EQ(r.ret, 0);
+	CHECK_EQ(bus, 0);
+	CHECK_EQ(v, 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	before = reg_rd(&D, VT_REG_PFN_CALLS);
+	CHECK_EQ(probe_read(disp, &v), 0);
+	CHECK_EQ(v, VT_DISP_WORD(0));
+	after = reg_rd(&D, VT_REG_PFN_CALLS);
+	munmap((void *)disp, VT_DISP_SIZE);
+	CHECK_EQ(after, before + 1);
+	return 0;
+}
+
+/*
+ * SET_IRQS as vfio-pci answers it: INTx mask/unmask only while INTx is the
+ * enabled type, a fixed vector count while MSI/MSI-X is enabled (NORESIZE),
+ * and no MSI/MSI-X from the device while the guest has bus mastering off
+ * (they are memory writes); the user's own loopback trigger still fires.
+ */
+static int t_irq_vfio_pci_semantics(void)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	int e[3], m1 = -1;
+	char buf[sizeof(struct vfio_irq_set) + 4];
+	struct vfio_irq_set *s = (void *)buf;
+
+	for (int i = 0; i < 3; i++)
+		CHECK((e[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 0, 1), EINVAL);
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1), EINVAL);
+	s->argsz = sizeof(*s) + 4;
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+	s->index = VFIO_PCI_INTX_IRQ_INDEX;
+	s->start = 0;
+	s->count = 1;
+	memcpy(s->data, &m1, 4);
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_SET_IRQS, s), EINVAL);
+
+	ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	CHECK_OK(ioctl(D.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	CHECK(ii.flags & VFIO_IRQ_INFO_NORESIZE);
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, e));
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, &e[2]), EINVAL);
+	CHECK_ERRNO(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 1, 2, e), EINVAL);
+	CHECK_EQ(dev_raise(&D, 2), (uint64_t)-EINVAL);
+	CHECK_ERRNO(set_irq_none(&D, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1), EINVAL);
+	/* within the count a trigger may be replaced */
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &e[2]));
+	CHECK_EQ(dev_raise(&D, 1), 0);
+	CHECK_EQ(ev_count(e[2]), 1);
+
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EIO);
+	CHECK_EQ(ev_count(e[0]), 0);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	CHECK_EQ(ev_count(e[0]), 0);	/* dropped, not held */
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+
+	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, e));
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	CHECK_EQ(dev_raise(&D, 0), (uint64_t)-EIO);
+	CHECK_EQ(ev_count(e[0]), 0);
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	CHECK_EQ(dev_raise(&D, 0), 0);
+	CHECK_EQ(ev_count(e[0]), 1);
+	CHECK_OK(set_irq_none(&D, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	for (int i = 0; i < 3; i++)
+		close(e[i]);
 	return 0;
 }
 
@@ -1846,7 +1973,7 @@ static int run_fuzz(unsigned int threads, unsigned int iters, uint64_t seed)
 	for (i = 0; i < 5; i++)
 		set_irq_none(&D, i, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
 	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 4), VT_VENDOR | (VT_DEVICE_SMALL << 16));
-	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	CHECK_EQ(reg_rd(&D, VT_REG_ID), VT_ID_MAGIC);
 	CHECK_OK(set_irq_fds(&D, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, efd));
 	CHECK_OK(cfg_wr(&D, find_cap(&D, PCI_CAP_ID_MSIX) + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE));
@@ -2320,6 +2447,72 @@ static int t_uevent_types_complete(void)
 	return 0;
 }
 
+/*
+ * The vendor/ group exists before anything announces a usable vGPU: the VFIO
+ * group's ADD uevent (udev sets /dev/vfio/N up then, and a user may open it)
+ * and the mdev's BIND. Checked the moment each event arrives, for several
+ * creations. (The mdev's own ADD precedes every driver's probe: mdev core
+ * fixes the device's groups, so rules wanting vendor/ match on "bind".)
+ */
+static int t_vendor_attrs_at_uevents(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int s, missing = 0, checks = 0;
+	char buf[8192], vendor[256];
+
+	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	CHECK(s >= 0);
+	CHECK_OK(bind(s, (struct sockaddr *)&sa, sizeof(sa)));
+	for (unsigned int i = 0; i < 20; i++) {
+		struct remover creator = { .ret = -2, .path = SMALL "/create" };
+		bool bound = false, group = false;
+		pthread_t th;
+
+		make_uuid(creator.uuid, 0xe000 + i);
+		creator.val = creator.uuid;
+		snprintf(vendor, sizeof(vendor), MDEV_DEVS "/%s/vendor/label",
+			 creator.uuid);
+		CHECK(!pthread_create(&th, NULL, remover_thread, &creator));
+		while (!bound || !group) {
+			struct pollfd p = { .fd = s, .events = POLLIN };
+			bool add = false, bind_ev = false, vfio = false, ours = false;
+			ssize_t n;
+
+			if (poll(&p, 1, 5000) != 1)
+				FAIL("no bind/vfio uevents within 5 s (bind %d group %d)",
+				     bound, group);
+			n = recv(s, buf, sizeof(buf) - 1, 0);
+			CHECK(n > 0);
+			buf[n] = 0;
+			for (char *k = buf; k < buf + n; k += strlen(k) + 1) {
+				add |= !strcmp(k, "ACTION=add");
+				bind_ev |= !strcmp(k, "ACTION=bind");
+				vfio |= !strcmp(k, "SUBSYSTEM=vfio");
+				ours |= !strncmp(k, "DEVPATH=", 8) &&
+					strstr(k, creator.uuid);
+			}
+			if ((add && vfio) || (bind_ev && ours)) {
+				checks++;
+				if (access(vendor, W_OK)) {
+					missing++;
+					diag("vendor/label missing at %s of %s",
+					     bind_ev ? "bind" : "the VFIO group's add",
+					     creator.uuid);
+				}
+				bound |= bind_ev && ours;
+				group |= add && vfio;
+			}
+		}
+		CHECK(!pthread_join(th, NULL));
+		CHECK_EQ(creator.ret, 0);
+		CHECK_OK(mdev_remove(creator.uuid));
+	}
+	close(s);
+	CHECK_EQ(checks, 40);
+	CHECK_EQ(missing, 0);
+	return 0;
+}
+
 /* mdevctl (what libvirt's nodedev-create runs) creates a vGPU with attrs. */
 static int t_mdevctl(void)
 {
@@ -2431,9 +2624,11 @@ static const struct test vfio_tests[] = {
 	{ "MSI/MSI-X: vectors beyond the enabled count are -EINVAL", t_irq_enabled_count, true },
 	{ "MSI-X: per-vector mask, pending, delivered at unmask", t_irq_msix_vector_mask, true },
 	{ "MSI-X: reset drops pending vectors", t_irq_msix_reset_pending, true },
+	{ "SET_IRQS like vfio-pci: INTx mask state, NORESIZE, bus master", t_irq_vfio_pci_semantics, true },
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
+	{ "reset: a fault during the vendor's reset does not survive it", t_reset_refaults, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
 	{ "tracepoints: access and irq", t_tracepoints, true },
 	{ "every reported region reads, and writes exactly when flagged", t_regions_as_flagged, true },
@@ -2455,6 +2650,7 @@ static const struct test life_tests[] = {
 	{ "unregister GPU with an open vGPU", t_unregister_with_open, false },
 	{ "unregister GPU racing with create, open and remove", t_unregister_races_create, false },
 	{ "types complete at the MDEV_STATE=registered uevent", t_uevent_types_complete, false },
+	{ "vendor/ present at the VFIO group's add and the mdev's bind", t_vendor_attrs_at_uevents, false },
 	{ "mdevctl start with vendor attrs, mdevctl stop", t_mdevctl, false },
 	{ "vendor services on a vGPU not open fail with -ENODEV", t_closed_services, false },
 	{ "vendor module unload", t_module_unload, false },

@@ -8,6 +8,7 @@
  * mmap-able "display" region, INTx/MSI/MSI-X, DMA through the core, a plane
  * and vendor attributes. The register layout is in vgpu_test_regs.h.
  */
+#include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/pci_ids.h>
 #include <linux/module.h>
@@ -62,6 +63,11 @@ static unsigned int room = 1000;
 module_param(room, uint, 0644);
 MODULE_PARM_DESC(room, "vGPUs of any type the test GPU still has room for");
 static DEFINE_MUTEX(room_lock);
+
+/* Lets the client touch a mapping while a reset is in the vendor's hands. */
+static unsigned int reset_delay_ms;
+module_param(reset_delay_ms, uint, 0644);
+MODULE_PARM_DESC(reset_delay_ms, "time each vGPU reset takes in the vendor");
 
 /*
  * The vendor services must fail cleanly on a vGPU that is not open: during
@@ -320,6 +326,8 @@ static int vt_reset(struct vgpu_device *vgpu)
 	vt->dma_iova = 0;
 	vt->dma_len = 0;
 	vt->dma_result = 0;
+	if (READ_ONCE(reset_delay_ms))
+		msleep(READ_ONCE(reset_delay_ms));
 	return 0;
 }
 

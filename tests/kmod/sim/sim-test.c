@@ -815,6 +815,57 @@ static void t_ce_copy(void)
 	ce_teardown(&e);
 }
 
+struct parent_reset {
+	char path[256];
+	volatile int done;
+	int ret;
+};
+
+static void *parent_reset_thread(void *arg)
+{
+	struct parent_reset *r = arg;
+
+	r->ret = sysfs_write(r->path, "1");
+	r->done = 1;
+	return NULL;
+}
+
+/*
+ * A reset of the physical GPU while a vGPU's VRAM is mapped and in use: the
+ * mapping is zapped before the reset and an access during it waits for the
+ * end (no stale PTE reads an unreachable BAR, no write is lost).
+ */
+static void t_parent_reset(void)
+{
+	static struct vgpu g;
+	struct parent_reset r = { .ret = -1 };
+	volatile uint32_t *vram;
+	uint32_t seen;
+	int done_at_read;
+	pthread_t th;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	vram[0] = 0x5eed1234u;
+	ASSERT_CMP(vram[0], ==, 0x5eed1234u);
+	ASSERT(sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "500") == 0);
+	snprintf(r.path, sizeof(r.path), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
+	ASSERT(pthread_create(&th, NULL, parent_reset_thread, &r) == 0);
+	usleep(150000);
+	seen = vram[0];
+	done_at_read = r.done;
+	vram[1] = 0x0badcafeu;
+	ASSERT(pthread_join(th, NULL) == 0);
+	sysfs_write("/sys/module/vgpu_sim/parameters/reset_ms", "10");
+	ASSERT_CMP(r.ret, ==, 0);
+	ASSERT_CMP(seen, ==, 0x5eed1234u);
+	ASSERT_CMP(done_at_read, ==, 1);
+	ASSERT_CMP(vram[1], ==, 0x0badcafeu);
+	ASSERT_CMP(bar_read(&g, BAR0, 4, 4), ==, 0x0badcafeu);
+	vgpu_remove(&g);
+}
+
 static void t_ce_errors(void)
 {
 	static struct ce_env e;
@@ -847,10 +898,19 @@ static void t_ce_errors(void)
 	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
 	ce_kick(&e.g, IOVA_BASE, 0, 16 * MiB, true);
 	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_RANGE);
-	/* bus mastering off: the engine may not touch guest memory */
+	/*
+	 * Bus mastering off: the engine may not touch guest memory, nor send
+	 * its MSI-X (a memory write too): the error shows in its registers.
+	 */
 	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) & ~0x4);
 	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
-	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	for (int i = 0; i < 1000 && (ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY); i++)
+		usleep(10000);
+	ASSERT_CMP(ce_status(&e.g) & VGPU_SIM_CE_STATUS_BUSY, ==, 0);
+	ASSERT(ce_status(&e.g) & VGPU_SIM_CE_STATUS_ERROR);
+	ASSERT_CMP(bar_read(&e.g, BAR2, VGPU_SIM_CE_ERROR, 4), ==, VGPU_SIM_CE_ERR_DMA);
+	ASSERT(!irq_fired(&e.g, VGPU_SIM_MSIX_VEC_ERROR));
+	bar_write(&e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
 	cfg_write(&e.g, 0x04, 2, cfg_read(&e.g, 0x04, 2) | 0x4);
 
 	/* guest memory the IOMMU maps read-only: the engine may not write it */
@@ -1615,6 +1675,7 @@ static const struct st_case cases[] = {
 	{ "attrs", t_attrs },
 	{ "ce-copy", t_ce_copy },
 	{ "ce-errors", t_ce_errors },
+	{ "parent-reset", t_parent_reset },
 	{ "ce-busy-unmap", t_ce_busy_and_unmap },
 	{ "ce-abort", t_ce_abort },
 	{ "msi-intx", t_msi_intx },
