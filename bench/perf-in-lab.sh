@@ -14,8 +14,9 @@ echo 0 >/proc/sys/kernel/kptr_restrict
 perf record -q -e cpu-clock -F 2000 -a -g -o "$data" -- "$@" >/dev/null
 {
 	echo "# perf report: flat, by symbol"
-	perf report -i "$data" --stdio --no-children --sort dso,sym --percent-limit 0.7 2>/dev/null |
-		grep -v '^$' | grep -v '^ *|' | grep -v '^ *-' | head -60
+	perf report -i "$data" --stdio --no-children --comms vgpu-bench --sort dso,sym \
+		--percent-limit 0.25 -g none 2>/dev/null |
+		grep "%" | head -80
 	echo "# perf report: call graphs of the top entries"
 	perf report -i "$data" --stdio --no-children --sort sym --percent-limit 4 -G 2>/dev/null |
 		grep -v '^$' | head -200
