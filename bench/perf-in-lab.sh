@@ -17,6 +17,9 @@ perf record -q -e cpu-clock -F 2000 -a -g -o "$data" -- "$@" >/dev/null
 	perf report -i "$data" --stdio --no-children --comms vgpu-bench --sort dso,sym \
 		--percent-limit 0.25 -g none 2>/dev/null |
 		grep "%" | head -80
+	echo "# perf report: flat, every task (kernel workers: the copy engine), idle left out"
+	perf report -i "$data" --stdio --no-children --sort comm,sym --percent-limit 0.25 -g none \
+		2>/dev/null | grep "%" | grep -v native_safe_halt | head -60
 	echo "# perf report: call graphs of the top entries"
 	perf report -i "$data" --stdio --no-children --sort sym --percent-limit 4 -G 2>/dev/null |
 		grep -v '^$' | head -200

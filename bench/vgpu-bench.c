@@ -38,9 +38,10 @@
 #define MBOCHS		"mbochs"
 
 /*
- * Within a run, ours and the reference alternate in this many batches: the
- * lab shares two host cores with other guests, and a burst of load then
- * lands on both sides instead of on one.
+ * Within a run, ours and the reference alternate in this many batches, and
+ * a run's value is the median of its batches: the lab shares two host cores
+ * with other guests, and a burst of load then lands on both sides, or on
+ * one batch that the median leaves out.
  */
 #define BATCHES		10
 
@@ -55,6 +56,20 @@ static unsigned int iters(unsigned int n)
 	unsigned int k = (unsigned int)(n * scale);
 
 	return k ? k : 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* median of @n values (sorts them) */
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double now_ns(void)
@@ -147,7 +162,7 @@ static double time_zero_reads(int fd, unsigned int n)
 static void fig_config_read(void)
 {
 	struct bench_dev ours, mtty;
-	unsigned int n = iters(5000), r;
+	unsigned int n = iters(5000) < BATCHES ? BATCHES : iters(5000), r;
 	int zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 
 	if (zero < 0)
@@ -157,15 +172,15 @@ static void fig_config_read(void)
 	time_cfg_reads(&ours, n / 10 + 1);	/* warm up */
 	time_cfg_reads(&mtty, n / 10 + 1);
 	for (r = 0; r < runs; r++) {
-		double a = 0, b = 0, f = 0;
+		double a[BATCHES], b[BATCHES], f[BATCHES];
 		unsigned int k;
 
 		for (k = 0; k < BATCHES; k++) {
-			a += time_cfg_reads(&ours, n / BATCHES) / BATCHES;
-			b += time_cfg_reads(&mtty, n / BATCHES) / BATCHES;
-			f += time_zero_reads(zero, n / BATCHES) / BATCHES;
+			a[k] = time_cfg_reads(&ours, n / BATCHES);
+			b[k] = time_cfg_reads(&mtty, n / BATCHES);
+			f[k] = time_zero_reads(zero, n / BATCHES);
 		}
-		emit("1", r, "ns", a, b, f);
+		emit("1", r, "ns", median(a, BATCHES), median(b, BATCHES), median(f, BATCHES));
 	}
 	put_dev(&ours);
 	put_dev(&mtty);
@@ -190,22 +205,22 @@ static double time_mmio(struct bench_dev *d, unsigned int bar, uint64_t off, uns
 static void fig_mmio(void)
 {
 	struct bench_dev ours, mb;
-	unsigned int n = iters(3000), r;
+	unsigned int n = iters(3000) < BATCHES ? BATCHES : iters(3000), r;
 
 	get_dev(&ours, gpus[0], type_of("16m"));
 	get_dev(&mb, MBOCHS, "mbochs-medium");
 	/* the same register on both: QEMU's byte-order register in BAR2 */
 	for (r = 0; r < runs; r++) {
-		double a = 0, b = 0;
+		double a[BATCHES], b[BATCHES];
 		unsigned int k;
 
 		for (k = 0; k < BATCHES; k++) {
-			a += time_mmio(&ours, VFIO_PCI_BAR2_REGION_INDEX, VGPU_SIM_QEXT_BYTEORDER,
-				       n / BATCHES) / BATCHES;
-			b += time_mmio(&mb, VFIO_PCI_BAR2_REGION_INDEX, VGPU_SIM_QEXT_BYTEORDER,
-				       n / BATCHES) / BATCHES;
+			a[k] = time_mmio(&ours, VFIO_PCI_BAR2_REGION_INDEX, VGPU_SIM_QEXT_BYTEORDER,
+					 n / BATCHES);
+			b[k] = time_mmio(&mb, VFIO_PCI_BAR2_REGION_INDEX, VGPU_SIM_QEXT_BYTEORDER,
+					 n / BATCHES);
 		}
-		emit("2", r, "ns", a, b, -1);
+		emit("2", r, "ns", median(a, BATCHES), median(b, BATCHES), -1);
 	}
 	put_dev(&ours);
 	put_dev(&mb);
@@ -370,20 +385,20 @@ static double time_create_remove(const char *parent, const char *type, unsigned 
 
 static void fig_create_remove(void)
 {
-	unsigned int n = iters(10), r;
+	unsigned int n = iters(10) < 64 ? iters(10) : 64, r;
 
 	for (r = 0; r < runs; r++) {
-		double a = 0, b = 0, c = 0;
+		double a[64], b[64], c[64];
 		unsigned int k;
 
 		for (k = 0; k < n; k++) {
-			a += time_create_remove(gpus[0], type_of("16m"), 1) / n;
-			b += time_create_remove(MTTY, MTTY_TYPE, 1) / n;
-			c += time_create_remove(MBOCHS, "mbochs-medium", 1) / n;
+			a[k] = time_create_remove(gpus[0], type_of("16m"), 1);
+			b[k] = time_create_remove(MTTY, MTTY_TYPE, 1);
+			c[k] = time_create_remove(MBOCHS, "mbochs-medium", 1);
 		}
 
-		emit("5-mtty", r, "ns", a, b, -1);
-		emit("5-mbochs", r, "ns", a, c, -1);
+		emit("5-mtty", r, "ns", median(a, n), median(b, n), -1);
+		emit("5-mbochs", r, "ns", median(a, n), median(c, n), -1);
 	}
 }
 
@@ -561,7 +576,7 @@ static double time_raw_eventfd(unsigned int n)
 
 static void fig_doorbell(void)
 {
-	unsigned int n = iters(300), r, i;
+	unsigned int per = iters(300) / BATCHES ? iters(300) / BATCHES : 1, r, i;
 	pthread_t th;
 	uint64_t stop = ~0ULL - 1;
 	struct ce c;
@@ -574,13 +589,19 @@ static void fig_doorbell(void)
 	ce_program(&c, 4096);	/* the smallest job: one page */
 	ce_run(&c);
 	for (r = 0; r < runs; r++) {
-		double a = 0, b = 0;
+		double a[BATCHES], b[BATCHES];
+		unsigned int k;
 
-		for (i = 0; i < n; i++) {
-			a += ce_run(&c) / n;
-			b += time_raw_eventfd(1) / n;
+		for (k = 0; k < BATCHES; k++) {
+			a[k] = b[k] = 0;
+			for (i = 0; i < per; i++) {
+				a[k] += ce_run(&c);
+				b[k] += time_raw_eventfd(1);
+			}
+			a[k] /= per;
+			b[k] /= per;
 		}
-		emit("7", r, "ns", a, b, -1);
+		emit("7", r, "ns", median(a, BATCHES), median(b, BATCHES), -1);
 	}
 	ce_teardown(&c);
 	if (write(pong[0], &stop, 8) != 8)
