@@ -19,27 +19,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "harness"))
 import innerguest  # noqa: E402
 import pixels  # noqa: E402
+import tap as taplib  # noqa: E402
+from tap import bail, tap, write  # noqa: E402
 
 builddir, draw, init, outdir = sys.argv[1:5]
 gpu = os.environ.get("LAB_GPU", "")
-n = 0
-failed = 0
-
-
-def tap(ok, what, diag=()):
-    global n, failed
-    n += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {what}", flush=True)
-    for line in diag:
-        print(f"# {line}", flush=True)
-    if not ok:
-        failed += 1
-    return ok
-
-
-def bail(msg):
-    print(f"Bail out! {msg}", flush=True)
-    sys.exit(1)
 
 
 def run(*cmd, **kw):
@@ -48,11 +32,6 @@ def run(*cmd, **kw):
 
 def virsh(*args):
     return run("virsh", "-q", "-c", "qemu:///system", *args)
-
-
-def write(path, val):
-    with open(path, "w") as f:
-        f.write(val)
 
 
 print("1..12", flush=True)
@@ -205,4 +184,4 @@ virsh("undefine", "noscreen")
 r = virsh("list", "--all", "--name")
 tap(os.listdir("/sys/bus/mdev/devices") == [] and r.stdout.strip() == "",
     "nothing is left: no vGPU, no domain", [r.stdout])
-sys.exit(1 if failed else 0)
+sys.exit(1 if taplib.failed else 0)

@@ -41,12 +41,7 @@ cat >"$work/hp.xml" <<XML
   <uuid>66666666-0000-4000-8000-0000000000aa</uuid>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$LAB_CACHE/vmlinux-$LAB_ABI</kernel>
-    <initrd>$work/guest.cpio</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
-  </os>
+$(guest_os "$work/guest.cpio")
   <!-- ACPI: the 'pc' machine's root bus hotplugs through it (without it QEMU answers "Bus
        'pci.0' does not support hotplugging"). -->
   <features><acpi/><apic/></features>

@@ -19,6 +19,16 @@ bind_gpu() { # PCI address of an emulated GPU
 	echo vgpu_sim >"/sys/bus/pci/devices/$1/driver_override"
 	echo "$1" >/sys/bus/pci/drivers_probe
 }
+guest_os() { # initramfs: a domain's <os>, booting the lab's own kernel with that initramfs
+	cat <<XML
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$LAB_CACHE/vmlinux-$LAB_ABI</kernel>
+    <initrd>$1</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+  </os>
+XML
+}
 mdevs() { ls /sys/bus/mdev/devices | sort | tr '\n' ' '; }
 finish() { # the plan's closing line; exit status 0 when nothing failed
 	echo "# $failed of $n failed"

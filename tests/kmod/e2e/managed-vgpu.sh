@@ -27,12 +27,7 @@ domain() { # name uuid type
   <uuid>$2</uuid>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$LAB_CACHE/vmlinux-$LAB_ABI</kernel>
-    <initrd>$work/guest.cpio</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
-  </os>
+$(guest_os "$work/guest.cpio")
   <on_poweroff>destroy</on_poweroff>
   <devices>
     <serial type='file'><source path='$work/$1.log'/></serial>

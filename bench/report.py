@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Turns the benchmarks' raw lines into the report (docs/benchmarks.md).
+
+    report.py --world NAME --out DIR [--quick] [--expect FIG,...] RAW.jsonl...
+
+Reads the JSON lines of vgpu-bench (in the lab) and host-bench.py, computes each run's ratio
+(ours against its reference, measured in the same boot, one run after the other), and writes
+DIR/<date>-<world>.json and .md: per figure the median, min and max of the ratios, the target
+and whether it was met, plus the medians of the raw values, the versions and the machine.
+Exit status: 0 written; 1 the input is malformed or a figure in --expect is missing (what the
+test suite's quick mode checks; it never judges the figures themselves).
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+
+# key, what is measured, reference, how the ratio is made, target
+def ratio_time(r):
+    return r['ours'] / r['ref']
+
+
+def ratio_speed(r):
+    return r['ref'] / r['ours']
+
+
+def ratio_above_floor(r):
+    return (r['ours'] - r['floor']) / (r['ref'] - r['floor'])
+
+
+FIGURES = [
+    ('1', '1', '4-byte config-space read (pread on the device fd)', 'mtty', ratio_time, '<=', 1.0),
+    ('1b', '1', 'the same, above the syscall floor (pread of /dev/zero)',
+     "mtty's above the floor", ratio_above_floor, '<=', 1.0),
+    ('2', '2', '4-byte trapped MMIO write + read (BAR2 offset 0x604)', "mbochs's MMIO BAR",
+     ratio_time, '<=', 1.0),
+    ('1s', '1s', 'figure 1 on one vGPU with 16 vGPUs open', 'the same, the 15 others closed',
+     ratio_time, None, None),
+    ('2s', '2s', 'figure 2 on one vGPU with 16 vGPUs open', 'the same, the 15 others closed',
+     ratio_time, None, None),
+    ('3w', '3w', "mmap'd VRAM, 64 MiB sequential write (speed)", 'anonymous memory',
+     ratio_speed, '>=', 0.9),
+    ('3r', '3r', "mmap'd VRAM, 64 MiB sequential read (speed)", 'anonymous memory',
+     ratio_speed, '>=', 0.9),
+    ('4', '4', "first touch of 64 MiB of mmap'd VRAM (a fresh vGPU each run)", 'mbochs',
+     ratio_time, '<=', 0.25),
+    ('5a', '5-mtty', 'create + remove of one vGPU (16 MiB)', 'mtty', ratio_time, '<=', 1.0),
+    ('5b', '5-mbochs', 'create + remove of one vGPU (16 MiB)', 'mbochs (16 MiB)', ratio_time,
+     '<=', 1.0),
+    ('6', '6', 'the last 4 of 64 creates (4 GPUs, round robin)', 'the first 4', ratio_time,
+     '<=', 1.5),
+    ('7', '7', 'doorbell write -> MSI-X eventfd wake-up (one-page copy)',
+     'raw eventfd round trip between two threads', ratio_time, '<=', 2.0),
+    ('8', '8', 'copy engine, guest memory -> VRAM, 16 MiB (speed)', 'memcpy in the guest',
+     ratio_speed, '>=', 0.5),
+    ('9', '9', 'kernel memory per idle vGPU (slab + vmalloc + per-CPU, 16 devices)', 'mbochs per device',
+     ratio_time, '<=', 1.0),
+    ('10', '10', '`vgpuctl domxml-to-native` per document', '`xmllint --noout` of the same',
+     ratio_time, '<=', 3.0),
+]
+
+
+def fail(msg):
+    print(f'report.py: {msg}', file=sys.stderr)
+    sys.exit(1)
+
+
+def read_raw(paths):
+    runs, meta = {}, {}
+    for path in paths:
+        with open(path, encoding='utf-8') as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    fail(f'{path}:{n}: not JSON ({e}): {line[:80]}')
+                if 'meta' in obj:
+                    meta.update(obj['meta'])
+                    continue
+                for k, t in (('fig', str), ('run', int), ('ours', (int, float)),
+                             ('ref', (int, float)), ('unit', str)):
+                    if not isinstance(obj.get(k), t):
+                        fail(f'{path}:{n}: field {k!r} missing or of the wrong type')
+                if not all(math.isfinite(obj[k]) and obj[k] >= 0 for k in ('ours', 'ref')):
+                    fail(f'{path}:{n}: a value is negative or not finite')
+                runs.setdefault(obj['fig'], []).append(obj)
+    return runs, meta
+
+
+def version(argv, pattern):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return 'unknown'
+    m = re.search(pattern, out)
+    return m.group(1) if m else 'unknown'
+
+
+def summarise(runs):
+    figures = []
+    for key, src, what, against, fn, op, target in FIGURES:
+        entry = {'figure': key, 'what': what, 'against': against,
+                 'target': f'{op} {target:g}x' if op else 'none (scaling)', 'runs': 0,
+                 'status': 'not measured'}
+        rows = runs.get(src, [])
+        ratios = []
+        for r in rows:
+            try:
+                ratios.append(fn(r))
+            except ZeroDivisionError:
+                pass
+        entry['runs'] = len(rows)
+        if rows:
+            entry['unit'] = rows[0]['unit']
+            entry['ours_median'] = statistics.median(r['ours'] for r in rows)
+            entry['ref_median'] = statistics.median(r['ref'] for r in rows)
+            if 'floor' in rows[0]:
+                entry['floor_median'] = statistics.median(r['floor'] for r in rows)
+        if ratios:
+            med = statistics.median(ratios)
+            entry.update(ratio_median=round(med, 3), ratio_min=round(min(ratios), 3),
+                         ratio_max=round(max(ratios), 3))
+            if op:
+                met = med <= target if op == '<=' else med >= target
+                entry['status'] = 'met' if met else 'missed'
+            else:
+                entry['status'] = 'measured'
+        elif rows:
+            entry['status'] = 'no ratio (the reference measured 0)'
+        figures.append(entry)
+    return figures
+
+
+def fmt(v, unit):
+    if v is None:
+        return '-'
+    if unit == 'bytes':
+        return f'{v / 1024:.1f} KiB'
+    if v >= 1e6:
+        return f'{v / 1e6:.2f} ms'
+    if v >= 1e3:
+        return f'{v / 1e3:.2f} µs'
+    return f'{v:.0f} ns'
+
+
+def markdown(report):
+    m = report['machine']
+    lines = [f"# Benchmarks, {report['world']}, {report['date']}", '',
+             f"Guest kernel {m['guest_kernel']} under QEMU {m['qemu']} ({m['guest_cpu']}, "
+             f"{m['guest_cpus']} vCPUs); host {m['host_cpu']}, {m['host_cpus']} cores; "
+             f"libvirt {m['libvirt']}. Mode: {report['mode']}.", '',
+             'Ratio = ours against the reference, measured in the same lab boot, run after run; '
+             'median (min–max) over the runs.', '',
+             '| # | figure | against | ours (median) | reference (median) | ratio median (min–max) '
+             '| target | |',
+             '|---|---|---|---|---|---|---|---|']
+    for f in report['figures']:
+        unit = f.get('unit', 'ns')
+        if 'ratio_median' in f:
+            ratio = f"{f['ratio_median']:.2f}x ({f['ratio_min']:.2f}–{f['ratio_max']:.2f})"
+        else:
+            ratio = '-'
+        ours, ref = f.get('ours_median'), f.get('ref_median')
+        if f['figure'] == '1b' and ours is not None:
+            ours -= f['floor_median']
+            ref -= f['floor_median']
+        lines.append(f"| {f['figure']} | {f['what']} | {f['against']} | {fmt(ours, unit)} | "
+                     f"{fmt(ref, unit)} | {ratio} | {f['target']} | {f['status']} |")
+    lines.append('')
+    missed = [f['figure'] for f in report['figures'] if f['status'] == 'missed']
+    lines.append(f"Targets missed: {', '.join(missed) if missed else 'none'}. "
+                 'Not measured here: figures 11 (virsh start, managed vs pre-created) and 12 '
+                 "(the hook at prepare with 16 GPUs x 16 types).")
+    return '\n'.join(lines) + '\n'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--world', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--expect', default='')
+    ap.add_argument('raw', nargs='+')
+    args = ap.parse_args()
+    runs, meta = read_raw(args.raw)
+    for fig in filter(None, args.expect.split(',')):
+        if fig not in runs:
+            fail(f'figure {fig} has no runs in {", ".join(args.raw)}')
+    if not meta:
+        fail('no "meta" line from the lab (kernel, machine)')
+    now = datetime.datetime.now(datetime.timezone.utc)
+    report = {
+        'world': args.world,
+        'date': now.strftime('%Y-%m-%d %H:%M UTC'),
+        'mode': 'quick (a few iterations: checks the code, not the figures)' if args.quick
+                else 'full',
+        'machine': {
+            'guest_kernel': meta.get('kernel', 'unknown'),
+            'guest_cpu': meta.get('cpu', 'unknown'),
+            'guest_cpus': meta.get('cpus', 0),
+            'guest_memory_kb': meta.get('memory_kb', 0),
+            'gpus': meta.get('gpus', ''),
+            'qemu': version(['qemu-system-x86_64', '--version'], r'version (\S+)'),
+            'libvirt': version(['libvirtd', '--version'], r'(\d+\.\d+\.\d+)'),
+            'host_kernel': platform.release(),
+            'host_cpu': version(['sh', '-c', 'cat /proc/cpuinfo'], r'model name\s*: (.*)'),
+            'host_cpus': os.cpu_count(),
+        },
+        'figures': summarise(runs),
+        'raw': runs,
+    }
+    os.makedirs(args.out, exist_ok=True)
+    base = os.path.join(args.out, f"{now.strftime('%Y-%m-%d')}-{args.world}")
+    with open(base + '.json', 'w', encoding='utf-8') as f:
+        json.dump(report, f, indent=1)
+        f.write('\n')
+    md = markdown(report)
+    with open(base + '.md', 'w', encoding='utf-8') as f:
+        f.write(md)
+    print(md, end='')
+    print(f'report.py: wrote {base}.json and {base}.md', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
