@@ -10,7 +10,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
-#include <asm/unaligned.h>
 
 #include "compat.h"
 #include "vfio.h"
