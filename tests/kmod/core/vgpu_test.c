@@ -13,8 +13,14 @@
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 #include <linux/vfio.h>
+/* 6.12 moved <asm/unaligned.h> to <linux/unaligned.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
 #include <asm/unaligned.h>
+#endif
 #include <drm/drm_fourcc.h>
 #include <drm/drm_plane.h>
 
@@ -672,11 +678,19 @@ static int vt_probe(struct platform_device *pdev)
 	return 0;
 }
 
+/* 6.11 made platform_driver.remove return void. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static void vt_remove(struct platform_device *pdev)
+{
+	vgpu_unregister_gpu(platform_get_drvdata(pdev));
+}
+#else
 static int vt_remove(struct platform_device *pdev)
 {
 	vgpu_unregister_gpu(platform_get_drvdata(pdev));
 	return 0;
 }
+#endif
 
 static struct platform_driver vt_driver = {
 	.driver = { .name = "vgpu_test" },
