@@ -13,6 +13,9 @@
  * - pci_dev.driver_override moved into struct device in Debian's 6.12.y
  *   (a stable backport); vgpu_sim learns about an override from the
  *   override_only entry of its ID table (5.16+) instead of reading it.
+ * - platform_driver.remove returns void from 6.11: only the lab's test
+ *   vendor (tests/kmod/core) is a platform driver; it unregisters through
+ *   devres instead of .remove.
  */
 #ifndef _VGPU_COMPAT_H
 #define _VGPU_COMPAT_H
