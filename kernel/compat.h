@@ -1,8 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Every kernel-version difference the modules care about, in one place.
- * Baseline: Linux 6.1 (mdev_register_parent with mdev_type tables, no iommufd
- * bind ops, two-argument eventfd_signal, no huge PFN-map faults).
+ * Built and tested on 6.1 (Debian 12) and 6.12 (Debian 13); the versions
+ * between are covered on paper, each difference named with the release that
+ * introduced it.
+ *
+ * Differences that need no code here:
+ * - mdev: <linux/mdev.h> is the same from 6.1 to 6.12 (mdev_register_parent
+ *   with type tables, mdev_driver.get_available/show_description).
+ * - struct fd became an opaque word behind fd_file() in 6.12; vfio/irq.c
+ *   uses fget()/fput(), which did not change.
+ * - pci_dev.driver_override moved into struct device in Debian's 6.12.y
+ *   (a stable backport); vgpu_sim learns about an override from the
+ *   override_only entry of its ID table (5.16+) instead of reading it.
+ * - platform_driver.remove returns void from 6.11: only the lab's test
+ *   vendor (tests/kmod/core) is a platform driver; it unregisters through
+ *   devres instead of .remove.
  */
 #ifndef _VGPU_COMPAT_H
 #define _VGPU_COMPAT_H
@@ -10,6 +23,7 @@
 #include <linux/version.h>
 #include <linux/eventfd.h>
 #include <linux/mm.h>
+#include <linux/vfio.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "vgpu needs Linux 6.1 or later (mdev_register_parent with type tables)"
@@ -26,10 +40,33 @@ static inline void vgpu_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 /*
- * 6.2 added iommufd and requires bind_iommufd/unbind_iommufd/attach_ioas
- * in the vfio_device_ops of emulated-IOMMU devices.
+ * Device release: up to 6.1 the driver's .release had to end with
+ * vfio_free_device(). 6.2 removed that function and the core frees the
+ * vfio_device itself after .release returns, so freeing there again would
+ * be a double free.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static inline void vgpu_vfio_release_done(struct vfio_device *vdev)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	vfio_free_device(vdev);
+#endif
+}
+
+/*
+ * iommufd (6.2+): bind_iommufd/unbind_iommufd/attach_ioas let an emulated
+ * device pin pages through an iommufd access; without them (6.2-6.5) the
+ * core treats the device as doing no DMA under iommufd. 6.6 added
+ * detach_ioas and refuses to register a device lacking any of the four when
+ * CONFIG_IOMMUFD is set. Without CONFIG_IOMMUFD <linux/vfio.h> defines the
+ * helpers as NULL.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define VGPU_COMPAT_IOMMUFD_OPS					\
+	.bind_iommufd	= vfio_iommufd_emulated_bind,		\
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,		\
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,	\
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #define VGPU_COMPAT_IOMMUFD_OPS					\
 	.bind_iommufd	= vfio_iommufd_emulated_bind,		\
 	.unbind_iommufd	= vfio_iommufd_emulated_unbind,		\
@@ -59,11 +96,44 @@ static inline void vgpu_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
+/* 6.12 moved <asm/unaligned.h> to <linux/unaligned.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 /*
- * Huge (PMD) entries in PFN maps: 6.1 never calls huge_fault for VM_PFNMAP
- * VMAs (hugepage_vma_check() refuses VM_NO_KHUGEPAGED), PFN-map huge faults
- * arrived in 6.12. On 6.1 the fault handler therefore maps the contiguous run
- * around a fault with PTEs in one go instead.
+ * Huge PFN maps: 6.12 calls vm_operations_struct.huge_fault for VM_PFNMAP
+ * VMAs, with PMD (and PUD) "special" entries where the architecture selects
+ * ARCH_SUPPORTS_PMD_PFNMAP (_PUD_PFNMAP). Before, hugepage_vma_check()
+ * refused VM_PFNMAP VMAs (VM_NO_KHUGEPAGED), so vfio/region.c maps the
+ * contiguous run around a fault with PTEs instead.
  */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+
+#define VGPU_HAVE_HUGE_PFNMAP 1
+
+/* PFN_DEV without PFN_MAP: no struct page, so the entry is special. */
+static inline vm_fault_t vgpu_insert_pfn_order(struct vm_fault *vmf,
+					       unsigned long pfn,
+					       unsigned int order, bool write)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (order == PMD_ORDER)
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (order == PUD_ORDER)
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+	return VM_FAULT_FALLBACK;
+}
+#endif
 
 #endif /* _VGPU_COMPAT_H */

@@ -299,8 +299,12 @@ struct vgpu_attribute {
  * @mmap_pfn: mandatory. Translate page-aligned @offset of mmap-able region
  *	@index into the PFN backing it (*@pfn) and the number of bytes
  *	physically contiguous from there (*@len, at least PAGE_SIZE); the core
- *	maps up to that much at once. Called from the page-fault handler with
- *	mmap_lock held (it may sleep, but must not take locks it also holds
+ *	maps up to that much at once, with one PMD (PUD) entry per 2 MiB
+ *	(1 GiB) block that is equally aligned in the mapping and in physical
+ *	memory where the kernel supports huge PFN maps (6.12), with PTEs
+ *	otherwise. Called from the page-fault handler with mmap_lock (on
+ *	6.12 huge faults: the VMA's lock) held for reading (it may sleep,
+ *	but must not take locks it also holds
  *	across vgpu_*() calls, nor call vgpu_zap_region(), whose lock the
  *	fault holds). Return 0, or a negative errno which makes the access
  *	fail with SIGBUS.

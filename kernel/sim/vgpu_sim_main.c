@@ -45,13 +45,19 @@ static const struct vsim_type_info vsim_type_table[VSIM_MAX_TYPES] = {
 
 #define VSIM_GRANULE	SZ_16M
 
-static bool vsim_requested(struct pci_dev *pdev)
+/*
+ * @id is the override_only entry of vsim_pci_ids exactly when the device's
+ * driver_override names this driver (the PCI core matches such entries only
+ * then); reading the override itself differs between kernels, see compat.h.
+ */
+static bool vsim_requested(struct pci_dev *pdev,
+			   const struct pci_device_id *id)
 {
 	const char *name = pci_name(pdev);
 	size_t len = strlen(name);
 	const char *p = gpus;
 
-	if (pdev->driver_override && !strcmp(pdev->driver_override, VSIM_NAME))
+	if (id->override_only)
 		return true;
 	while (p && *p) {
 		size_t n = strcspn(p, ",");
@@ -133,8 +139,6 @@ static int vsim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct vsim_gpu *g;
 	int ret;
 
-	if (!vsim_requested(pdev))
-		return -ENODEV;	/* only devices we were told about */
 	/*
 	 * driver_override bypasses the ID table; anything but a QEMU Bochs
 	 * display would get its BAR0 zeroed as VRAM: never touch it.
@@ -145,6 +149,8 @@ static int vsim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			pdev->vendor, pdev->device);
 		return -ENODEV;
 	}
+	if (!vsim_requested(pdev, id))
+		return -ENODEV;	/* only devices we were told about */
 
 	g = devm_kzalloc(dev, sizeof(*g), GFP_KERNEL);
 	if (!g)
@@ -296,8 +302,13 @@ static const struct pci_error_handlers vsim_err_handlers = {
 	.reset_done = vsim_reset_done,
 };
 
-/* Matches only bind when asked: see vsim_requested(). */
+/*
+ * Matches only bind when asked: see vsim_requested(). The override_only
+ * entry comes first so that an overridden device matches it.
+ */
 static const struct pci_device_id vsim_pci_ids[] = {
+	{ PCI_DEVICE_DRIVER_OVERRIDE(VGPU_SIM_PCI_VENDOR, VGPU_SIM_PCI_DEVICE,
+				     1) },
 	{ PCI_DEVICE(VGPU_SIM_PCI_VENDOR, VGPU_SIM_PCI_DEVICE) },
 	{ }
 };

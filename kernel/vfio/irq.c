@@ -223,7 +223,7 @@ static int unmask_fd_enable(struct vgpu_vfio *vv, int fd)
 {
 	struct vgpu_unmask_fd *u;
 	__poll_t events;
-	struct fd f;
+	struct file *file;
 	int ret;
 
 	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
@@ -234,27 +234,27 @@ static int unmask_fd_enable(struct vgpu_vfio *vv, int fd)
 	init_waitqueue_func_entry(&u->wait, unmask_wake);
 	init_poll_funcptr(&u->pt, unmask_queue);
 
-	f = fdget(fd);
-	if (!f.file) {
+	file = fget(fd);
+	if (!file) {
 		ret = -EBADF;
 		goto err_free;
 	}
-	u->ctx = eventfd_ctx_fileget(f.file);
+	u->ctx = eventfd_ctx_fileget(file);
 	if (IS_ERR(u->ctx)) {
 		ret = PTR_ERR(u->ctx);
-		goto err_fdput;
+		goto err_fput;
 	}
 	unmask_fd_disable(vv);
-	events = vfs_poll(f.file, &u->pt);
+	events = vfs_poll(file, &u->pt);
 	/* Already signalled before we listened: do not lose it. */
 	if (events & EPOLLIN)
 		schedule_work(&u->work);
 	vv->irq.unmask_fd = u;
-	fdput(f);
+	fput(file);
 	return 0;
 
-err_fdput:
-	fdput(f);
+err_fput:
+	fput(file);
 err_free:
 	kfree(u);
 	return ret;

@@ -201,7 +201,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	vgpu_vfio_irq_fini(vv);
 	if (vv->cookie)
 		ida_free(&vgpu_vfio_cookies, vv->cookie);
-	vfio_free_device(vdev);
+	vgpu_vfio_release_done(vdev);
 }
 
 static const struct vfio_device_ops vgpu_vfio_dev_ops = {

@@ -10,7 +10,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
-#include <asm/unaligned.h>
 
 #include "compat.h"
 #include "vfio.h"
@@ -275,9 +274,10 @@ out:
 
 /*
  * Fault-on-access: nothing is mapped at mmap() time. A fault asks the vendor
- * for the PFN and maps the physically contiguous run from there, bounded by
- * the area, the VMA and the surrounding PMD-sized window (6.1 cannot install
- * PMD entries in PFN maps, see compat.h, so the run is mapped with PTEs).
+ * for the PFN and maps the physically contiguous run from there with PTEs,
+ * bounded by the area, the VMA and the surrounding PMD-sized window. Where
+ * the kernel takes huge entries in PFN maps (6.12, see compat.h),
+ * vgpu_vfio_huge_fault() tries a PMD or PUD first and this is the fallback.
  */
 static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 {
@@ -332,8 +332,63 @@ out:
 	return ret;
 }
 
+#ifdef VGPU_HAVE_HUGE_PFNMAP
+/*
+ * One PMD (order 9) or PUD (order 18) entry for the naturally aligned block
+ * around the fault, when the block lies inside the VMA and one mmap area and
+ * the vendor backs it with contiguous, equally aligned memory. Anything else
+ * falls back, in the end to vgpu_vfio_fault() and PTEs.
+ */
+static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
+				       unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vgpu_vfio *vv = vma->vm_private_data;
+	unsigned long size = PAGE_SIZE << order;
+	unsigned long haddr = vmf->address & ~(size - 1);
+	unsigned long skip = (vmf->address - haddr) >> PAGE_SHIFT;
+	struct vgpu_mmap_area whole;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	unsigned long pfn;
+	unsigned int index;
+	u64 off, len = 0;
+
+	if (!order)
+		return vgpu_vfio_fault(vmf);
+	if (haddr < vma->vm_start || vma->vm_end - haddr < size ||
+	    vmf->pgoff < skip ||
+	    !vgpu_vfio_decode((u64)(vmf->pgoff - skip) << PAGE_SHIFT,
+			      vv->cookie, &index, &off) ||
+	    index >= vv->nr_regions ||
+	    !(vv->regions[index].flags & VFIO_REGION_INFO_FLAG_MMAP) ||
+	    !vgpu_region_area(vv->regions[index].decl, off, size, &whole))
+		return VM_FAULT_FALLBACK;
+
+	down_read(&vv->memory_lock);
+	if (!READ_ONCE(vv->open) || (is_bar(index) && !vv->mem_enabled)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	if (vv->ops->mmap_pfn(vv->vgpu, index, off, &pfn, &len) ||
+	    len < size || !IS_ALIGNED(pfn, 1UL << order))
+		goto out;
+	ret = vgpu_insert_pfn_order(vmf, pfn, order,
+				    vmf->flags & FAULT_FLAG_WRITE);
+out:
+	up_read(&vv->memory_lock);
+	if (ret != VM_FAULT_FALLBACK)
+		trace_vgpu_vfio_fault(vv->cookie, index, off,
+				      ret == VM_FAULT_NOPAGE ? 1UL << order : 0,
+				      ret);
+	return ret;
+}
+#endif
+
 static const struct vm_operations_struct vgpu_vfio_vm_ops = {
 	.fault = vgpu_vfio_fault,
+#ifdef VGPU_HAVE_HUGE_PFNMAP
+	.huge_fault = vgpu_vfio_huge_fault,
+#endif
 };
 
 int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)

@@ -258,8 +258,12 @@ test_help (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_true (g_file_get_contents (man_path, &man, NULL, NULL));
     for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++) {
         g_autoptr (GString) section = g_string_new (".SS ");
-        for (const char *c = verbs[i]; *c; c++)
-            g_string_append (section, *c == '-' ? "\\-" : (char[]) { *c, 0 });
+        for (const char *c = verbs[i]; *c; c++) {
+            if (*c == '-')
+                g_string_append (section, "\\-");
+            else
+                g_string_append_c (section, *c);
+        }
         if (strstr (man, section->str) == NULL)
             g_error ("docs/vgpuctl.1 has no section \"%s\"", section->str);
     }

@@ -4,7 +4,8 @@
 # --dkmstree/--sourcetree under WORKDIR: nothing touches /var/lib/dkms or /lib/modules.
 #
 #   dkms-build.sh KERNEL_SRCDIR WORKDIR KDIR
-# Exit: 0 built (every BUILT_MODULE_NAME present), 1 failed, 77 dkms missing (skip).
+# Exit: 0 built (every BUILT_MODULE_NAME present) and other kernel series refused,
+# 1 failed, 77 dkms missing (skip).
 set -euo pipefail
 
 src=$(readlink -f "$1")
@@ -34,9 +35,27 @@ if ! dkms build -m "$name" -v "$ver" -k "$kver" -a x86_64 --kernelsourcedir "$kd
 	exit 1
 fi
 status=0
+# BUILD_EXCLUSIVE_KERNEL: the tested series only; others are refused (dkms exit 77).
+for other in 6.0.0-1-amd64 6.10.0-1-amd64 6.11.0-1-amd64 6.13.0-1-amd64 6.6.0-1-amd64 7.1.0-1-amd64; do
+	rc=0
+	dkms build -m "$name" -v "$ver" -k "$other" -a x86_64 --kernelsourcedir "$kdir" "${d[@]}" \
+		>"$work/exclusive.log" 2>&1 || rc=$?
+	if [ $rc = 77 ] && grep -q BUILD_EXCLUSIVE "$work/exclusive.log"; then
+		echo "refused $other"
+	else
+		echo "not refused: $other (dkms exit $rc)"
+		cat "$work/exclusive.log"
+		status=1
+	fi
+done
 for m in $(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$src/dkms.conf"); do
-	if [ -f "$work/tree/$name/$ver/$kver/x86_64/module/$m.ko" ]; then
-		echo "built $m.ko"
+	# dkms 3.2 (Debian 13) compresses as the kernel's config says: .ko.xz there.
+	built=""
+	for f in "$work/tree/$name/$ver/$kver/x86_64/module/$m".ko{,.xz,.zst,.gz}; do
+		[ -f "$f" ] && built=$f
+	done
+	if [ -n "$built" ]; then
+		echo "built ${built##*/}"
 	else
 		echo "missing $m.ko"
 		status=1

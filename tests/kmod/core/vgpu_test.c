@@ -15,10 +15,10 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
-#include <asm/unaligned.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_plane.h>
 
+#include "compat.h"	/* <linux/unaligned.h> or <asm/unaligned.h> */
 #include "vgpu.h"
 #include "vgpu_test_regs.h"
 
@@ -652,6 +652,11 @@ static int vt_check_registration_errors(struct device *dev)
 	return 0;
 }
 
+static void vt_unregister(void *gpu)
+{
+	vgpu_unregister_gpu(gpu);
+}
+
 static int vt_probe(struct platform_device *pdev)
 {
 	struct vgpu_gpu *gpu, *again;
@@ -677,19 +682,13 @@ static int vt_probe(struct platform_device *pdev)
 		return -EINVAL;
 	}
 	platform_set_drvdata(pdev, gpu);
-	return 0;
-}
-
-static int vt_remove(struct platform_device *pdev)
-{
-	vgpu_unregister_gpu(platform_get_drvdata(pdev));
-	return 0;
+	/* undone at unbind: platform_driver.remove's type changed in 6.11 */
+	return devm_add_action_or_reset(&pdev->dev, vt_unregister, gpu);
 }
 
 static struct platform_driver vt_driver = {
 	.driver = { .name = "vgpu_test" },
 	.probe = vt_probe,
-	.remove = vt_remove,
 };
 
 static struct platform_device *vt_pdev;

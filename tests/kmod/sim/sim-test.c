@@ -22,7 +22,9 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -551,6 +553,149 @@ static void t_vram_mmap(void)
 	ASSERT(bad == MAP_FAILED);
 	bad = dev_mmap(&g, 4096, PROT_READ, g.reg[BAR2].info.offset);
 	ASSERT(bad == MAP_FAILED);
+	vgpu_remove(&g);
+}
+
+/* ---- huge mappings ------------------------------------------------------ */
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* true if the running kernel is at least @major.@minor */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	ASSERT(uname(&u) == 0);
+	ASSERT(sscanf(u.release, "%d.%d", &ma, &mi) == 2);
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* opening the trace buffer with O_TRUNC empties it */
+static void trace_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+
+	ASSERT(fd >= 0);
+	close(fd);
+}
+
+static void trace_faults_start(void)
+{
+	if (access(TRACEFS "/events", F_OK))
+		ASSERT(mount("tracefs", TRACEFS, "tracefs", 0, NULL) == 0);
+	ASSERT(sysfs_write(TRACEFS "/events/vgpu_vfio/vgpu_vfio_fault/enable", "1") == 0);
+	trace_clear();
+}
+
+/*
+ * Faults of the vGPU with offset cookie @cookie served since the last
+ * trace_faults_start() (vm_fault 0x100 is VM_FAULT_NOPAGE); clears the trace.
+ * @pages gets the pages the last of them mapped.
+ */
+static unsigned int trace_faults(unsigned int cookie, unsigned long *pages)
+{
+	char want[64], line[512];
+	unsigned int n = 0;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "vgpu_vfio_fault: vgpu %u ", cookie);
+	f = fopen(TRACEFS "/trace", "r");
+	ASSERT(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *e = strstr(line, want);
+
+		if (!e)
+			continue;
+		ASSERT(strstr(e, " vm_fault 0x100"));
+		ASSERT(sscanf(strstr(e, " mapped ") ?: "", " mapped %lu pages", pages) == 1);
+		st_diag("%.*s", (int)strcspn(e, "\n"), e);
+		n++;
+	}
+	fclose(f);
+	trace_clear();
+	return n;
+}
+
+static uint32_t touch_pages(volatile uint32_t *m, size_t len)
+{
+	uint32_t x = 0;
+	size_t i;
+
+	for (i = 0; i < len / 4; i += 4096 / 4)
+		x += m[i];
+	return x;
+}
+
+/*
+ * VRAM faults map 2 MiB at a time on every kernel: with one PMD entry where
+ * the kernel supports huge PFN maps (6.12), with 512 PTEs before (6.1). The
+ * page-table level shows when a page in the middle is unmapped: the kernel
+ * drops a PMD entry as a whole, so its other pages fault again; PTEs stay.
+ */
+static void t_vram_huge(void)
+{
+	static struct vgpu g;
+	const size_t pmd = 2 * MiB, len = 4 * MiB;
+	bool huge = kernel_at_least(6, 12);
+	volatile uint32_t *v;
+	unsigned long pages = 0;
+	unsigned int cookie;
+	char thp[128];
+	uint8_t *win, *m;
+	uint64_t off;
+
+	ASSERT(sysfs_read_str("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+			      sizeof(thp)) == 0);
+	if (huge && !strstr(thp, "[always]"))
+		st_fail(__FILE__, __LINE__, "THP is '%s': huge PFN maps need 'always'", thp);
+	st_diag("kernel %s huge PFN maps", huge ? "with" : "without");
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	off = g.reg[BAR0].info.offset + g.reg[BAR0].areas[0].offset;
+	cookie = off >> 44;
+	ASSERT_CMP(off % pmd, ==, 0);
+	/* a 2 MiB aligned address for the 2 MiB aligned offset */
+	win = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT(win != MAP_FAILED);
+	g.maps[0] = win;	/* vgpu_close() unmaps it all */
+	g.map_len[0] = len + pmd;
+	m = (uint8_t *)(((uintptr_t)win + pmd - 1) & ~(uintptr_t)(pmd - 1));
+	ASSERT(mmap(m, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, g.dev, off) ==
+	       (void *)m);
+	v = (volatile uint32_t *)m;
+
+	trace_faults_start();
+	touch_pages(v, len);
+	ASSERT_CMP(trace_faults(cookie, &pages), ==, 2);
+	ASSERT_CMP(pages, ==, pmd / 4096);
+	touch_pages(v, len);
+	ASSERT_CMP(trace_faults(cookie, &pages), ==, 0);
+	/* the right VRAM behind both halves */
+	v[(pmd - 8) / 4] = 0x11223344;
+	v[(pmd + 8) / 4] = 0x55667788;
+	ASSERT_CMP(bar_read(&g, BAR0, pmd - 8, 4), ==, 0x11223344);
+	ASSERT_CMP(bar_read(&g, BAR0, pmd + 8, 4), ==, 0x55667788);
+	touch_pages(v, len);
+	ASSERT_CMP(trace_faults(cookie, &pages), ==, 0);
+
+	/* a hole in the first 2 MiB; the second stays whole */
+	ASSERT(munmap(m + MiB, 4096) == 0);
+	touch_pages(v, MiB);
+	touch_pages(v + (MiB + 4096) / 4, MiB - 4096);
+	touch_pages(v + pmd / 4, pmd);
+	ASSERT_CMP(trace_faults(cookie, &pages), ==, huge ? 2 : 0);
+	ASSERT_CMP(v[(pmd - 8) / 4], ==, 0x11223344);
+	ASSERT_CMP(v[(pmd + 8) / 4], ==, 0x55667788);
+
+	/* memory disable zaps the huge entry too: the next access faults */
+	cfg_write(&g, 0x04, 2, cfg_read(&g, 0x04, 2) & ~0x2);
+	cfg_write(&g, 0x04, 2, cfg_read(&g, 0x04, 2) | 0x2);
+	ASSERT_CMP(v[(pmd + 8) / 4], ==, 0x55667788);
+	ASSERT_CMP(trace_faults(cookie, &pages), ==, 1);
+	ASSERT_CMP(pages, ==, pmd / 4096);
+	ASSERT(sysfs_write(TRACEFS "/events/vgpu_vfio/vgpu_vfio_fault/enable", "0") == 0);
 	vgpu_remove(&g);
 }
 
@@ -2000,6 +2145,7 @@ static const struct st_case cases[] = {
 	{ "device-info", t_device_info },
 	{ "irq-info", t_irq_info },
 	{ "vram-mmap", t_vram_mmap },
+	{ "vram-huge", t_vram_huge },
 	{ "mailbox", t_mailbox },
 	{ "dispi", t_dispi },
 	{ "attrs", t_attrs },
