@@ -11,8 +11,10 @@ set -u
 ko=$1
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 abi=$(uname -r)
-kernel=$top/.cache/lab/vmlinux-$abi
-busybox=$top/.cache/lab/root/bin/busybox
+# The lab says where its kernel and Debian tree are (each world has its own cache).
+cache=${LAB_CACHE:-$top/.cache/lab}
+kernel=$cache/vmlinux-$abi
+busybox=$cache/root/bin/busybox
 uuid=1c0ffee0-0000-4000-8000-00000000abcd
 work=$(mktemp -d)
 n=0
