@@ -19,6 +19,9 @@ bind_gpu "$gpu"
 [ -d "$types/vgpu_sim-32m" ] || bail "vgpu_sim did not take $gpu"
 [ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with --setup 'meson install')"
 tools/lab-guest-image "$work/guest.cpio" || bail "no guest image"
+# QEMU runs as libvirt-qemu: the Debian 13 world's cache is under root's home, which it
+# cannot enter, so the inner guest boots a copy of the lab's kernel from the work directory.
+cp "$LAB_CACHE/vmlinux-$LAB_ABI" "$work/vmlinux" || bail "no lab kernel in $LAB_CACHE"
 
 domain() { # name uuid type
 	cat <<XML
@@ -29,7 +32,7 @@ domain() { # name uuid type
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$LAB_CACHE/vmlinux-$LAB_ABI</kernel>
+    <kernel>$work/vmlinux</kernel>
     <initrd>$work/guest.cpio</initrd>
     <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
   </os>
