@@ -365,7 +365,8 @@ static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
 		return VM_FAULT_FALLBACK;
 
 	down_read(&vv->memory_lock);
-	if (!READ_ONCE(vv->open) || (is_bar(index) && !vv->mem_enabled)) {
+	if (!READ_ONCE(vv->open) || vv->gpu_lost ||
+	    (is_bar(index) && !vv->mem_enabled)) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
