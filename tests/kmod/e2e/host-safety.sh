@@ -182,9 +182,17 @@ ok $? "the domain starts and no vGPU is created for the orphan"
 show "$work/orphan.out"
 virsh destroy orphan >/dev/null 2>&1
 
-# 6. libvirtd restarts while orig runs (libvirt runs "reconnect begin" for it).
-pkill -TERM -x libvirtd
-for _ in $(seq 100); do pidof libvirtd >/dev/null || break; sleep 0.1; done
+# 6. libvirtd restarts while orig runs (libvirt runs "reconnect begin" for it), as
+# `systemctl restart libvirtd` does it: SIGTERM to the main process only (KillMode=process),
+# the new one started once the old has exited, which may take up to the stop timeout (90 s,
+# systemd's default; Debian's unit sets none). Debian 13's libvirtd 11.3 may need more than
+# 10 s to exit under TCG; starting the new one earlier fails on the old one's pidfile lock.
+old_pid=$(pidof libvirtd)
+t0=$SECONDS
+kill -TERM "$old_pid"
+for _ in $(seq 900); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+echo "# libvirtd $old_pid exited after SIGTERM in about $((SECONDS - t0)) s"
+kill -0 "$old_pid" 2>/dev/null && echo "# libvirtd $old_pid still runs after 90 s"
 libvirtd -d
 for _ in $(seq 300); do virsh uri >/dev/null 2>&1 && break; sleep 0.2; done
 virsh domstate orig | grep -q paused && [ -e "/sys/bus/mdev/devices/$orig_vgpu/driver" ]
