@@ -185,8 +185,8 @@ virsh destroy orphan >/dev/null 2>&1
 # 6. libvirtd restarts while orig runs (libvirt runs "reconnect begin" for it), as
 # `systemctl restart libvirtd` does it: SIGTERM to the main process only (KillMode=process),
 # the new one started once the old has exited, which may take up to the stop timeout (90 s,
-# systemd's default; Debian's unit sets none). Debian 13's libvirtd 11.3 may need more than
-# 10 s to exit under TCG; starting the new one earlier fails on the old one's pidfile lock.
+# systemd's default; Debian's unit sets none). Polling pidof for 10 s was not that: on Debian
+# 13 the new libvirtd once started while the old one still held its pidfile, and failed.
 old_pid=$(pidof libvirtd)
 t0=$SECONDS
 kill -TERM "$old_pid"
