@@ -191,8 +191,11 @@ old_pid=$(pidof libvirtd)
 t0=$SECONDS
 kill -TERM "$old_pid"
 for _ in $(seq 900); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
-echo "# libvirtd $old_pid exited after SIGTERM in about $((SECONDS - t0)) s"
-kill -0 "$old_pid" 2>/dev/null && echo "# libvirtd $old_pid still runs after 90 s"
+if kill -0 "$old_pid" 2>/dev/null; then
+	echo "# libvirtd $old_pid still runs 90 s after SIGTERM"
+else
+	echo "# libvirtd $old_pid exited after SIGTERM in about $((SECONDS - t0)) s"
+fi
 libvirtd -d
 for _ in $(seq 300); do virsh uri >/dev/null 2>&1 && break; sleep 0.2; done
 virsh domstate orig | grep -q paused && [ -e "/sys/bus/mdev/devices/$orig_vgpu/driver" ]
