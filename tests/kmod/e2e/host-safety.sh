@@ -182,9 +182,20 @@ ok $? "the domain starts and no vGPU is created for the orphan"
 show "$work/orphan.out"
 virsh destroy orphan >/dev/null 2>&1
 
-# 6. libvirtd restarts while orig runs (libvirt runs "reconnect begin" for it).
-pkill -TERM -x libvirtd
-for _ in $(seq 100); do pidof libvirtd >/dev/null || break; sleep 0.1; done
+# 6. libvirtd restarts while orig runs (libvirt runs "reconnect begin" for it), as
+# `systemctl restart libvirtd` does it: SIGTERM to the main process only (KillMode=process),
+# the new one started once the old has exited, which may take up to the stop timeout (90 s,
+# systemd's default; Debian's unit sets none). Polling pidof for 10 s was not that: on Debian
+# 13 the new libvirtd once started while the old one still held its pidfile, and failed.
+old_pid=$(pidof libvirtd)
+t0=$SECONDS
+kill -TERM "$old_pid"
+for _ in $(seq 900); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$old_pid" 2>/dev/null; then
+	echo "# libvirtd $old_pid still runs 90 s after SIGTERM"
+else
+	echo "# libvirtd $old_pid exited after SIGTERM in about $((SECONDS - t0)) s"
+fi
 libvirtd -d
 for _ in $(seq 300); do virsh uri >/dev/null 2>&1 && break; sleep 0.2; done
 virsh domstate orig | grep -q paused && [ -e "/sys/bus/mdev/devices/$orig_vgpu/driver" ]
