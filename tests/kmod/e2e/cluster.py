@@ -23,34 +23,15 @@ import xml.etree.ElementTree as ET
 import libvirt
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "harness"))
+import tap as taplib  # noqa: E402
+from tap import bail, note, tap as ok  # noqa: E402
+
 BUILDDIR = os.path.realpath(sys.argv[1])
 WORK = os.path.join(BUILDDIR, "tests/kmod/e2e/cluster")
 GPUS = os.environ["LAB_GPUS"].split()
 MDEV_BUS = "/sys/class/mdev_bus"
 MDEVS = "/sys/bus/mdev/devices"
-
-n = 0
-failed = 0
-
-
-def ok(cond, desc):
-    global n, failed
-    n += 1
-    print(f"{'ok' if cond else 'not ok'} {n} - {desc}", flush=True)
-    if not cond:
-        failed += 1
-    return cond
-
-
-def note(*lines):
-    for line in lines:
-        for part in str(line).splitlines():
-            print(f"# {part}", flush=True)
-
-
-def bail(msg):
-    print(f"Bail out! {msg}", flush=True)
-    sys.exit(1)
 
 
 def run(*cmd, check=True, **kw):
@@ -621,8 +602,8 @@ ok(re.search(rf"^{u} .* - +unmanaged$", vl, re.M) is not None and
 run("virsh", "-c", "qemu:///system", "undefine", "victim", check=False)
 write(f"{MDEVS}/{u}/remove", "1")
 
-print(f"# {failed} of {n} failed", flush=True)
-if n != total:
-    print(f"# planned {total} tests, ran {n}", flush=True)
+note(f"{taplib.failed} of {taplib.count} failed")
+if taplib.count != total:
+    note(f"planned {total} tests, ran {taplib.count}")
     sys.exit(1)
-sys.exit(1 if failed else 0)
+sys.exit(1 if taplib.failed else 0)

@@ -12,15 +12,22 @@ def tap(ok, what, diag=()):
     global count, failed
     count += 1
     print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    for line in diag:
-        print(f"# {line}", flush=True)
+    note(*diag)
     if not ok:
         failed += 1
     return ok
 
 
+def note(*lines):
+    """Diagnostics: every line of every item as a TAP comment (a message of
+    several lines must not leave bare lines in the TAP stream)."""
+    for item in lines:
+        for line in str(item).splitlines():
+            print(f"# {line}", flush=True)
+
+
 def bail(msg):
-    print(f"Bail out! {msg}", flush=True)
+    print(f"Bail out! {' / '.join(str(msg).splitlines())}", flush=True)
     sys.exit(1)
 
 
