@@ -220,13 +220,9 @@ read_vgpu_hostdev (const char *path, int *rc)
                        path, vgpu_doc_kind_to_string (kind));
         return NULL;
     }
-    g_autoptr (GError) error = NULL;
-    if (!vgpu_xml_validate (doc, kind, &error)) {
-        g_prefix_error (&error, "%s: ", path);
-        *rc = vgpuctl_report (error);
+    *rc = vgpuctl_validate_doc (path, doc, kind);
+    if (*rc != VGPUCTL_EXIT_OK)
         return NULL;
-    }
-    *rc = VGPUCTL_EXIT_OK;
     return g_steal_pointer (&doc);
 }
 

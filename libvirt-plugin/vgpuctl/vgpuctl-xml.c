@@ -8,18 +8,6 @@
 
 #include "vgpuctl.h"
 
-/* Validates @doc as @kind, reporting the error with @path. */
-static int
-validate_doc (const char *path, xmlDoc *doc, VgpuDocKind kind)
-{
-    g_autoptr (GError) error = NULL;
-    if (!vgpu_xml_validate (doc, kind, &error)) {
-        g_prefix_error (&error, "%s: ", path);
-        return vgpuctl_report (error);
-    }
-    return VGPUCTL_EXIT_OK;
-}
-
 int
 vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv)
 {
@@ -42,31 +30,24 @@ vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv)
     if (doc == NULL)
         return rc;
     VgpuDocKind kind = vgpu_xml_detect_kind (doc);
-    g_autoptr (GError) error = NULL;
-
-    switch (kind) {
-    case VGPU_DOC_DOMAIN: {
-        rc = validate_doc (argv[1], doc, kind);
-        if (rc != VGPUCTL_EXIT_OK)
-            return rc;
-        if (vgpu_domain_to_native (doc, NULL, &error) < 0)
-            return vgpuctl_report (error);
-        break;
-    }
-    case VGPU_DOC_HOSTDEV: {
-        rc = validate_doc (argv[1], doc, kind);
-        if (rc != VGPUCTL_EXIT_OK)
-            return rc;
-        g_autoptr (VgpuDevice) d = vgpu_hostdev_to_native (doc, domain_uuid, 0, &error);
-        if (d == NULL)
-            return vgpuctl_report (error);
-        break;
-    }
-    default:
+    if (kind != VGPU_DOC_DOMAIN && kind != VGPU_DOC_HOSTDEV) {
         vgpuctl_error (_("%1$s is a %2$s document, not a <domain> or a <hostdev "
                          "type='vgpu'>; there is nothing to translate."),
                        argv[1], vgpu_doc_kind_to_string (kind));
         return VGPUCTL_EXIT_INVALID;
+    }
+    rc = vgpuctl_validate_doc (argv[1], doc, kind);
+    if (rc != VGPUCTL_EXIT_OK)
+        return rc;
+
+    g_autoptr (GError) error = NULL;
+    if (kind == VGPU_DOC_DOMAIN) {
+        if (vgpu_domain_to_native (doc, NULL, &error) < 0)
+            return vgpuctl_report (error);
+    } else {
+        g_autoptr (VgpuDevice) d = vgpu_hostdev_to_native (doc, domain_uuid, 0, &error);
+        if (d == NULL)
+            return vgpuctl_report (error);
     }
     vgpuctl_print_doc (doc);
     return VGPUCTL_EXIT_OK;
@@ -97,7 +78,7 @@ vgpuctl_cmd_from_native (const VgpuctlVerb *verb, int argc, char **argv)
                          "translate."), argv[1], vgpu_doc_kind_to_string (kind));
         return VGPUCTL_EXIT_INVALID;
     }
-    rc = validate_doc (argv[1], doc, kind);
+    rc = vgpuctl_validate_doc (argv[1], doc, kind);
     if (rc != VGPUCTL_EXIT_OK)
         return rc;
     g_autoptr (GError) error = NULL;
@@ -140,7 +121,7 @@ vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv)
             status = VGPUCTL_EXIT_INVALID;
             continue;
         }
-        rc = validate_doc (argv[i], doc, kind);
+        rc = vgpuctl_validate_doc (argv[i], doc, kind);
         if (rc != VGPUCTL_EXIT_OK) {
             /* An unreadable schema is worse than an invalid document. */
             if (status == VGPUCTL_EXIT_OK || rc == VGPUCTL_EXIT_FAILED)

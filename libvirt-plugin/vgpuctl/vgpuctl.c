@@ -127,6 +127,17 @@ vgpuctl_read_doc (const char *path, int *rc)
     return doc;
 }
 
+int
+vgpuctl_validate_doc (const char *path, xmlDoc *doc, VgpuDocKind kind)
+{
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_xml_validate (doc, kind, &error)) {
+        g_prefix_error (&error, "%s: ", path);
+        return vgpuctl_report (error);
+    }
+    return VGPUCTL_EXIT_OK;
+}
+
 void
 vgpuctl_print_doc (xmlDoc *doc)
 {

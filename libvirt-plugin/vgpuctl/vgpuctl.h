@@ -57,6 +57,9 @@ guint vgpuctl_timeout_ms (int seconds);
  * error, sets *@rc to its exit code (FAILED for I/O, INVALID for a bad
  * document) and returns NULL. */
 xmlDoc *vgpuctl_read_doc (const char *path, int *rc);
+/* Validates @doc as @kind; an error is reported with @path. Returns an exit
+ * status: VGPUCTL_EXIT_OK when valid. */
+int vgpuctl_validate_doc (const char *path, xmlDoc *doc, VgpuDocKind kind);
 
 /* Writes @doc formatted to standard output. */
 void vgpuctl_print_doc (xmlDoc *doc);
