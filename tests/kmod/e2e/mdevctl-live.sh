@@ -6,7 +6,8 @@
 #   --live` then has it write the new attributes to the running vGPU, bad ones are refused
 #   before anything is written, and once the vGPU has been opened (as QEMU does) the refusal
 #   is one line saying what to do. `virsh nodedev-update --live` (libvirt >= 10.1, Debian 13:
-#   11.3) goes the same way (libvirt runs mdevctl modify --live --jsonfile).
+#   11.3) goes the same way (libvirt runs mdevctl modify --live --jsonfile), and --config
+#   changes the stored definition, as the refusal says to.
 #   Debian 12's mdevctl 1.2 and libvirt 9.0 have neither: those checks are TAP skips there,
 #   and mdevctl 1.2 still runs the call-out as a plain one (start with attributes, a bad
 #   attribute refused).
@@ -20,12 +21,14 @@ types=/sys/class/mdev_bus/$gpu/mdev_supported_types
 devs=/sys/bus/mdev/devices
 . "$(dirname "$0")/lib.sh"
 
-echo "1..9"
+echo "1..10"
 rm -rf "$work" && mkdir -p "$work"
 bind_gpu "$gpu"
 [ -d "$types/vgpu_sim-32m" ] || bail "vgpu_sim did not take $gpu"
 [ -x /etc/mdevctl.d/scripts.d/callouts/vgpu ] || bail "the call-out is not installed (run with --setup 'meson install')"
-mdevctl version | sed 's/^/# mdevctl /'
+mver=$(mdevctl --version 2>/dev/null)
+echo "# $mver"
+
 virsh version --daemon 2>/dev/null | grep -i 'running' | sed 's/^/# /'
 
 live_mdevctl=0 live_virsh=0
@@ -71,9 +74,9 @@ if [ $live_mdevctl = 1 ]; then
 	ok $? "mdevctl modify --live with an attribute the type lacks fails (exit $rc) in the call-out's words"
 	show "$work/live-bad.out"
 else
-	skip "mdevctl $(mdevctl version) asks call-outs no capabilities (needs mdevctl >= 1.3)"
-	skip "mdevctl $(mdevctl version) has no modify --live (needs mdevctl >= 1.3)"
-	skip "mdevctl $(mdevctl version) has no modify --live (needs mdevctl >= 1.3)"
+	skip "mdevctl ${mver#mdevctl } asks call-outs no capabilities (needs mdevctl >= 1.3)"
+	skip "mdevctl ${mver#mdevctl } has no modify --live (needs mdevctl >= 1.3)"
+	skip "mdevctl ${mver#mdevctl } has no modify --live (needs mdevctl >= 1.3)"
 fi
 
 if [ $live_virsh = 1 ]; then
@@ -98,7 +101,7 @@ fi
 # Open the vGPU as QEMU does (VFIO container, group, device); the core then keeps its
 # attributes as they were at the first open.
 group=$(basename "$(readlink "$devs/$u1/iommu_group")")
-python3 - "$u1" "$group" >"$work/open.out" 2>&1 <<'PY'
+timeout 120 python3 - "$u1" "$group" >"$work/open.out" 2>&1 <<'PY'
 import fcntl, os, struct, sys
 uuid, group = sys.argv[1], sys.argv[2]
 c = os.open("/dev/vfio/vfio", os.O_RDWR)
@@ -108,8 +111,10 @@ fcntl.ioctl(c, 0x3B66, 3)                        # VFIO_SET_IOMMU, VFIO_TYPE1v2_
 d = fcntl.ioctl(g, 0x3B6A, bytearray(uuid.encode() + b"\0"))  # VFIO_GROUP_GET_DEVICE_FD
 os.close(d)
 PY
-ok $? "the vGPU was opened and closed through VFIO"
+rc=$?
+ok $rc "the vGPU was opened and closed through VFIO (exit $rc)"
 show "$work/open.out"
+[ $rc = 0 ] || dmesg | tail -20 | show
 
 if [ $live_mdevctl = 1 ]; then
 	attrs_json vendor/max_resolution 800x600 >"$work/live2.json"
@@ -120,7 +125,7 @@ if [ $live_mdevctl = 1 ]; then
 	ok $? "after an open, mdevctl modify --live is refused (exit $rc) with one line saying what to do"
 	show "$work/live2.out"
 else
-	skip "mdevctl $(mdevctl version) has no modify --live (needs mdevctl >= 1.3)"
+	skip "mdevctl ${mver#mdevctl } has no modify --live (needs mdevctl >= 1.3)"
 fi
 if [ $live_virsh = 1 ]; then
 	sed -e "s#value='640x480'#value='800x600'#" "$work/nodedev-new.xml" >"$work/nodedev-new2.xml"
@@ -130,7 +135,21 @@ if [ $live_virsh = 1 ]; then
 		[ "$(res "$u1")" = 640x480 ]
 	ok $? "after an open, virsh nodedev-update --live is refused (exit $rc), saying what to do"
 	show "$work/update2.out"
+
+	# What that line says to do: change the stored definition (the call-out checks it).
+	mdevctl define -u "$u1" >"$work/define.out" 2>&1
+	for _ in $(seq 50); do
+		virsh nodedev-info "$name" 2>/dev/null | grep -q '^Persistent: *yes' && break
+		sleep 0.2
+	done
+	virsh nodedev-update "$name" "$work/nodedev-new2.xml" --config >"$work/update3.out" 2>&1 &&
+		mdevctl list --defined --dumpjson -u "$u1" | grep -q '"vendor/max_resolution": "800x600"' &&
+		[ "$(res "$u1")" = 640x480 ]
+	ok $? "virsh nodedev-update --config stores 800x600 in the vGPU's definition, the running one keeps 640x480"
+	show "$work/define.out" "$work/update3.out"
+	mdevctl undefine -u "$u1" >/dev/null 2>&1
 else
+	skip "libvirt $(virsh -v) has no virsh nodedev-update (needs libvirt >= 10.1)"
 	skip "libvirt $(virsh -v) has no virsh nodedev-update (needs libvirt >= 10.1)"
 fi
 
