@@ -287,6 +287,13 @@ gboolean vgpu_create (const char *parent, const char *type, const char *uuid,
                       GPtrArray *attrs, guint timeout_ms,
                       char **parent_out, GError **error);
 
+/* Writes each VgpuAttr of @attrs in order to the existing vGPU @uuid (as
+ * vgpu_create does after its create write), after validating all of them.
+ * The vGPU core takes them only before the vGPU's first open: after that the
+ * error is VGPU_ERROR_BUSY, naming what to do instead. Attributes written
+ * before a failing one stay written. */
+gboolean vgpu_set_attrs (const char *uuid, GPtrArray *attrs, GError **error);
+
 /* Removes a vGPU, never waiting unboundedly: refuses (VGPU_ERROR_BUSY,
  * naming the process) when a process holds the vGPU's VFIO group or device
  * node open; otherwise writes "1" to ROOT/sys/bus/mdev/devices/UUID/remove

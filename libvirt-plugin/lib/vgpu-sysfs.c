@@ -597,6 +597,45 @@ create_on (const char *p, const char *type, const char *lower, GPtrArray *attrs,
     return TRUE;
 }
 
+gboolean
+vgpu_set_attrs (const char *uuid, GPtrArray *attrs, GError **error)
+{
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+        return FALSE;
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
+            !attr_value_ok (a, error))
+            return FALSE;
+    }
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    g_autofree char *dev = vgpu_mdev_dir (lower);
+    if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                     _("vGPU %1$s does not exist; start it first."), lower);
+        return FALSE;
+    }
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        g_autoptr (GError) e = NULL;
+        if (write_vendor_attr (dev, a, &e))
+            continue;
+        if (g_error_matches (e, VGPU_ERROR, VGPU_ERROR_BUSY)) {
+            /* The vGPU core takes attributes only before the first open. */
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_BUSY,
+                         _("vGPU %1$s has been opened by a VM, so its vendor attribute "
+                           "'%2$s' can no longer change; change its stored definition "
+                           "(mdevctl modify --defined, virsh nodedev-update --config) and "
+                           "restart the vGPU while no VM uses it."),
+                         lower, a->name);
+        } else {
+            g_propagate_error (error, g_steal_pointer (&e));
+        }
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* After a failed create write: did another program take the last free
  * instance of @type on @p (so the next GPU may do)? */
 static gboolean

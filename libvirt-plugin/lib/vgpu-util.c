@@ -266,7 +266,8 @@ vgpu_write_fd (int fd, const char *path, const char *value, GError **error)
     if (close (fd) < 0 && e == 0)
         e = errno;
     if (e != 0) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
+        /* EBUSY: the kernel refuses the change in the device's current state. */
+        g_set_error (error, VGPU_ERROR, e == EBUSY ? VGPU_ERROR_BUSY : VGPU_ERROR_IO,
                      _("Writing '%1$s' to %2$s failed: %3$s. The kernel refused the "
                        "value; check its log (dmesg)."),
                      value, path, g_strerror (e));

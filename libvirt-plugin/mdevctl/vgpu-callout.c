@@ -30,10 +30,25 @@
  *                             mdevctl's JSON array [{"vendor/NAME": "VALUE"}],
  *                             so "mdevctl list --dumpjson" and "define" of a
  *                             running vGPU see them.
+ *   get capabilities          (mdevctl >= 1.3 asks every call-out this first;
+ *                             its "callout versioning") reads mdevctl's
+ *                             {"provides": {"version", "actions", "events"}}
+ *                             and answers {"supports": {...}} with what this
+ *                             call-out handles and mdevctl offers. A call-out
+ *                             that answers gets every event of our types and
+ *                             must list each one it accepts: an event left
+ *                             out makes mdevctl fail the command.
+ *   live modify               (mdevctl modify --live, which libvirt's
+ *                             nodedev-update --live runs) writes the new
+ *                             "attrs" to the running vGPU, in order, after
+ *                             the same checks as pre; the vGPU core takes
+ *                             them only before the vGPU's first open, so on
+ *                             a vGPU a VM has opened it refuses in one line.
  *   anything else             nothing, exit 0.
  *
  * Exit status: 0 done, 1 refused or failed (one line on standard error),
- * 2 not a vGPU type.
+ * 2 not a vGPU type. mdevctl 1.2 asks no capabilities and never sends live:
+ * it runs the call-out as a plain one.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -125,9 +140,10 @@ value_ok (const char *name, const char *value)
     return TRUE;
 }
 
-/* mdevctl's "attrs": [ {"NAME": "VALUE"}, ... ], in order. */
+/* mdevctl's "attrs": [ {"NAME": "VALUE"}, ... ], in order; checked, and
+ * collected into @out (VgpuAttr*, may be NULL) when all are fine. */
 static int
-check_config (const char *json, const char *uuid)
+check_config (const char *json, const char *uuid, GPtrArray *out)
 {
     if (json == NULL) {
         callout_error (_("The configuration of vGPU %1$s on standard input is too large."),
@@ -144,7 +160,7 @@ check_config (const char *json, const char *uuid)
         return CALLOUT_FAILED;
     }
     JsonNode *root = json_parser_get_root (parser);
-    if (!JSON_NODE_HOLDS_OBJECT (root))
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
         return CALLOUT_OK;
     JsonObject *obj = json_node_get_object (root);
     JsonNode *attrs = json_object_get_member (obj, "attrs");
@@ -180,6 +196,8 @@ check_config (const char *json, const char *uuid)
             }
             if (!value_ok (name, json_node_get_string (v)))
                 return CALLOUT_FAILED;
+            if (out != NULL)
+                g_ptr_array_add (out, vgpu_attr_new (name, json_node_get_string (v)));
         }
     }
     return CALLOUT_OK;
@@ -247,6 +265,106 @@ get_attributes (const char *uuid)
     return CALLOUT_OK;
 }
 
+/* What this call-out handles (mdevctl's names): "notify" is left out, it
+ * goes to notifier scripts, never to a call-out. */
+static const char *const supported_actions[] = {
+    "start", "stop", "define", "undefine", "modify", "attributes", "capabilities", NULL
+};
+static const char *const supported_events[] = { "pre", "post", "get", "live", NULL };
+/* mdevctl's callout version with "live" and "capabilities" (mdevctl 1.3). */
+#define CALLOUT_VERSION 2
+
+static gboolean
+json_array_has_string (JsonArray *arr, const char *s)
+{
+    for (guint i = 0; i < json_array_get_length (arr); i++) {
+        JsonNode *n = json_array_get_element (arr, i);
+        if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING &&
+            g_strcmp0 (json_node_get_string (n), s) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The names of @ours that mdevctl's "provides" list @offered also has. */
+static void
+add_supported (JsonBuilder *b, const char *member, const char *const *ours,
+               JsonArray *offered)
+{
+    json_builder_set_member_name (b, member);
+    json_builder_begin_array (b);
+    for (guint i = 0; ours[i]; i++)
+        if (json_array_has_string (offered, ours[i]))
+            json_builder_add_string_value (b, ours[i]);
+    json_builder_end_array (b);
+}
+
+static JsonArray *
+provided_list (JsonObject *provides, const char *member)
+{
+    JsonNode *n = json_object_get_member (provides, member);
+    return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static int
+get_capabilities (const char *json)
+{
+    const char *fix = _("mdevctl must send {\"provides\": {\"version\": N, \"actions\": "
+                        "[...], \"events\": [...]}}; is it mdevctl 1.3 or later?");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *provides = NULL;
+    if (json != NULL && json_parser_load_from_data (parser, json, -1, NULL)) {
+        JsonNode *root = json_parser_get_root (parser);
+        JsonNode *p = root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+            ? json_object_get_member (json_node_get_object (root), "provides") : NULL;
+        if (p != NULL && JSON_NODE_HOLDS_OBJECT (p))
+            provides = json_node_get_object (p);
+    }
+    JsonArray *actions = provides ? provided_list (provides, "actions") : NULL;
+    JsonArray *events = provides ? provided_list (provides, "events") : NULL;
+    JsonNode *vnode = provides ? json_object_get_member (provides, "version") : NULL;
+    if (actions == NULL || events == NULL || vnode == NULL || !JSON_NODE_HOLDS_VALUE (vnode) ||
+        json_node_get_value_type (vnode) != G_TYPE_INT64 || json_node_get_int (vnode) < 1) {
+        callout_error (_("The capability query on standard input is not understood. %1$s"),
+                       fix);
+        return CALLOUT_FAILED;
+    }
+
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "supports");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "version");
+    json_builder_add_int_value (b, MIN (json_node_get_int (vnode), CALLOUT_VERSION));
+    add_supported (b, "actions", supported_actions, actions);
+    add_supported (b, "events", supported_events, events);
+    json_builder_end_object (b);
+    json_builder_end_object (b);
+
+    g_autoptr (JsonNode) root = json_builder_get_root (b);
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    json_generator_set_root (gen, root);
+    g_autofree char *out = json_generator_to_data (gen, NULL);
+    printf ("%s\n", out);
+    return CALLOUT_OK;
+}
+
+/* mdevctl modify --live: the running vGPU takes the new attributes. */
+static int
+live_modify (const char *json, const char *uuid)
+{
+    g_autoptr (GPtrArray) attrs = g_ptr_array_new_with_free_func ((GDestroyNotify) vgpu_attr_free);
+    int rc = check_config (json, uuid, attrs);
+    if (rc != CALLOUT_OK)
+        return rc;
+    g_autoptr (GError) error = NULL;
+    if (!vgpu_set_attrs (uuid, attrs, &error)) {
+        callout_error ("%s", error->message);
+        return CALLOUT_FAILED;
+    }
+    return CALLOUT_OK;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -256,7 +374,7 @@ main (int argc, char **argv)
     g_autofree char *uuid = NULL, *parent = NULL;
     const GOptionEntry entries[] = {
         { "type", 't', 0, G_OPTION_ARG_STRING, &type, N_("mdev type id"), N_("TYPE") },
-        { "event", 'e', 0, G_OPTION_ARG_STRING, &event, N_("pre, post, get or notify"),
+        { "event", 'e', 0, G_OPTION_ARG_STRING, &event, N_("pre, post, get, live or notify"),
           N_("EVENT") },
         { "action", 'a', 0, G_OPTION_ARG_STRING, &action, N_("mdevctl command"),
           N_("ACTION") },
@@ -280,9 +398,11 @@ main (int argc, char **argv)
     }
 
     /* Not ours: tell mdevctl to try the next call-out. Standard input is
-     * still drained so mdevctl's write of the configuration never fails. */
+     * still drained so mdevctl's write of the configuration never fails;
+     * only "get attributes" comes without one. */
     gboolean get = g_strcmp0 (event, "get") == 0;
-    g_autofree char *config = get ? NULL : read_all_stdin ();
+    gboolean get_attrs = get && g_strcmp0 (action, "attributes") == 0;
+    g_autofree char *config = get_attrs ? NULL : read_all_stdin ();
     if (!is_vgpu_type (parent, type))
         return CALLOUT_NOT_MINE;
     if (uuid == NULL) {
@@ -293,8 +413,17 @@ main (int argc, char **argv)
     if (g_strcmp0 (event, "pre") == 0 &&
         (g_strcmp0 (action, "define") == 0 || g_strcmp0 (action, "start") == 0 ||
          g_strcmp0 (action, "modify") == 0))
-        return check_config (config, uuid);
-    if (get && g_strcmp0 (action, "attributes") == 0)
+        return check_config (config, uuid, NULL);
+    if (get_attrs)
         return get_attributes (uuid);
+    if (get && g_strcmp0 (action, "capabilities") == 0)
+        return get_capabilities (config);
+    if (g_strcmp0 (event, "live") == 0) {
+        if (g_strcmp0 (action, "modify") == 0)
+            return live_modify (config, uuid);
+        callout_error (_("mdevctl asked for a live %1$s of vGPU %2$s; only a live modify is "
+                         "supported."), action ? action : "(none)", uuid);
+        return CALLOUT_FAILED;
+    }
     return CALLOUT_OK;
 }

@@ -27,7 +27,9 @@
  * had just taken its last free instance (available_instances drops to 0,
  * EUSERS, as the vGPU core answers); $FAKEKERNEL_REMOVE_HANG_MS=N makes a
  * remove write block N ms first, as the kernel's does while an unseen user
- * still holds the device (vfio waits for it, uninterruptibly).
+ * still holds the device (vfio waits for it, uninterruptibly);
+ * $FAKEKERNEL_ATTR_BUSY=1 makes writes to a device's vendor/ attributes fail
+ * with EBUSY, as the vGPU core's do after the vGPU's first open.
  * Hostile trees: $FAKEKERNEL_VENDOR_LINK=1 makes vendor/ a symbolic link to
  * the type directory (so vendor/create would create a device) and
  * $FAKEKERNEL_ATTR_LINK=1 makes vendor/label a link to the device's remove.
@@ -349,6 +351,8 @@ sysfs_write (const char *root, const char *path)
             content[0] = '\0';
         if (strcmp (slash + 1, "remove") == 0)
             return strcmp (content, "1") == 0 ? do_remove (root, uuid) : EINVAL;
+        if (getenv ("FAKEKERNEL_ATTR_BUSY") && strncmp (slash + 1, "vendor/", 7) == 0)
+            return EBUSY;
         fk_log ("write %s %s %s", uuid, slash + 1, content);
     }
     return 0;

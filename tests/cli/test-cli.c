@@ -1650,6 +1650,113 @@ test_callout (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpstr (get_r.out, ==, "[{\"vendor/label\":\"web\"}]\n");
 }
 
+/* mdevctl >= 1.3's callout versioning: "get capabilities" with what mdevctl
+ * provides on standard input (its V_2 list, mdevctl's src/callouts.rs). */
+#define MDEVCTL_PROVIDES \
+    "{\"provides\":{\"version\":2,\"actions\":[\"start\",\"stop\",\"define\"," \
+    "\"undefine\",\"modify\",\"attributes\",\"capabilities\"],\"events\":[\"pre\"," \
+    "\"post\",\"notify\",\"get\",\"live\"]}}"
+
+static void
+test_callout_capabilities (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_auto (Result) caps = { 0 };
+    callout (f, "get", "capabilities", GPU_A, "vgpu_sim-32m", UUID1, MDEVCTL_PROVIDES, &caps);
+    g_assert_cmpint (caps.status, ==, 0);
+    g_assert_cmpstr (caps.err, ==, "");
+    /* Every action mdevctl sends us, and every call-out event but notify. */
+    g_assert_cmpstr (caps.out, ==,
+                     "{\"supports\":{\"version\":2,\"actions\":[\"start\",\"stop\","
+                     "\"define\",\"undefine\",\"modify\",\"attributes\",\"capabilities\"],"
+                     "\"events\":[\"pre\",\"post\",\"get\",\"live\"]}}\n");
+
+    /* Only what mdevctl offers (a version 1 list: no live, no capabilities). */
+    g_auto (Result) v1 = { 0 };
+    callout (f, "get", "capabilities", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"provides\":{\"version\":1,\"actions\":[\"start\",\"stop\",\"define\","
+             "\"undefine\",\"modify\",\"attributes\",\"resize\"],\"events\":[\"pre\","
+             "\"post\",\"notify\",\"get\"]}}", &v1);
+    g_assert_cmpint (v1.status, ==, 0);
+    g_assert_cmpstr (v1.out, ==,
+                     "{\"supports\":{\"version\":1,\"actions\":[\"start\",\"stop\","
+                     "\"define\",\"undefine\",\"modify\",\"attributes\"],"
+                     "\"events\":[\"pre\",\"post\",\"get\"]}}\n");
+
+    /* Not our type: mdevctl asks the next call-out. */
+    g_auto (Result) other = { 0 };
+    callout (f, "get", "capabilities", GPU_OTHER, "mtty-2", UUID1, MDEVCTL_PROVIDES, &other);
+    g_assert_cmpint (other.status, ==, 2);
+    g_assert_cmpstr (other.out, ==, "");
+
+    /* A query we cannot read: no answer, one line. */
+    const char *bad[] = { "", "[]", "{\"provides\":{}}", "{\"provides\":{\"version\":\"2\","
+                          "\"actions\":[],\"events\":[]}}", "{provides" };
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+        g_auto (Result) r = { 0 };
+        callout (f, "get", "capabilities", GPU_A, "vgpu_sim-32m", UUID1, bad[i], &r);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_cmpstr (r.out, ==, "");
+        assert_one_line_error (&r, "vgpu: ");
+    }
+}
+
+/* mdevctl modify --live: the new attributes go to the running vGPU. */
+static void
+test_callout_live (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    const char *cfg = "{\"mdev_type\":\"vgpu_sim-32m\",\"start\":\"manual\","
+                      "\"attrs\":[{\"vendor/label\":\"db\"}]}";
+    /* Not running: nothing to modify live. */
+    g_auto (Result) absent = { 0 };
+    callout (f, "live", "modify", GPU_A, "vgpu_sim-32m", UUID1, cfg, &absent);
+    g_assert_cmpint (absent.status, ==, 1);
+    assert_one_line_error (&absent, "vgpu: ");
+
+    g_auto (Result) c = { 0 };
+    vgpuctl (f, &c, "create", "-t", "vgpu_sim-32m", "-u", UUID1, "-a", "vendor/label=web",
+             NULL);
+    g_assert_cmpint (c.status, ==, 0);
+    g_auto (Result) live = { 0 };
+    callout (f, "live", "modify", GPU_A, "vgpu_sim-32m", UUID1, cfg, &live);
+    g_assert_cmpint (live.status, ==, 0);
+    g_assert_cmpstr (live.err, ==, "");
+    g_auto (Result) get_r = { 0 };
+    callout (f, "get", "attributes", GPU_A, "vgpu_sim-32m", UUID1, NULL, &get_r);
+    g_assert_cmpstr (get_r.out, ==, "[{\"vendor/label\":\"db\"}]\n");
+
+    /* Checked as before a start: nothing is written. */
+    g_auto (Result) bad = { 0 };
+    callout (f, "live", "modify", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"attrs\":[{\"vendor/label\":\"x\"},{\"../../remove\":\"1\"}]}", &bad);
+    g_assert_cmpint (bad.status, ==, 1);
+    assert_one_line_error (&bad, "vgpu: ");
+    g_auto (Result) still = { 0 };
+    callout (f, "get", "attributes", GPU_A, "vgpu_sim-32m", UUID1, NULL, &still);
+    g_assert_cmpstr (still.out, ==, "[{\"vendor/label\":\"db\"}]\n");
+
+    /* An attribute the type does not have. */
+    g_auto (Result) nosuch = { 0 };
+    callout (f, "live", "modify", GPU_A, "vgpu_sim-32m", UUID1,
+             "{\"attrs\":[{\"vendor/nosuch\":\"1\"}]}", &nosuch);
+    g_assert_cmpint (nosuch.status, ==, 1);
+    assert_one_line_error (&nosuch, "vgpu: ");
+
+    /* Opened by a VM: the core refuses, the call-out says what to do. */
+    g_setenv ("FAKEKERNEL_ATTR_BUSY", "1", TRUE);
+    g_auto (Result) busy = { 0 };
+    callout (f, "live", "modify", GPU_A, "vgpu_sim-32m", UUID1, cfg, &busy);
+    g_unsetenv ("FAKEKERNEL_ATTR_BUSY");
+    g_assert_cmpint (busy.status, ==, 1);
+    assert_one_line_error (&busy, "vgpu: ");
+    g_assert_nonnull (strstr (busy.err, "nodedev-update --config"));
+
+    /* Other live actions are declined. */
+    g_auto (Result) other = { 0 };
+    callout (f, "live", "start", GPU_A, "vgpu_sim-32m", UUID1, cfg, &other);
+    g_assert_cmpint (other.status, ==, 1);
+    assert_one_line_error (&other, "vgpu: ");
+}
+
 /* ---------------------------------------------------------- messages */
 
 /* Builds the locale NAME (e.g. "de_DE") in UTF-8 into a private directory
@@ -1764,6 +1871,8 @@ main (int argc, char **argv)
     ADD ("/vgpuctl/list-owners", test_list_owners);
     ADD ("/vgpuctl/list-as-user", test_list_as_user);
     ADD ("/callout/events", test_callout);
+    ADD ("/callout/capabilities", test_callout_capabilities);
+    ADD ("/callout/live", test_callout_live);
     ADD ("/i18n/german-language", test_german);
     ADD ("/i18n/german-locale", test_german_locale);
     return g_test_run ();
