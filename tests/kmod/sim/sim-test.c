@@ -2828,13 +2828,13 @@ static const struct st_case cases[] = {
 	{ "scrub", t_scrub },
 	{ "plane", t_plane },
 	{ "isolation-attack", t_isolation_attack },
-	{ "stress", t_stress },
-	{ "unbind", t_unbind },
-	{ "module", t_module },
 	{ "mig-fsm", t_mig_fsm },
 	{ "mig-move", t_mig_move },
 	{ "mig-abort", t_mig_abort },
 	{ "mig-refuse", t_mig_refuse },
+	{ "stress", t_stress },
+	{ "unbind", t_unbind },
+	{ "module", t_module },
 	{ "dmesg", t_dmesg },
 };
 
