@@ -136,4 +136,20 @@ static inline vm_fault_t vgpu_insert_pfn_order(struct vm_fault *vmf,
 }
 #endif
 
+/*
+ * VFIO migration v2. 6.1 already has struct vfio_migration_ops
+ * (migration_set_state, migration_get_state) in vfio_device.mig_ops, with
+ * vfio_mig_get_next_state() and the STOP_COPY and P2P states. 6.2 added
+ * the PRE_COPY states (VFIO_MIGRATION_PRE_COPY, VFIO_MIG_GET_PRECOPY_INFO)
+ * and VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, whose op migration_get_data_size
+ * the 6.2+ core calls without a NULL check whenever mig_ops is set.
+ * Keyed on the uAPI define that came with it.
+ */
+#ifdef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VGPU_HAVE_MIG_DATA_SIZE 1
+#endif
+#ifdef VFIO_MIG_GET_PRECOPY_INFO
+#define VGPU_HAVE_MIG_PRECOPY 1
+#endif
+
 #endif /* _VGPU_COMPAT_H */

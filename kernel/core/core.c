@@ -227,9 +227,16 @@ static struct mdev_driver vgpu_mdev_driver = {
 
 static int vgpu_check_ops(const struct vgpu_ops *ops)
 {
+	unsigned int n;
+
 	/* The mandatory ops: checked here once, never again. */
 	if (!ops || !ops->create || !ops->destroy || !ops->region_read ||
 	    !ops->region_write || !ops->mmap_pfn)
+		return -EINVAL;
+	/* Migration: all of its ops or none. */
+	n = !!ops->freeze + !!ops->thaw + !!ops->state_size +
+	    !!ops->save_state + !!ops->load_state;
+	if (n && n != 5)
 		return -EINVAL;
 	return 0;
 }

@@ -336,6 +336,34 @@ struct vgpu_attribute {
  *
  * @attrs: optional NULL-terminated array of vendor attributes of each vGPU.
  *
+ * Migration (VFIO migration v2): a vendor that implements all five of
+ * @freeze, @thaw, @state_size, @save_state and @load_state gets
+ * VFIO_DEVICE_FEATURE_MIGRATION (STOP_COPY and P2P); one without any of
+ * them gets no migration capability; a partial set is refused by
+ * vgpu_register_gpu(). The core owns the stream (header, checksum, config
+ * space, MSI-X table and pending interrupts); the vendor only produces and
+ * consumes its own blob. All five are called with the vGPU mutex held,
+ * while the vGPU is open.
+ * @state_version: the vendor's blob format version, recorded in the stream
+ *	and passed to @load_state (which decides what it accepts).
+ * @freeze: the VFIO user moved the vGPU out of RUNNING (to STOP): finish or
+ *	cancel (to re-issue at @thaw or after @load_state) in-flight work and
+ *	return with no DMA, no interrupt and no state change pending until
+ *	@thaw. The core has stopped serving trapped BAR accesses and faults on
+ *	writable mappings before calling it, and zaps those mappings.
+ * @thaw: back to RUNNING: resume what @freeze stopped. Also called before
+ *	@reset and @close when the vGPU is frozen, so the two always pair.
+ * @state_size: the exact byte count @save_state will produce for this vGPU
+ *	(at most 1 GiB plus 1 MiB; it bounds what a resume accepts).
+ * @save_state: STOP -> STOP_COPY: fill @buf with exactly @size bytes
+ *	(@size is what @state_size returned) describing the frozen vGPU.
+ *	Return 0 or -errno (the transition then fails, the vGPU stays in STOP).
+ * @load_state: RESUMING -> STOP: the core has checked the stream header
+ *	(same vendor driver, device IDs and type) and its checksum; the vendor
+ *	validates @buf (@size bytes, blob format @version) completely before
+ *	changing anything, returns -EINVAL for a blob it does not accept with
+ *	nothing applied, else applies it and returns 0. The vGPU is frozen.
+ *
  * The mandatory ops are checked once, by vgpu_register_gpu(); the core never
  * tests them for NULL afterwards.
  */
@@ -370,7 +398,18 @@ struct vgpu_ops {
 			   struct vfio_device_gfx_plane_info *plane);
 
 	const struct vgpu_attribute *const *attrs;
+
+	unsigned int state_version;
+	void (*freeze)(struct vgpu_device *vgpu);
+	void (*thaw)(struct vgpu_device *vgpu);
+	size_t (*state_size)(struct vgpu_device *vgpu);
+	int (*save_state)(struct vgpu_device *vgpu, void *buf, size_t size);
+	int (*load_state)(struct vgpu_device *vgpu, const void *buf,
+			  size_t size, unsigned int version);
 };
+
+/* Upper bound of &vgpu_ops.state_size. */
+#define VGPU_MAX_STATE_SIZE	((1ULL << 30) + (1ULL << 20))
 
 /* vgpu.ko: registry and lifecycle */
 

@@ -728,6 +728,160 @@ static const struct vgpu_attribute *const vsim_attrs[] = {
 	NULL,
 };
 
+/* ---- migration -------------------------------------------------------- */
+
+#define VSIM_STATE_VERSION	1
+
+/* The blob, version 1: this, then the VRAM area (the slice minus mailbox). */
+struct vsim_state {
+	__le64 ce_iova;
+	__le64 vram_size;
+	__le32 byteorder;
+	__le32 mbox_writes;
+	__le32 ce_vram_offset;
+	__le32 ce_length;
+	__le32 ce_ctrl;
+	__le32 ce_status;
+	__le32 ce_error;
+	__le32 ce_done_count;
+	__le32 ce_error_count;
+	__le32 irq_status;
+	__le32 max_width;
+	__le32 max_height;
+	__le16 dispi[VGPU_SIM_DISPI_NREGS];
+	u8 vga[VGPU_SIM_VGA_SIZE];
+	u8 reserved[2];
+	u8 mbox[VGPU_SIM_MAILBOX_SIZE];
+} __packed;
+
+/* In-flight copies complete here; the guest cannot ring again until thaw. */
+static void vsim_freeze(struct vgpu_device *vgpu)
+{
+	flush_work(&to_vsim(vgpu)->ce_work);
+}
+
+static void vsim_thaw(struct vgpu_device *vgpu)
+{
+	/* Nothing was cancelled at freeze: nothing to re-issue. */
+}
+
+static size_t vsim_state_size(struct vgpu_device *vgpu)
+{
+	return sizeof(struct vsim_state) + to_vsim(vgpu)->vram_area.size;
+}
+
+static int vsim_save_state(struct vgpu_device *vgpu, void *buf, size_t size)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	struct vsim_state *st = buf;
+	unsigned int i;
+
+	if (size != vsim_state_size(vgpu))
+		return -EINVAL;
+	st->ce_iova = cpu_to_le64(v->ce_iova);
+	st->vram_size = cpu_to_le64(v->vram_area.size);
+	st->byteorder = cpu_to_le32(v->byteorder);
+	st->mbox_writes = cpu_to_le32(v->mbox_writes);
+	st->ce_vram_offset = cpu_to_le32(v->ce_vram_offset);
+	st->ce_length = cpu_to_le32(v->ce_length);
+	st->ce_ctrl = cpu_to_le32(v->ce_ctrl);
+	spin_lock_irq(&v->ce_lock);
+	if (v->ce_busy) {
+		/* freeze flushed the worker: a job now is a bug */
+		spin_unlock_irq(&v->ce_lock);
+		return -EBUSY;
+	}
+	st->ce_status = cpu_to_le32(v->ce_status);
+	st->ce_error = cpu_to_le32(v->ce_error);
+	st->ce_done_count = cpu_to_le32(v->ce_done_count);
+	st->ce_error_count = cpu_to_le32(v->ce_error_count);
+	st->irq_status = cpu_to_le32(v->irq_status);
+	spin_unlock_irq(&v->ce_lock);
+	st->max_width = cpu_to_le32(v->max_width);
+	st->max_height = cpu_to_le32(v->max_height);
+	for (i = 0; i < VGPU_SIM_DISPI_NREGS; i++)
+		st->dispi[i] = cpu_to_le16(v->dispi[i]);
+	memcpy(st->vga, v->vga, sizeof(st->vga));
+	memcpy(st->mbox, v->mbox, sizeof(st->mbox));
+	memcpy_fromio(st + 1, v->vram, v->vram_area.size);
+	return 0;
+}
+
+static bool vsim_bpp_ok(u16 bpp)
+{
+	return !bpp || bpp == 4 || bpp == 8 || bpp == 15 || bpp == 16 ||
+	       bpp == 24 || bpp == 32;
+}
+
+/* Everything a guest could not have programmed is refused. */
+static int vsim_check_state(struct vsim_vgpu *v, const struct vsim_state *st)
+{
+	u32 w = le32_to_cpu(st->max_width), h = le32_to_cpu(st->max_height);
+	u32 bo = le32_to_cpu(st->byteorder);
+	u32 done = VGPU_SIM_CE_STATUS_DONE | VGPU_SIM_CE_STATUS_ERROR;
+	u32 irqs = VGPU_SIM_IRQ_COMPLETE | VGPU_SIM_IRQ_ERROR;
+
+	if (le64_to_cpu(st->vram_size) != v->vram_area.size)
+		return -EINVAL;
+	if (w < VSIM_MIN_WIDTH || h < VSIM_MIN_HEIGHT ||
+	    w > v->info->max_width || h > v->info->max_height)
+		return -EINVAL;
+	if (le16_to_cpu(st->dispi[VGPU_SIM_DISPI_XRES]) > w ||
+	    le16_to_cpu(st->dispi[VGPU_SIM_DISPI_YRES]) > h ||
+	    !vsim_bpp_ok(le16_to_cpu(st->dispi[VGPU_SIM_DISPI_BPP])) ||
+	    st->dispi[VGPU_SIM_DISPI_ID] ||
+	    st->dispi[VGPU_SIM_DISPI_VIDEO_MEMORY_64K])
+		return -EINVAL;
+	if (bo != VGPU_SIM_QEXT_LITTLE_ENDIAN && bo != VGPU_SIM_QEXT_BIG_ENDIAN)
+		return -EINVAL;
+	if (le32_to_cpu(st->ce_ctrl) & ~VGPU_SIM_CE_CTRL_TO_GUEST ||
+	    le32_to_cpu(st->ce_status) & ~done ||
+	    le32_to_cpu(st->ce_error) > VGPU_SIM_CE_ERR_RESET ||
+	    le32_to_cpu(st->irq_status) & ~irqs ||
+	    st->reserved[0] || st->reserved[1])
+		return -EINVAL;
+	return 0;
+}
+
+static int vsim_load_state(struct vgpu_device *vgpu, const void *buf,
+			   size_t size, unsigned int version)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+	const struct vsim_state *st = buf;
+	unsigned int i;
+	int ret;
+
+	if (version != VSIM_STATE_VERSION || size != vsim_state_size(vgpu))
+		return -EINVAL;
+	ret = vsim_check_state(v, st);
+	if (ret)
+		return ret;
+
+	v->ce_iova = le64_to_cpu(st->ce_iova);
+	v->byteorder = le32_to_cpu(st->byteorder);
+	v->mbox_writes = le32_to_cpu(st->mbox_writes);
+	v->ce_vram_offset = le32_to_cpu(st->ce_vram_offset);
+	v->ce_length = le32_to_cpu(st->ce_length);
+	v->ce_ctrl = le32_to_cpu(st->ce_ctrl);
+	spin_lock_irq(&v->ce_lock);
+	v->ce_status = le32_to_cpu(st->ce_status);
+	v->ce_error = le32_to_cpu(st->ce_error);
+	v->ce_done_count = le32_to_cpu(st->ce_done_count);
+	v->ce_error_count = le32_to_cpu(st->ce_error_count);
+	v->irq_status = le32_to_cpu(st->irq_status);
+	spin_unlock_irq(&v->ce_lock);
+	v->max_width = le32_to_cpu(st->max_width);
+	v->max_height = le32_to_cpu(st->max_height);
+	vsim_edid_build(v->edid, v->max_width, v->max_height);
+	for (i = 0; i < VGPU_SIM_DISPI_NREGS; i++)
+		v->dispi[i] = le16_to_cpu(st->dispi[i]);
+	memcpy(v->vga, st->vga, sizeof(v->vga));
+	memcpy(v->mbox, st->mbox, sizeof(v->mbox));
+	memcpy_toio(v->vram, st + 1, v->vram_area.size);
+	vsim_update_scanout(v);
+	return 0;
+}
+
 const struct vgpu_ops vsim_ops = {
 	.owner = THIS_MODULE,
 	.create = vsim_create,
@@ -741,4 +895,10 @@ const struct vgpu_ops vsim_ops = {
 	.dma_unmap = vsim_ce_dma_unmap,
 	.query_plane = vsim_query_plane,
 	.attrs = vsim_attrs,
+	.state_version = VSIM_STATE_VERSION,
+	.freeze = vsim_freeze,
+	.thaw = vsim_thaw,
+	.state_size = vsim_state_size,
+	.save_state = vsim_save_state,
+	.load_state = vsim_load_state,
 };

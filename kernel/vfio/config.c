@@ -444,6 +444,22 @@ void vcfg_reset(struct vgpu_cfg *cfg)
 }
 
 /*
+ * Migration: take the writable bits of a saved config space (cfg->size
+ * bytes) over what reset built; the vendor's bytes are its own state.
+ */
+void vcfg_restore(struct vgpu_cfg *cfg, const __u8 *saved)
+{
+	unsigned int o;
+
+	for (o = 0; o < cfg->size; o++) {
+		if (o < PCI_CFG_SPACE_SIZE && cfg->vendor[o])
+			continue;
+		cfg->data[o] = (cfg->data[o] & ~cfg->wmask[o]) |
+			       (saved[o] & cfg->wmask[o]);
+	}
+}
+
+/*
  * The vendor's bytes within [off, off + size) form at most one run: inside a
  * vendor capability's body, or inside its extended range (dword aligned, so
  * an access there never reaches past it).

@@ -40,6 +40,7 @@ int vgpu_info_validate(const struct vgpu_device_info *info,
 		       unsigned long page_size);
 int vcfg_init(struct vgpu_cfg *cfg, const struct vgpu_device_info *info);
 void vcfg_reset(struct vgpu_cfg *cfg);
+void vcfg_restore(struct vgpu_cfg *cfg, const __u8 *saved);
 int vcfg_read(struct vgpu_cfg *cfg, unsigned int off, unsigned int size,
 	      __u32 *val, const struct vcfg_vendor_ops *vops);
 int vcfg_write(struct vgpu_cfg *cfg, unsigned int off, unsigned int size,

@@ -26,6 +26,7 @@ static int vgpu_vfio_open_device(struct vfio_device *vdev)
 	int ret;
 
 	mutex_lock(&vgpu->lock);
+	vv->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	/* A new user starts from power-on state, whatever the last one did. */
 	vcfg_reset(&vv->cfg);
 	vgpu_vfio_irq_reset(vv);
@@ -58,6 +59,7 @@ static void vgpu_vfio_close_device(struct vfio_device *vdev)
 	struct vgpu_device *vgpu = vv->vgpu;
 
 	mutex_lock(&vgpu->lock);
+	vgpu_vfio_mig_reset(vv);
 	vgpu_vfio_irq_disable_all(vv);
 	vgpu_vfio_set_memory(vv, false);
 	vgpu_vfio_zap(vv, -1);
@@ -96,6 +98,8 @@ static long vgpu_vfio_reset(struct vgpu_vfio *vv)
 	int ret = 0;
 
 	mutex_lock(&vgpu->lock);
+	/* As vfio-pci: a reset ends a migration, back to RUNNING. */
+	vgpu_vfio_mig_reset(vv);
 	vcfg_reset(&vv->cfg);
 	vgpu_vfio_irq_reset(vv);
 	vgpu_vfio_set_memory(vv, false);
@@ -249,6 +253,7 @@ static int vgpu_vfio_probe(struct vgpu_device *vgpu)
 	ret = vgpu_vfio_irq_init(vv);
 	if (ret)
 		goto err_put;
+	vgpu_vfio_mig_init(vv);
 
 	/* Published before registration: a user may open it right away. */
 	vgpu->backend = vv;

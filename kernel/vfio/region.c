@@ -121,6 +121,10 @@ static int region_access(struct vgpu_vfio *vv, unsigned int index, u64 off,
 	lockdep_assert_held(&vgpu->lock);
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
 		return config_access(vv, off, size, val, write);
+	/* Frozen for migration: only read-only regions still answer. */
+	if (vv->frozen && (vv->regions[index].flags &
+			   VFIO_REGION_INFO_FLAG_WRITE))
+		return -EIO;
 	if (is_bar(index)) {
 		u16 cmd = vcfg_get16(&vv->cfg, PCI_COMMAND);
 		bool io = vv->regions[index].decl->flags & VGPU_REGION_IO;
@@ -298,7 +302,9 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 
 	down_read(&vv->memory_lock);
 	if (!READ_ONCE(vv->open) || vv->gpu_lost ||
-	    (is_bar(index) && !vv->mem_enabled))
+	    (is_bar(index) && !vv->mem_enabled) ||
+	    (vv->frozen &&
+	     (vv->regions[index].flags & VFIO_REGION_INFO_FLAG_WRITE)))
 		goto out;
 	area = vgpu_region_area(vv->regions[index].decl, off, PAGE_SIZE,
 				&whole);
@@ -366,7 +372,9 @@ static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
 
 	down_read(&vv->memory_lock);
 	if (!READ_ONCE(vv->open) || vv->gpu_lost ||
-	    (is_bar(index) && !vv->mem_enabled)) {
+	    (is_bar(index) && !vv->mem_enabled) ||
+	    (vv->frozen &&
+	     (vv->regions[index].flags & VFIO_REGION_INFO_FLAG_WRITE))) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}

@@ -68,6 +68,15 @@ struct vgpu_vfio {
 	struct rw_semaphore open_lock;
 	bool open;
 	bool bus_master;
+
+	/*
+	 * Migration, under vgpu->lock; frozen (STOP, STOP_COPY, RESUMING)
+	 * also under memory_lock: no trapped BAR access, no fault on a
+	 * writable mapping, the vendor frozen.
+	 */
+	enum vfio_device_mig_state mig_state;
+	bool frozen;
+	struct vgpu_mig_file *saving, *resuming;
 };
 
 static inline struct vgpu_vfio *to_vv(struct vfio_device *vdev)
@@ -98,6 +107,10 @@ int vgpu_vfio_msix_rw(struct vgpu_vfio *vv, u64 off, unsigned int size,
 		      u64 *val, bool write);
 bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
 		       unsigned int size);
+
+/* mig.c */
+void vgpu_vfio_mig_init(struct vgpu_vfio *vv);
+void vgpu_vfio_mig_reset(struct vgpu_vfio *vv);
 
 /* dma.c */
 void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);

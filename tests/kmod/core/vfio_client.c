@@ -2080,6 +2080,27 @@ static int t_unknown_ioctl(void)
 	return 0;
 }
 
+/* vgpu_test has no state ops: no migration feature, as vgpu.h promises. */
+static int t_no_migration(void)
+{
+	uint64_t buf[4] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+
+	f->argsz = sizeof(*f) + sizeof(struct vfio_device_feature_migration);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
+	f->flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+		   VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
+	f->argsz = sizeof(*f) + sizeof(struct vfio_device_feature_mig_state);
+	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	((struct vfio_device_feature_mig_state *)f->data)->device_state =
+		VFIO_DEVICE_STATE_STOP;
+	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
+	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
+	return 0;
+}
+
 static int t_second_container(void)
 {
 	char gp[300];
@@ -2640,6 +2661,7 @@ static const struct test vfio_tests[] = {
 	{ "every reported region reads, and writes exactly when flagged", t_regions_as_flagged, true },
 	{ "copy failures are -EFAULT for every ioctl", t_ioctl_efault, true },
 	{ "unknown ioctls", t_unknown_ioctl, true },
+	{ "no migration feature without the vendor's state ops", t_no_migration, true },
 	{ "second container claiming the group", t_second_container, true },
 	{ "20000 random hostile operations, device still works", t_fuzz, true },
 	{ "4 threads x 5000 random operations at once", t_fuzz_threads, true },

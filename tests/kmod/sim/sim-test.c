@@ -28,7 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/pci_regs.h>
+
 #include "simtest.h"
+#include "vgpu_mig.h"
 #include "vgpu_sim_regs.h"
 
 #define MiB (1ULL << 20)
@@ -2128,6 +2131,673 @@ static void t_dmesg(void)
 	free(log);
 }
 
+/* ---- migration (VFIO migration v2) ------------------------------------- */
+
+#define MIG_ALL	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P)
+
+static const char *const mig_names[] = {
+	"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
+	"PRE_COPY", "PRE_COPY_P2P",
+};
+
+/* VFIO_DEVICE_FEATURE with a payload; returns ioctl()'s result */
+static int mig_feature(struct vgpu *g, uint32_t flags, void *data, size_t len)
+{
+	uint64_t buf[8] = { 0 };
+	struct vfio_device_feature *f = (struct vfio_device_feature *)buf;
+	int ret;
+
+	ASSERT(sizeof(*f) + len <= sizeof(buf));
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	memcpy(f->data, data, len);
+	ret = ioctl(g->dev, VFIO_DEVICE_FEATURE, f);
+	memcpy(data, f->data, len);
+	return ret;
+}
+
+/* Migration flags of @g, or -errno (ENOTTY: no migration). */
+static long long mig_flags(struct vgpu *g)
+{
+	struct vfio_device_feature_migration m = { 0 };
+
+	if (mig_feature(g, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
+			&m, sizeof(m)))
+		return -errno;
+	return m.flags;
+}
+
+/* Sets the state: 0 and the data fd (-1 if none) or -errno. */
+static int mig_try(struct vgpu *g, uint32_t state, int *fd)
+{
+	struct vfio_device_feature_mig_state s = { .device_state = state };
+
+	*fd = -2;
+	if (mig_feature(g, VFIO_DEVICE_FEATURE_SET |
+			VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s)))
+		return -errno;
+	*fd = s.data_fd;
+	return 0;
+}
+
+static uint32_t mig_get(struct vgpu *g)
+{
+	struct vfio_device_feature_mig_state s = { 0 };
+
+	ASSERT(mig_feature(g, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s)) == 0);
+	return s.device_state;
+}
+
+/* Sets a state that must work; returns its data fd or -1. */
+static int mig_set(struct vgpu *g, uint32_t state)
+{
+	int fd, ret = mig_try(g, state, &fd);
+
+	if (ret)
+		st_diag("-> %s: %s", mig_names[state], strerror(-ret));
+	ASSERT_CMP(ret, ==, 0);
+	ASSERT_CMP(mig_get(g), ==, state);
+	if (state == VFIO_DEVICE_STATE_STOP_COPY ||
+	    state == VFIO_DEVICE_STATE_RESUMING)
+		ASSERT(fd >= 0);
+	else
+		ASSERT_CMP(fd, ==, -1);
+	return fd;
+}
+
+static uint8_t *read_stream(int fd, size_t *len)
+{
+	size_t cap = 1 << 20, n = 0;
+	uint8_t *buf = malloc(cap);
+	ssize_t r;
+
+	ASSERT(buf);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ASSERT(buf);
+		}
+		r = read(fd, buf + n, cap - n < 300000 ? cap - n : 300000);
+		ASSERT(r >= 0);
+		if (!r)
+			break;
+		n += r;
+	}
+	/* the end stays the end */
+	ASSERT_CMP(read(fd, buf, 1), ==, 0);
+	*len = n;
+	return buf;
+}
+
+/* Writes it all; 0 or -errno of the failing write. */
+static int write_stream(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < 1000000 ? len - done : 1000000;
+		ssize_t w = write(fd, (const uint8_t *)buf + done, n);
+
+		if (w < 0)
+			return -errno;
+		ASSERT(w > 0);
+		done += w;
+	}
+	return 0;
+}
+
+/* occurrences of @needle in the kernel log */
+static unsigned int klog_count(const char *needle)
+{
+	int len = klogctl(10, NULL, 0);
+	unsigned int n = 0;
+	char *log, *p;
+
+	ASSERT(len > 0);
+	log = malloc(len + 1);
+	ASSERT(log);
+	len = klogctl(3, log, len);
+	ASSERT(len >= 0);
+	log[len] = 0;
+	for (p = log; (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+static void mig_reset(struct vgpu *g)
+{
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_RESET) == 0);
+	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static sigjmp_buf mig_jmp;
+static volatile sig_atomic_t mig_armed;
+
+static void mig_sigbus(int sig)
+{
+	if (mig_armed)
+		siglongjmp(mig_jmp, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* true if a store to @p faults (SIGBUS) */
+static bool store_faults(volatile uint32_t *p, uint32_t v)
+{
+	struct sigaction sa = { .sa_handler = mig_sigbus }, old;
+	volatile bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(mig_jmp, 1)) {
+		mig_armed = 1;
+		*p = v;
+		mig_armed = 0;
+	} else {
+		mig_armed = 0;
+		faulted = true;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+static void mig_check_header(struct vgpu *g, const uint8_t *s, size_t len,
+			     const char *type)
+{
+	const struct vgpu_mig_header *h = (const void *)s;
+	char want[40];
+
+	ASSERT_CMP(len, >, sizeof(*h));
+	ASSERT_CMP(h->magic, ==, VGPU_MIG_MAGIC);
+	ASSERT_CMP(h->version, ==, VGPU_MIG_VERSION);
+	ASSERT_CMP(h->header_size, ==, sizeof(*h));
+	ASSERT_CMP(h->vendor, ==, cfg_read(g, PCI_VENDOR_ID, 2));
+	ASSERT_CMP(h->device, ==, cfg_read(g, PCI_DEVICE_ID, 2));
+	ASSERT_CMP(h->subsystem_device, ==, cfg_read(g, PCI_SUBSYSTEM_ID, 2));
+	ASSERT(!strcmp(h->driver, "vgpu_sim"));
+	snprintf(want, sizeof(want), "%s", type);
+	ASSERT(!strcmp(h->type, want));
+	ASSERT_CMP(h->payload_len, ==, len - sizeof(*h));
+#ifdef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+	{
+		struct vfio_device_feature_mig_data_size ds = { 0 };
+
+		ASSERT(mig_feature(g, VFIO_DEVICE_FEATURE_GET |
+				   VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+				   &ds, sizeof(ds)) == 0);
+		ASSERT_CMP(ds.stop_copy_length, ==, len);
+	}
+#endif
+}
+
+/* Saves @g (RUNNING -> STOP_COPY -> STOP), leaves it in STOP. */
+static uint8_t *mig_save(struct vgpu *g, const char *type, size_t *len)
+{
+	int fd = mig_set(g, VFIO_DEVICE_STATE_STOP_COPY);
+	uint8_t *s = read_stream(fd, len);
+	char c;
+
+	mig_check_header(g, s, *len, type);
+	mig_set(g, VFIO_DEVICE_STATE_STOP);
+	/* the transition ended the fd */
+	ASSERT_ERRNO(read(fd, &c, 1), ENODEV);
+	close(fd);
+	return s;
+}
+
+/* RUNNING -> RESUMING, stream in, -> STOP; 0 or -errno of write/STOP */
+static int mig_load(struct vgpu *g, const uint8_t *s, size_t len)
+{
+	int fd = mig_set(g, VFIO_DEVICE_STATE_RESUMING), ret, nfd;
+
+	ret = write_stream(fd, s, len);
+	if (!ret)
+		ret = mig_try(g, VFIO_DEVICE_STATE_STOP, &nfd);
+	close(fd);
+	return ret;
+}
+
+#define MIG_TYPE "16m"
+
+/* Every arc of the STOP_COPY + P2P FSM, the refused ones and the data fds. */
+static void t_mig_fsm(void)
+{
+	static const uint32_t st[] = {
+		VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_RUNNING_P2P,
+		VFIO_DEVICE_STATE_STOP, VFIO_DEVICE_STATE_STOP_COPY,
+		VFIO_DEVICE_STATE_RESUMING,
+	};
+	static struct vgpu g;
+	struct vfio_device_feature probe = {
+		.argsz = sizeof(probe),
+		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			 VFIO_DEVICE_FEATURE_MIGRATION,
+	};
+	unsigned int i, j;
+	uint8_t *s, c = 0;
+	size_t len;
+	int fd, nfd;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	/* the capability, exactly: the test fails without it */
+	ASSERT(ioctl(g.dev, VFIO_DEVICE_FEATURE, &probe) == 0);
+	ASSERT_CMP(mig_flags(&g), ==, MIG_ALL);
+	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RUNNING);
+	cfg_write(&g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	s = mig_save(&g, MIG_TYPE, &len);
+	mig_set(&g, VFIO_DEVICE_STATE_RUNNING);
+
+	/* from every state to every other one */
+	for (i = 0; i < 5; i++) {
+		for (j = 0; j < 5; j++) {
+			if (i == j)
+				continue;
+			mig_reset(&g);
+			fd = mig_set(&g, st[i]);
+			if (st[i] == VFIO_DEVICE_STATE_RESUMING)
+				ASSERT(write_stream(fd, s, len) == 0);
+			nfd = mig_set(&g, st[j]);
+			if (fd >= 0) {
+				/* leaving a data state ends its fd */
+				if (st[i] == VFIO_DEVICE_STATE_STOP_COPY)
+					ASSERT_ERRNO(read(fd, &c, 1), ENODEV);
+				else
+					ASSERT_ERRNO(write(fd, &c, 1), ENODEV);
+				close(fd);
+			}
+			if (nfd >= 0)
+				close(nfd);
+		}
+	}
+
+	/* refused: unsupported and invalid states, state unchanged */
+	mig_reset(&g);
+	ASSERT_CMP(mig_try(&g, VFIO_DEVICE_STATE_ERROR, &fd), ==, -EINVAL);
+	ASSERT_CMP(mig_try(&g, 6 /* PRE_COPY */, &fd), ==, -EINVAL);
+	ASSERT_CMP(mig_try(&g, 7 /* PRE_COPY_P2P */, &fd), ==, -EINVAL);
+	ASSERT_CMP(mig_try(&g, 99, &fd), ==, -EINVAL);
+	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RUNNING);
+	/* an empty stream cannot be loaded: RESUMING stays */
+	fd = mig_set(&g, VFIO_DEVICE_STATE_RESUMING);
+	ASSERT_CMP(mig_try(&g, VFIO_DEVICE_STATE_STOP, &nfd), ==, -EINVAL);
+	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RESUMING);
+	ASSERT_CMP(mig_try(&g, VFIO_DEVICE_STATE_RUNNING, &nfd), ==, -EINVAL);
+	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RESUMING);
+	/* the resuming fd is write-only and a stream */
+	ASSERT_ERRNO(read(fd, &c, 1), EBADF);
+	ASSERT_ERRNO(pwrite(fd, &c, 1, 0), ESPIPE);
+	ASSERT_ERRNO(lseek(fd, 0, SEEK_SET), ESPIPE);
+	close(fd);
+	mig_reset(&g);
+
+	/* the saving fd: read-only stream, EOF at the end */
+	fd = mig_set(&g, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_ERRNO(write(fd, &c, 1), EBADF);
+	ASSERT_ERRNO(pread(fd, &c, 1, 0), ESPIPE);
+	free(read_stream(fd, &len));
+	/* closing the device ends the migration: RUNNING at the next open */
+	vgpu_close(&g);
+	ASSERT_ERRNO(read(fd, &c, 1), ENODEV);
+	close(fd);
+	vgpu_open(&g);
+	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RUNNING);
+	free(s);
+	vgpu_remove(&g);
+}
+
+struct mig_dev {
+	struct ce_env e;
+	volatile uint32_t *vram;
+	size_t vram_len;
+	unsigned int msix_pos;
+};
+
+#define MIG_SEED 0x5eed1234u
+#define MIG_CE_LEN (256 * 1024)
+#define MIG_CE_VRAM (4 * MiB)
+
+static void mig_dev_setup(struct mig_dev *d, const char *type)
+{
+	unsigned int pos;
+
+	ce_setup(&d->e, type, 1 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	d->vram = vram_map(&d->e.g);
+	d->vram_len = d->e.g.vram_len;
+	pos = cfg_read(&d->e.g, PCI_CAPABILITY_LIST, 1);
+	while (pos && cfg_read(&d->e.g, pos, 1) != PCI_CAP_ID_MSIX)
+		pos = cfg_read(&d->e.g, pos + 1, 1);
+	ASSERT(pos);
+	d->msix_pos = pos;
+}
+
+/* What a guest programmed into the source, checked on either vGPU. */
+static void mig_program(struct mig_dev *d)
+{
+	struct vgpu *g = &d->e.g;
+
+	fill((void *)d->vram, d->vram_len, MIG_SEED);
+	dispi_wr(g, VGPU_SIM_DISPI_XRES, 1024);
+	dispi_wr(g, VGPU_SIM_DISPI_YRES, 768);
+	dispi_wr(g, VGPU_SIM_DISPI_BPP, 32);
+	dispi_wr(g, VGPU_SIM_DISPI_Y_OFFSET, 16);
+	dispi_wr(g, VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_ENABLED |
+		 VGPU_SIM_DISPI_LFB_ENABLED);
+	bar_write(g, BAR0, VGPU_SIM_MAILBOX_OFFSET(16 * MiB) +
+		  VGPU_SIM_MBOX_SCRATCH, 4, 0xfeedf00d);
+	/* MSI-X entry 1: address, data, and masked */
+	bar_write(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 16, 4, 0xfee01000);
+	bar_write(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 24, 4, 0x4242);
+	bar_write(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 28, 4, 1);
+	/* a copy from guest memory that completed */
+	fill(d->e.buf, MIG_CE_LEN, 0xc0ffee);
+	ce_kick(g, IOVA_BASE, MIG_CE_VRAM, MIG_CE_LEN, false);
+	ASSERT(irq_wait(g, VGPU_SIM_MSIX_VEC_COMPLETE, 10000));
+	ASSERT_CMP(ce_status(g), ==, VGPU_SIM_CE_STATUS_DONE);
+}
+
+static void mig_verify(struct mig_dev *d, struct vgpu *src_cfg_ref,
+		       const uint8_t *cfg_ref, unsigned int done_count)
+{
+	struct vgpu *g = &d->e.g;
+	const volatile uint32_t *w = d->vram;
+	unsigned int i;
+	size_t k;
+
+	/* VRAM: the pattern with the copy's bytes at MIG_CE_VRAM */
+	ASSERT_CMP(first_mismatch((void *)d->vram, MIG_CE_VRAM, MIG_SEED), ==,
+		   (size_t)-1);
+	ASSERT_CMP(first_mismatch((uint8_t *)d->vram + MIG_CE_VRAM, MIG_CE_LEN,
+				  0xc0ffee), ==, (size_t)-1);
+	/* fill() seeds by word index from the start */
+	for (k = (MIG_CE_VRAM + MIG_CE_LEN) / 4; k < d->vram_len / 4; k++)
+		if (w[k] != (MIG_SEED ^ (uint32_t)(k * 2654435761u)))
+			ASSERT_CMP(k * 4, ==, d->vram_len);	/* prints where */
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 1024);
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_YRES), ==, 768);
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_BPP), ==, 32);
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_Y_OFFSET), ==, 16);
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_ENABLE), ==,
+		   VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED);
+	ASSERT_CMP(bar_read(g, BAR0, VGPU_SIM_MAILBOX_OFFSET(16 * MiB) +
+			    VGPU_SIM_MBOX_SCRATCH, 4), ==, 0xfeedf00d);
+	ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 16, 4), ==,
+		   0xfee01000);
+	ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 24, 4), ==,
+		   0x4242);
+	ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_MSIX_TABLE_OFFSET + 28, 4), ==, 1);
+	ASSERT_CMP(bar_read(g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, done_count);
+	ASSERT_CMP(ce_status(g), ==, VGPU_SIM_CE_STATUS_DONE);
+	/* config space: command, MSI-X control, BARs all as the source's */
+	for (i = 0; i < 256; i += 4)
+		if (cfg_ref)
+			ASSERT_CMP(cfg_read(g, i, 4), ==,
+				   ((const uint32_t *)cfg_ref)[i / 4]);
+	(void)src_cfg_ref;
+}
+
+static void cfg_snapshot(struct vgpu *g, uint32_t *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < 256; i += 4)
+		cfg[i / 4] = cfg_read(g, i, 4);
+}
+
+/* The device still works: a copy to guest memory completes with MSI-X. */
+static void mig_ce_works(struct mig_dev *d)
+{
+	struct vgpu *g = &d->e.g;
+
+	memset(d->e.buf + MIG_CE_LEN, 0, MIG_CE_LEN);
+	ce_kick(g, IOVA_BASE + MIG_CE_LEN, MIG_CE_VRAM, MIG_CE_LEN, true);
+	ce_expect(g, false, 0);
+	ASSERT_CMP(first_mismatch(d->e.buf + MIG_CE_LEN, MIG_CE_LEN, 0xc0ffee),
+		   ==, (size_t)-1);
+}
+
+/* Save on A (with a copy in flight at STOP), resume on B of the same type. */
+static void t_mig_move(void)
+{
+	static struct mig_dev a, b;
+	uint32_t cfg_a[64];
+	volatile uint32_t *vr;
+	uint8_t *s;
+	size_t len;
+
+	mig_dev_setup(&a, "16m");
+	mig_dev_setup(&b, "16m");
+	mig_program(&a);
+	/* a slow copy still running when the VMM stops the vGPU */
+	param_write("ce_delay_us", "5000");
+	ce_kick(&a.e.g, IOVA_BASE, MIG_CE_VRAM, MIG_CE_LEN, false);
+	ASSERT(ce_status(&a.e.g) & VGPU_SIM_CE_STATUS_BUSY);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING_P2P);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP);
+	param_write("ce_delay_us", "0");
+	/* stopped: trapped BAR accesses refused, VRAM mapping gone */
+	{
+		uint32_t v;
+
+		ASSERT_ERRNO(pread(a.e.g.dev, &v, 4, a.e.g.reg[BAR2].info.offset +
+				   VGPU_SIM_CE_STATUS), EIO);
+		ASSERT_ERRNO(pwrite(a.e.g.dev, &v, 4, a.e.g.reg[BAR2].info.offset +
+				    VGPU_SIM_CE_DOORBELL), EIO);
+	}
+	vr = a.vram;
+	ASSERT(store_faults(vr + 8, 1));
+	/* config space still answers (the VMM saves and restores it) */
+	ASSERT_CMP(cfg_read(&a.e.g, PCI_VENDOR_ID, 2), ==, VGPU_SIM_PCI_VENDOR);
+	cfg_snapshot(&a.e.g, cfg_a);
+	s = mig_save(&a.e.g, MIG_TYPE, &len);
+
+	/* B: the VMM's order: resume, then set up interrupts again */
+	ASSERT_CMP(mig_load(&b.e.g, s, len), ==, 0);
+	mig_set(&b.e.g, VFIO_DEVICE_STATE_RUNNING);
+	mig_verify(&b, &a.e.g, (const uint8_t *)cfg_a, 2);
+	ASSERT(irq_set_eventfds(&b.e.g, VFIO_PCI_MSIX_IRQ_INDEX, 2) == 0);
+	bar_write(&b.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	mig_ce_works(&b);
+	free(s);
+	ce_teardown(&b.e);
+	ce_teardown(&a.e);
+}
+
+/* Aborted migration: the source goes back to RUNNING, intact. */
+static void t_mig_abort(void)
+{
+	static struct mig_dev a;
+	uint32_t cfg_a[64];
+	uint8_t part[4096];
+	int fd;
+
+	mig_dev_setup(&a, "16m");
+	mig_program(&a);
+	bar_write(&a.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	cfg_snapshot(&a.e.g, cfg_a);
+	fd = mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_CMP(read(fd, part, sizeof(part)), ==, sizeof(part));
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP);
+	ASSERT_ERRNO(read(fd, part, 1), ENODEV);
+	close(fd);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	mig_verify(&a, NULL, (const uint8_t *)cfg_a, 1);
+	/* the mapping faults in again and takes writes */
+	ASSERT(!store_faults(a.vram + 8, MIG_SEED ^ (uint32_t)(8 * 2654435761u)));
+	mig_ce_works(&a);
+	/* straight from STOP_COPY to RUNNING too */
+	fd = mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP_COPY);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	close(fd);
+	mig_ce_works(&a);
+	ce_teardown(&a.e);
+}
+
+static unsigned int klog_refused(const char *what)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "migration stream refused: %s\n", what);
+	return klog_count(needle);
+}
+
+/* A refused stream applies nothing; the vGPU resets and works. */
+static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
+			int want, const char *why)
+{
+	struct vgpu *g = &d->e.g;
+	unsigned int before = klog_refused(why);
+	int ret;
+
+	ret = mig_load(g, s, len);
+	if (ret != want)
+		st_diag("case '%s': got %d", why, ret);
+	ASSERT_CMP(ret, ==, want);
+	if (want == -EINVAL)
+		ASSERT_CMP(klog_refused(why), ==, before + 1);
+	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RESUMING);
+	mig_reset(g);
+	/* reset cleared the command register: decode on again */
+	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* nothing applied: the destination's VRAM is still blank */
+	ASSERT(all_zero(d->vram, d->vram_len));
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
+}
+
+/* CRC-32 as zlib's crc32(), what the stream header documents */
+static uint32_t crc32_ieee(uint32_t crc, const uint8_t *p, size_t len)
+{
+	unsigned int k;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+	}
+	return ~crc;
+}
+
+static uint32_t stream_crc(const uint8_t *s, size_t len)
+{
+	struct vgpu_mig_header h;
+
+	memcpy(&h, s, sizeof(h));
+	h.crc = 0;
+	return crc32_ieee(crc32_ieee(0, (const uint8_t *)&h, sizeof(h)),
+			  s + sizeof(h), len - sizeof(h));
+}
+
+/* the data of section @id */
+static uint8_t *stream_section(uint8_t *s, size_t len, uint32_t id)
+{
+	size_t off = sizeof(struct vgpu_mig_header);
+
+	while (off + sizeof(struct vgpu_mig_section) <= len) {
+		struct vgpu_mig_section *sec = (void *)(s + off);
+
+		if (sec->id == id)
+			return (uint8_t *)(sec + 1);
+		off += sizeof(*sec) + ((sec->len + 7) & ~7ull);
+	}
+	ASSERT(!"section not found");
+	return NULL;
+}
+
+static void t_mig_refuse(void)
+{
+	static struct mig_dev a, b, other;
+	struct vgpu_mig_header *h;
+	uint8_t *s, *bad;
+	size_t len;
+	int fd, nfd;
+
+	mig_dev_setup(&a, "16m");
+	mig_dev_setup(&b, "16m");
+	mig_program(&a);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP);
+	s = mig_save(&a.e.g, MIG_TYPE, &len);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	bad = malloc(len + 4096);
+	ASSERT(bad);
+	h = (struct vgpu_mig_header *)bad;
+
+	/* another type: a 32m vGPU refuses a 16m stream */
+	mig_dev_setup(&other, "32m");
+	mig_refused(&other, s, len, -EINVAL, "other vGPU type");
+	ce_teardown(&other.e);
+
+	memcpy(bad, s, len);
+	bad[len / 2] ^= 0x40;			/* a bit flips in VRAM */
+	mig_refused(&b, bad, len, -EINVAL, "checksum mismatch");
+	/* the documented checksum, and every section in its place */
+	ASSERT_CMP(((struct vgpu_mig_header *)s)->crc, ==, stream_crc(s, len));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_CONFIG));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_MSIX));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_IRQ));
+	/* a vendor blob the sim refuses (XRES beyond the maximum), checksum right */
+	memcpy(bad, s, len);
+	{
+		uint8_t *v = stream_section(bad, len, VGPU_MIG_SEC_VENDOR);
+
+		/* struct vsim_state: dispi[] after 8 + 8 + 12 * 4 bytes */
+		ASSERT_CMP(v[64 + 2 * VGPU_SIM_DISPI_XRES] |
+			   v[65 + 2 * VGPU_SIM_DISPI_XRES] << 8, ==, 1024);
+		v[64 + 2 * VGPU_SIM_DISPI_XRES] = 0xff;
+		v[65 + 2 * VGPU_SIM_DISPI_XRES] = 0xff;
+	}
+	h->crc = stream_crc(bad, len);
+	mig_refused(&b, bad, len, -EINVAL, "vendor state (-22)");
+	memcpy(bad, s, len);
+	strcpy(h->driver, "vgpu_other");
+	h->crc = stream_crc(bad, len);
+	mig_refused(&b, bad, len, -EINVAL, "other vendor driver");
+	memcpy(bad, s, len);
+	h->reserved[3] = 1;
+	mig_refused(&b, bad, len, -EINVAL, "reserved header bytes set");
+	memcpy(bad, s, len);
+	h->magic ^= 1;
+	mig_refused(&b, bad, len, -EINVAL, "bad magic");
+	memcpy(bad, s, len);
+	h->version = 2;
+	mig_refused(&b, bad, len, -EINVAL, "unsupported format version");
+	memcpy(bad, s, len);
+	h->subsystem_device ^= 1;
+	mig_refused(&b, bad, len, -EINVAL, "other PCI device");
+	mig_refused(&b, s, len - 100, -EINVAL, "truncated stream");
+	mig_refused(&b, s, 64, -EINVAL, "truncated header");
+	/* longer than the header says but within what the vGPU takes */
+	memcpy(bad, s, len);
+	h->payload_len -= 8;
+	mig_refused(&b, bad, len, -EINVAL, "trailing bytes after the stream");
+	/* oversized: the header announces more than a 16m vGPU's state */
+	memcpy(bad, s, len);
+	h->payload_len += 4096;
+	mig_refused(&b, bad, len, -EFBIG, "oversized header");
+	/* oversized: bytes beyond the most this vGPU's state can be */
+	memcpy(bad, s, len);
+	memset(bad + len, 0, 4096);
+	mig_refused(&b, bad, len + 4096, -EFBIG, "oversized stream");
+
+	/* a short stream completed by a second write loads */
+	fd = mig_set(&b.e.g, VFIO_DEVICE_STATE_RESUMING);
+	ASSERT(write_stream(fd, s, len - 100) == 0);
+	ASSERT_CMP(mig_try(&b.e.g, VFIO_DEVICE_STATE_STOP, &nfd), ==, -EINVAL);
+	ASSERT(write_stream(fd, s + len - 100, 100) == 0);
+	mig_set(&b.e.g, VFIO_DEVICE_STATE_RUNNING);
+	close(fd);
+	ASSERT(irq_set_eventfds(&b.e.g, VFIO_PCI_MSIX_IRQ_INDEX, 2) == 0);
+	mig_verify(&b, NULL, NULL, 1);
+	bar_write(&b.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	mig_ce_works(&b);
+	free(bad);
+	free(s);
+	ce_teardown(&b.e);
+	ce_teardown(&a.e);
+}
+
 /* ---- runner ----------------------------------------------------------- */
 
 struct st_case {
@@ -2158,6 +2828,10 @@ static const struct st_case cases[] = {
 	{ "scrub", t_scrub },
 	{ "plane", t_plane },
 	{ "isolation-attack", t_isolation_attack },
+	{ "mig-fsm", t_mig_fsm },
+	{ "mig-move", t_mig_move },
+	{ "mig-abort", t_mig_abort },
+	{ "mig-refuse", t_mig_refuse },
 	{ "stress", t_stress },
 	{ "unbind", t_unbind },
 	{ "module", t_module },
