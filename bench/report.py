@@ -242,6 +242,8 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--expect', default='')
+    ap.add_argument('--qemu', help="QEMU's version, when not this machine's")
+    ap.add_argument('--libvirt', help="libvirt's version, when not this machine's")
     ap.add_argument('raw', nargs='+')
     args = ap.parse_args()
     runs, meta = read_raw(args.raw)
@@ -262,8 +264,8 @@ def main():
             'guest_cpus': meta.get('cpus', 0),
             'guest_memory_kb': meta.get('memory_kb', 0),
             'gpus': meta.get('gpus', ''),
-            'qemu': version(['qemu-system-x86_64', '--version'], r'version (\S+)'),
-            'libvirt': version(['libvirtd', '--version'], r'(\d+\.\d+\.\d+)'),
+            'qemu': args.qemu or version(['qemu-system-x86_64', '--version'], r'version (\S+)'),
+            'libvirt': args.libvirt or version(['libvirtd', '--version'], r'(\d+\.\d+\.\d+)'),
             'host_kernel': platform.release(),
             'host_cpu': version(['sh', '-c', 'cat /proc/cpuinfo'], r'model name\s*: (.*)'),
             'host_cpus': os.cpu_count(),
