@@ -7,9 +7,12 @@
 Reads the JSON lines of vgpu-bench (in the lab) and host-bench.py, computes each run's ratio
 (ours against its reference, measured in the same boot, one run after the other), and writes
 DIR/<date>-<world>.json and .md: per figure the median, min and max of the ratios, the target
-and whether it was met, plus the medians of the raw values, the versions and the machine.
+and whether it was met, plus the medians of the raw values, the versions and the machine; and
+DIR/<date>-<world>.png, the ratios against their targets (matplotlib, Debian's
+python3-matplotlib).
 Exit status: 0 written; 1 the input is malformed or a figure in --expect is missing (what the
-test suite's quick mode checks; it never judges the figures themselves).
+test suite's quick mode checks; it never judges the figures themselves), or matplotlib is
+missing (the .json and .md are written first).
 """
 import argparse
 import datetime
@@ -67,6 +70,8 @@ FIGURES = [
      ratio_time, '<=', 3.0),
     ('11', '11', '`virsh start --paused` of a domain with a managed vGPU (the hook creates it)',
      'the same domain, its vGPU created beforehand', ratio_time, '<=', 1.2),
+    ('12', '12', "the hook's `prepare begin` (one managed vGPU; fake root, 16 GPUs x 16 types)",
+     'one `mdevctl list` of the same tree', ratio_time, '<=', 1.0),
     ('10v', '10v', 'the same', '`xmllint --noout --relaxng` with our domain schema', ratio_time,
      None, None),
 ]
@@ -185,9 +190,50 @@ def markdown(report):
                      f"{fmt(ref, unit)} | {ratio} | {f['target']} | {f['status']} |")
     lines.append('')
     missed = [f['figure'] for f in report['figures'] if f['status'] == 'missed']
+    absent = [f['figure'] for f in report['figures'] if f['status'] == 'not measured']
     lines.append(f"Targets missed: {', '.join(missed) if missed else 'none'}. "
-                 'Not measured: figure 12 (the hook at prepare with 16 GPUs x 16 types).')
+                 f"Not measured: {', '.join(absent) if absent else 'none'}.")
     return '\n'.join(lines) + '\n'
+
+
+def plot(report, path):
+    """The ratios (median, min-max) of every measured figure against its target, log scale."""
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        fail(f'cannot draw {path}: {e} (Debian: python3-matplotlib; tools/deps installs it)')
+    figs = [f for f in report['figures'] if 'ratio_median' in f]
+    if not figs:
+        fail(f'cannot draw {path}: no figure has a ratio')
+    colours = {'met': '#2a7d2a', 'missed': '#c0392b', 'measured': '#7f7f7f'}
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(figs) + 1.6), dpi=90)
+    for y, f in enumerate(figs):
+        med, lo, hi = f['ratio_median'], f['ratio_min'], f['ratio_max']
+        c = colours.get(f['status'], '#7f7f7f')
+        # a ratio of 0 (or below, figure 1b) has no place on a log axis
+        lo = max(lo, 1e-2)
+        ax.plot([lo, max(hi, lo)], [y, y], color=c, linewidth=1.5)
+        ax.plot([max(med, 1e-2)], [y], 'o', color=c, markersize=5)
+        if f['target'] != 'none':
+            op, val = f['target'].split()
+            val = float(val.rstrip('x'))
+            ax.plot([val], [y], '|', color='black', markersize=12, markeredgewidth=2)
+            ax.annotate(op, (val, y), textcoords='offset points', xytext=(5, 3), fontsize=7)
+    ax.set_yticks(range(len(figs)))
+    ax.set_yticklabels([f"{f['figure']}  {f['against'].replace('`', '')[:34]}" for f in figs], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale('log')
+    ax.axvline(1.0, color='#bbbbbb', linewidth=0.8, zorder=0)
+    ax.set_xlabel('ratio, ours against the reference (dot: median, line: min–max; '
+                  'bar: target)', fontsize=8)
+    ax.tick_params(axis='x', labelsize=7)
+    ax.set_title(f"vGPU benchmarks, {report['world']}, {report['date']} ({report['mode'][:5]}); "
+                 'green met, red missed, grey no target', fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def main():
@@ -196,6 +242,8 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--expect', default='')
+    ap.add_argument('--qemu', help="QEMU's version, when not this machine's")
+    ap.add_argument('--libvirt', help="libvirt's version, when not this machine's")
     ap.add_argument('raw', nargs='+')
     args = ap.parse_args()
     runs, meta = read_raw(args.raw)
@@ -216,8 +264,8 @@ def main():
             'guest_cpus': meta.get('cpus', 0),
             'guest_memory_kb': meta.get('memory_kb', 0),
             'gpus': meta.get('gpus', ''),
-            'qemu': version(['qemu-system-x86_64', '--version'], r'version (\S+)'),
-            'libvirt': version(['libvirtd', '--version'], r'(\d+\.\d+\.\d+)'),
+            'qemu': args.qemu or version(['qemu-system-x86_64', '--version'], r'version (\S+)'),
+            'libvirt': args.libvirt or version(['libvirtd', '--version'], r'(\d+\.\d+\.\d+)'),
             'host_kernel': platform.release(),
             'host_cpu': version(['sh', '-c', 'cat /proc/cpuinfo'], r'model name\s*: (.*)'),
             'host_cpus': os.cpu_count(),
@@ -235,6 +283,8 @@ def main():
         f.write(md)
     print(md, end='')
     print(f'report.py: wrote {base}.json and {base}.md', file=sys.stderr)
+    plot(report, base + '.png')
+    print(f'report.py: wrote {base}.png', file=sys.stderr)
     return 0
 
 

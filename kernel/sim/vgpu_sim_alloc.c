@@ -46,6 +46,7 @@ int vsim_alloc_init(struct vsim_alloc *a, u64 vram_size, u64 granule)
 	a->granule = granule;
 	a->nr = nr;
 	a->used = 0;
+	a->clean = 0;
 	return 0;
 }
 
@@ -83,7 +84,11 @@ static unsigned int free_order(const struct vsim_alloc *a, unsigned int first,
 	}
 }
 
-int vsim_alloc_get(struct vsim_alloc *a, u64 size, u64 *offset)
+/*
+ * On success *@dirty has bit j set for each granule j of the slice (counted
+ * from its start) that the caller must scrub before handing the slice out.
+ */
+int vsim_alloc_get(struct vsim_alloc *a, u64 size, u64 *offset, u64 *dirty)
 {
 	unsigned int n = slice_granules(a, size);
 	unsigned int i, best = 0, best_order = ~0U;
@@ -104,6 +109,8 @@ int vsim_alloc_get(struct vsim_alloc *a, u64 size, u64 *offset)
 	if (best_order == ~0U)
 		return -ENOSPC;
 	a->used |= run_mask(best, n);
+	*dirty = (~a->clean & run_mask(best, n)) >> best;
+	a->clean &= ~run_mask(best, n);
 	*offset = (u64)best * a->granule;
 	return 0;
 }
@@ -124,6 +131,8 @@ int vsim_alloc_put(struct vsim_alloc *a, u64 offset, u64 size)
 	if ((a->used & m) != m)
 		return -EINVAL;
 	a->used &= ~m;
+	/* the caller scrubbed it (see vgpu_sim_alloc.h) */
+	a->clean |= m;
 	return 0;
 }
 

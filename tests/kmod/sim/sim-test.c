@@ -1494,18 +1494,38 @@ static size_t first_not(const volatile uint32_t *w, size_t len, uint32_t val)
 	return (size_t)-1;
 }
 
+/* every 16 MiB granule of the physical VRAM holds @host but those listed */
+static void check_granules(const volatile uint32_t *pv, uint32_t host,
+			   const uint64_t *zeroed, size_t n)
+{
+	const size_t gran = 16 << 20;
+	size_t off, i;
+
+	for (off = 0; off + gran <= vram_total; off += gran) {
+		uint32_t want = host;
+
+		for (i = 0; i < n; i++)
+			if (zeroed[i] == off)
+				want = 0;
+		ASSERT_CMP(first_not(pv + off / 4, gran, want), ==, (size_t)-1);
+	}
+}
+
 /*
  * Scrubbing, each half on its own: the host fills the physical VRAM while
- * vgpu_sim is unbound; a new vGPU must read zeros (scrub on create); after
- * it is destroyed its slice, seen by the host again, must be zeros while
- * the rest still holds the host's fill (scrub on destroy, and only there).
+ * vgpu_sim is unbound; a new vGPU must read zeros (a granule not scrubbed
+ * since the bind is scrubbed at create); after it is destroyed its slice,
+ * seen by the host again, must be zeros (scrub on destroy). A tenant of a
+ * slice scrubbed at destroy is not scrubbed for again, but one of a
+ * granule never used since the bind is: both read zeros. The granules no
+ * vGPU had still hold the host's fill (no scrub of what was not handed out).
  */
 static void t_scrub(void)
 {
 	const uint32_t host = 0xc3c3c3c3u, tenant = 0x5e5e5e5eu;
-	static struct vgpu g;
+	static struct vgpu g, a, b;
 	volatile uint32_t *pv, *vram;
-	uint64_t off, size;
+	uint64_t off, a_off, size, zeroed[2];
 	size_t i;
 
 	gpu_bind(false);
@@ -1529,12 +1549,41 @@ static void t_scrub(void)
 
 	gpu_bind(false);
 	pv = phys_vram_map();
-	ASSERT_CMP(first_not(pv + off / 4, size, 0), ==, (size_t)-1);
-	if (off)
-		ASSERT_CMP(first_not(pv, off, host), ==, (size_t)-1);
-	if (off + size < vram_total)
-		ASSERT_CMP(first_not(pv + (off + size) / 4, vram_total - off - size, host),
-			   ==, (size_t)-1);
+	check_granules(pv, host, &off, 1);
+	munmap((void *)pv, vram_total);
+	gpu_bind(true);
+
+	/* the rebind forgot what was clean: the slice is scrubbed again */
+	ASSERT(vgpu_create(&a, "16m") == 0);
+	vgpu_slice(&a, &a_off, &size);
+	ASSERT_CMP(a_off, ==, off);
+	vgpu_open(&a);
+	vram = vram_map(&a);
+	ASSERT_CMP(first_not(vram, a.vram_len, 0), ==, (size_t)-1);
+	for (i = 0; i < a.vram_len / 4; i++)
+		vram[i] = tenant;
+	vgpu_remove(&a);
+	/* the same slice again, clean since a's destroy */
+	ASSERT(vgpu_create(&a, "16m") == 0);
+	vgpu_slice(&a, &a_off, &size);
+	ASSERT_CMP(a_off, ==, off);
+	vgpu_open(&a);
+	vram = vram_map(&a);
+	ASSERT_CMP(first_not(vram, a.vram_len, 0), ==, (size_t)-1);
+	/* a granule no vGPU had since the bind: the host's fill is scrubbed */
+	ASSERT(vgpu_create(&b, "16m") == 0);
+	vgpu_slice(&b, &zeroed[1], &size);
+	ASSERT_CMP(zeroed[1], !=, off);
+	vgpu_open(&b);
+	vram = vram_map(&b);
+	ASSERT_CMP(first_not(vram, b.vram_len, 0), ==, (size_t)-1);
+	vgpu_remove(&b);
+	vgpu_remove(&a);
+
+	gpu_bind(false);
+	pv = phys_vram_map();
+	zeroed[0] = off;
+	check_granules(pv, host, zeroed, 2);
 	/* leave the VRAM as a fresh boot has it */
 	for (i = 0; i < vram_total / 4; i++)
 		pv[i] = 0;
