@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The kmod batches that exercise our kernel code most, on the lab's debug kernel (lockdep,
+# KASAN, kmemleak, DEBUG_ATOMIC_SLEEP: tools/lab fetch --debug-kernel). Our modules and
+# vgpu_test are built for it here with Debian 13's toolchain; each batch is one boot, and
+# tools/lab fails a boot (125) on any report of the kernel's checkers or on a kmemleak leak
+# through our modules. TAP; one SKIP line when the debug kernel is not built (it takes about
+# an hour: CI does not build it).
+#
+#   debug-kernel.sh LAB SRCDIR BUILDDIR VGPU_CORE_TEST RUN_SIM_TESTS SIM_TEST
+set -u
+lab=$1 src=$2 build=$3 core_test=$4 run_sim=$5 sim_test=$6
+
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+kdir=$("$lab" kdir --debug-kernel 2>"$err")
+rc=$?
+if [ $rc = 77 ]; then
+	echo "1..0 # SKIP $(tail -1 "$err")"
+	exit 0
+elif [ $rc != 0 ]; then
+	echo "Bail out! tools/lab kdir --debug-kernel failed: $(tail -1 "$err")"
+	exit 1
+fi
+
+# The source tree's layout (vgpu_test's Kbuild finds kernel/ three levels up).
+out=$build/tests/kmod/debug-kernel
+# Debian 13's kbuild runs only on Debian 13: directly inside its root, else through the chroot.
+kbuild() {
+	if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = trixie ]; then
+		"$src/tools/kbuild" "$@"
+	else
+		"$lab" chroot --distro trixie -- "$src/tools/kbuild" "$@"
+	fi
+}
+if ! kbuild "$src/kernel" "$out/kernel" "$kdir" >"$err" 2>&1 ||
+	! kbuild "$src/tests/kmod/core" "$out/tests/kmod/core" "$kdir" "$out/kernel/Module.symvers" >>"$err" 2>&1; then
+	sed 's/^/# /' "$err"
+	echo "Bail out! our modules do not build for the debug kernel ($kdir)"
+	exit 1
+fi
+
+batches=(core-vfio core-lifecycle sim)
+echo "1..${#batches[@]}"
+n=0
+failed=0
+for b in "${batches[@]}"; do
+	n=$((n + 1))
+	case $b in
+	core-*) cmd=("$core_test" --module "$out/tests/kmod/core/vgpu_test.ko" --group "${b#core-}") ;;
+	sim) cmd=("$run_sim" "$out" "$sim_test") ;;
+	esac
+	t0=$SECONDS
+	"$lab" run --debug-kernel --builddir "$out" --timeout 600 -- "${cmd[@]}" >"$err.out" 2>"$err"
+	rc=$?
+	secs=$((SECONDS - t0))
+	sed 's/^/# /' "$err.out"
+	# A batch passes only when it ran checks and none failed (a skipped batch is no pass).
+	if [ $rc = 0 ] && grep -q '^ok ' "$err.out" && ! grep -q '^not ok ' "$err.out"; then
+		echo "ok $n - $b on the debug kernel (${secs} s)"
+	else
+		tail -n 60 "$err" | sed 's/^/# /'
+		echo "not ok $n - $b on the debug kernel (status $rc, ${secs} s)"
+		failed=1
+	fi
+	rm -f "$err.out"
+done
+exit $failed
