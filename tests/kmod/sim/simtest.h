@@ -99,6 +99,8 @@ long long st_available(const char *type);
 int vgpu_create(struct vgpu *g, const char *type);	/* 0 or -errno */
 void vgpu_remove(struct vgpu *g);
 void vgpu_open(struct vgpu *g);		/* asserts */
+/* opens into @container, whose IOMMU is already set (or a new one if < 0) */
+void vgpu_open_in(struct vgpu *g, int container);
 void vgpu_close(struct vgpu *g);
 void vgpu_cleanup_all(void);		/* removes every vGPU still created */
 
