@@ -105,10 +105,11 @@ static inline void vgpu_vm_flags_clear(struct vm_area_struct *vma,
 
 /*
  * Huge PFN maps: 6.12 calls vm_operations_struct.huge_fault for VM_PFNMAP
- * VMAs, with PMD (and PUD) "special" entries where the architecture selects
- * ARCH_SUPPORTS_PMD_PFNMAP (_PUD_PFNMAP). Before, hugepage_vma_check()
- * refused VM_PFNMAP VMAs (VM_NO_KHUGEPAGED), so vfio/region.c maps the
- * contiguous run around a fault with PTEs instead.
+ * and VM_MIXEDMAP file VMAs (vma_is_special_huge()), with PMD (and PUD)
+ * "special" entries where the architecture selects ARCH_SUPPORTS_PMD_PFNMAP
+ * (_PUD_PFNMAP). Before, hugepage_vma_check() refused such VMAs
+ * (VM_NO_KHUGEPAGED), so vfio/region.c maps the contiguous run around a
+ * fault with PTEs instead.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
 	defined(CONFIG_TRANSPARENT_HUGEPAGE)

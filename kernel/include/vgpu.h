@@ -34,6 +34,28 @@
  * held or preemption disabled.
  *
  * Return conventions: 0 or a negative errno; never -1, never a byte count.
+ *
+ * VRAM and the IOMMU (the threat model of a VRAM slice): after a vGPU is
+ * destroyed the core guarantees that nothing its users were given still
+ * reaches the memory behind its mmap-able regions, so the vendor may hand
+ * that memory to the next vGPU:
+ * - CPU mappings are zapped (vgpu_zap_region(), close, reset, destroy) and
+ *   fault again through &vgpu_ops.mmap_pfn, which the vendor refuses for a
+ *   vGPU that is gone;
+ * - the mappings are VM_IO | VM_MIXEDMAP, never VM_PFNMAP: GUP refuses
+ *   VM_IO, and vfio_iommu_type1 follows the page tables only of VM_PFNMAP
+ *   VMAs, so VFIO_IOMMU_MAP_DMA of a vGPU's mmap fails with -EFAULT instead
+ *   of giving a physical device in the same container an IOMMU mapping that
+ *   type1 never revokes (iommufd refuses such VMAs too). KVM still maps them
+ *   for the guest (hva_to_pfn_remapped() accepts VM_IO). The cost: no
+ *   peer-to-peer DMA from a passed-through device to a vGPU's BAR;
+ * - pins through vgpu_dma_pin() are of the VFIO user's guest memory, and
+ *   type1 refuses device memory (!pfn_valid) there.
+ * What the vendor must do: return from &vgpu_ops.mmap_pfn only memory of
+ * this vGPU, never map it to user space any other way, and clear a slice
+ * before a new vGPU gets it (the core zaps, it does not clear). Not covered:
+ * vfio-pci's own BAR mappings (the parent GPU passed through is not a
+ * vGPU parent), and anything a vendor exposes outside this API.
  */
 #ifndef _VGPU_H
 #define _VGPU_H

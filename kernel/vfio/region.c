@@ -6,6 +6,7 @@
  */
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pfn_t.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -318,8 +319,8 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	n = min_t(u64, (end - addr) >> PAGE_SHIFT, len >> PAGE_SHIFT);
 	n = min_t(u64, n, (area->offset + area->size - off) >> PAGE_SHIFT);
 	for (i = 0; i < n; i++) {
-		vm_fault_t r = vmf_insert_pfn(vma, addr + (i << PAGE_SHIFT),
-					      pfn + i);
+		vm_fault_t r = vmf_insert_mixed(vma, addr + (i << PAGE_SHIFT),
+						__pfn_to_pfn_t(pfn + i, PFN_DEV));
 
 		if (r & VM_FAULT_ERROR) {
 			/* Only the faulting page must succeed; the rest is a bonus. */
@@ -429,7 +430,13 @@ int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	if (!vgpu_region_area(vr->decl, off, len, &whole))
 		return -EINVAL;
 
-	vgpu_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * VM_MIXEDMAP, not VM_PFNMAP: vfio_iommu_type1 follows the PTEs of
+	 * VM_PFNMAP VMAs into an IOMMU mapping it never revokes, which would
+	 * outlive this vGPU's hold on its VRAM. VM_IO keeps GUP out and still
+	 * lets KVM map it (see "VRAM and the IOMMU" in vgpu.h).
+	 */
+	vgpu_vm_flags_set(vma, VM_IO | VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	if (vr->decl->flags & VGPU_REGION_PREFETCH)
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 	else

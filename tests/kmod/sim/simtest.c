@@ -247,6 +247,11 @@ static void get_region(struct vgpu *g, unsigned int index)
 
 void vgpu_open(struct vgpu *g)
 {
+	vgpu_open_in(g, -1);
+}
+
+void vgpu_open_in(struct vgpu *g, int container)
+{
 	char p[PATH_MAX], link[PATH_MAX], dev[64];
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
@@ -259,7 +264,8 @@ void vgpu_open(struct vgpu *g)
 	link[n] = 0;
 	snprintf(dev, sizeof(dev), "/dev/vfio/%s", basename(link));
 
-	g->container = open("/dev/vfio/vfio", O_RDWR);
+	/* our own reference to a shared container: vgpu_close() drops it */
+	g->container = container >= 0 ? dup(container) : open("/dev/vfio/vfio", O_RDWR);
 	ASSERT(g->container >= 0);
 	ASSERT_CMP(ioctl(g->container, VFIO_GET_API_VERSION), ==, VFIO_API_VERSION);
 	ASSERT(ioctl(g->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1);
@@ -268,7 +274,8 @@ void vgpu_open(struct vgpu *g)
 	ASSERT(ioctl(g->group, VFIO_GROUP_GET_STATUS, &st) == 0);
 	ASSERT(st.flags & VFIO_GROUP_FLAGS_VIABLE);
 	ASSERT(ioctl(g->group, VFIO_GROUP_SET_CONTAINER, &g->container) == 0);
-	ASSERT(ioctl(g->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+	if (container < 0)
+		ASSERT(ioctl(g->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
 	g->dev = ioctl(g->group, VFIO_GROUP_GET_DEVICE_FD, g->uuid);
 	ASSERT(g->dev >= 0);
 	ASSERT(ioctl(g->dev, VFIO_DEVICE_GET_INFO, &di) == 0);

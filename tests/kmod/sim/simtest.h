@@ -25,19 +25,21 @@ void st_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void st_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* errno as @cond left it */
 #define ASSERT(cond)							\
 	do {								\
-		int e_ = errno;						\
-		if (!(cond))						\
+		if (!(cond)) {						\
+			int e_ = errno;					\
 			st_fail(__FILE__, __LINE__, "%s (errno %d: %s)", \
 				#cond, e_, strerror(e_));		\
+		}							\
 	} while (0)
 
 /* compare two integers, printing both */
 #define ASSERT_CMP(a, op, b)						\
 	do {								\
-		int e_ = errno;						\
 		long long a_ = (long long)(a), b_ = (long long)(b);	\
+		int e_ = errno;						\
 		if (!(a_ op b_))					\
 			st_fail(__FILE__, __LINE__,			\
 				"%s %s %s: %lld (%#llx) vs %lld (%#llx) (errno %d: %s)", \
@@ -99,6 +101,8 @@ long long st_available(const char *type);
 int vgpu_create(struct vgpu *g, const char *type);	/* 0 or -errno */
 void vgpu_remove(struct vgpu *g);
 void vgpu_open(struct vgpu *g);		/* asserts */
+/* opens into @container, whose IOMMU is already set (or a new one if < 0) */
+void vgpu_open_in(struct vgpu *g, int container);
 void vgpu_close(struct vgpu *g);
 void vgpu_cleanup_all(void);		/* removes every vGPU still created */
 
