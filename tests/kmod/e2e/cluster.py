@@ -330,20 +330,37 @@ before = nova_inventory()[libvirt_name(gpu_a)]
 other = {"vgpu_sim-16m": "vgpu_sim-64m"}.get(type_a, "vgpu_sim-16m")
 u3 = str(uuidlib.uuid4())
 write(f"{MDEV_BUS}/{gpu_a}/mdev_supported_types/{other}/create", u3)
-after = nova_inventory()[libvirt_name(gpu_a)]
+# libvirt learns of a vGPU made through sysfs from udev's event, in its own thread: libvirt
+# 11.3 takes seconds under TCG, and a read meanwhile can miss the GPU's types altogether.
+# Nova's inventory is a periodic task, long after: read it once libvirt lists the vGPU.
+at_once = nova_inventory().get(libvirt_name(gpu_a))
+wait(lambda: any(d.startswith("mdev_" + u3.replace("-", "_")) for d in conn.listDevices("mdev", 0)))
+run("udevadm", "settle")
+after = nova_inventory().get(libvirt_name(gpu_a))
 fb = {t: int(re.search(r"fb_size=(\d+)", read(f"{MDEV_BUS}/{gpu_a}/mdev_supported_types/{t}/"
                                               "description")).group(1)) for t in (type_a, other)}
 expect = before - max(1, fb[other] // fb[type_a])
-note(f"Nova's inventory on {gpu_a}: {before} before, {after} after a {other} vGPU")
-ok(after == expect, f"a {other} vGPU made outside Nova takes {before - after} of Nova's "
+note(f"Nova's inventory on {gpu_a}: {before} before, {after} after a {other} vGPU "
+     f"({at_once} read at once)")
+ok(after == expect, f"a {other} vGPU made outside Nova takes {before - (after or 0)} of Nova's "
    f"{type_a} inventory on {gpu_a} (the types share the VRAM)")
 write(f"{MDEVS}/{u3}/remove", "1")
 
 # Nova's init_host: defined but inactive mdevs (listAllDevices CAP_MDEV|INACTIVE) are started.
+def inactive_mdevs():
+    return [d.name() for d in conn.listAllDevices(
+        libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV |
+        libvirt.VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE)]
+
+
 run("virsh", "-c", "qemu:///system", "nodedev-destroy", d1.name())
-inactive = [d.name() for d in conn.listAllDevices(
-    libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV | libvirt.VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE)]
 gone = not os.path.exists(f"{MDEVS}/{u1}")
+# nodedev-destroy returns once the vGPU is gone from sysfs; libvirt marks the defined device
+# inactive when its udev thread takes the remove event (libvirt 11.3: seconds later). Nova's
+# init_host runs when nova-compute starts, long after: list once libvirt has caught up.
+at_once = inactive_mdevs()
+inactive = wait(lambda: d1.name() in inactive_mdevs() and inactive_mdevs()) or inactive_mdevs()
+note(f"inactive mdevs: {inactive} ({at_once} read at once)")
 for name in inactive:
     conn.nodeDeviceLookupByName(name).create(0)
 ok(gone and d1.name() in inactive and os.path.exists(f"{MDEVS}/{u1}/driver"),
@@ -351,7 +368,7 @@ ok(gone and d1.name() in inactive and os.path.exists(f"{MDEVS}/{u1}/driver"),
 
 # Clean up the Nova part (Nova itself never removes an mdev).
 dom.undefine()
-run("virsh", "-c", "qemu:///system", "nodedev-destroy", d1.name())
+run("virsh", "-c", "qemu:///system", "nodedev-destroy", d1.name(), check=False)
 run("virsh", "-c", "qemu:///system", "nodedev-undefine", d1.name())
 write(f"{MDEVS}/{u2}/remove", "1")
 ok(mdevs() == [], "the Nova part leaves no vGPU")
