@@ -58,10 +58,8 @@ hook_error (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+    vgpu_program_error ("vgpu hook", fmt, ap);
     va_end (ap);
-    g_strdelimit (msg, "\n", ' ');
-    g_printerr ("vgpu hook: %s\n", msg);
 }
 
 static guint

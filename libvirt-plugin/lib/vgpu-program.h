@@ -6,6 +6,7 @@
 #pragma once
 
 #include <locale.h>
+#include <stdarg.h>
 
 #include <glib.h>
 #include <glib/gi18n.h>
@@ -20,4 +21,14 @@ vgpu_program_init_i18n (void)
     bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
     bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
     textdomain (GETTEXT_PACKAGE);
+}
+
+/* One line on standard error: "PREFIX: message", newlines in the message
+ * folded, so that libvirt and mdevctl log it as one line. */
+static inline void G_GNUC_PRINTF (2, 0)
+vgpu_program_error (const char *prefix, const char *fmt, va_list ap)
+{
+    g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+    g_strdelimit (msg, "\n", ' ');
+    g_printerr ("%s: %s\n", prefix, msg);
 }

@@ -606,17 +606,23 @@ create_on (const char *p, const char *type, const char *lower, GPtrArray *attrs,
     return TRUE;
 }
 
+/* Every VgpuAttr of @attrs (may be NULL) has a valid name and value. */
+static gboolean
+attrs_valid (GPtrArray *attrs, GError **error)
+{
+    for (guint i = 0; attrs && i < attrs->len; i++) {
+        const VgpuAttr *a = attrs->pdata[i];
+        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) || !attr_value_ok (a, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vgpu_set_attrs (const char *uuid, GPtrArray *attrs, GError **error)
 {
-    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error))
+    if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error) || !attrs_valid (attrs, error))
         return FALSE;
-    for (guint i = 0; attrs && i < attrs->len; i++) {
-        const VgpuAttr *a = attrs->pdata[i];
-        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
-            !attr_value_ok (a, error))
-            return FALSE;
-    }
     g_autofree char *lower = g_ascii_strdown (uuid, -1);
     g_autofree char *dev = vgpu_mdev_dir (lower);
     if (!g_file_test (dev, G_FILE_TEST_IS_DIR)) {
@@ -660,14 +666,8 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
 {
     /* Validate everything before touching sysfs. */
     if (!vgpu_name_is_valid (VGPU_NAME_UUID, uuid, error) ||
-        !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error))
+        !vgpu_name_is_valid (VGPU_NAME_TYPE, type, error) || !attrs_valid (attrs, error))
         return FALSE;
-    for (guint i = 0; attrs && i < attrs->len; i++) {
-        const VgpuAttr *a = attrs->pdata[i];
-        if (!vgpu_name_is_valid (VGPU_NAME_ATTR, a->name, error) ||
-            !attr_value_ok (a, error))
-            return FALSE;
-    }
     g_autofree char *lower = g_ascii_strdown (uuid, -1);
 
     /* Choosing a GPU and creating on it is one step for every program that

@@ -78,10 +78,8 @@ callout_error (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+    vgpu_program_error ("vgpu", fmt, ap);
     va_end (ap);
-    g_strdelimit (msg, "\n", ' ');
-    g_printerr ("vgpu: %s\n", msg);
 }
 
 /* Is TYPE on PARENT a type of the vgpu core? */
@@ -138,6 +136,17 @@ value_ok (const char *name, const char *value)
         }
     }
     return TRUE;
+}
+
+/* Prints what @b built as one line of JSON on standard output. */
+static void
+print_json (JsonBuilder *b)
+{
+    g_autoptr (JsonNode) root = json_builder_get_root (b);
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    json_generator_set_root (gen, root);
+    g_autofree char *out = json_generator_to_data (gen, NULL);
+    printf ("%s\n", out);
 }
 
 /* mdevctl's "attrs": [ {"NAME": "VALUE"}, ... ], in order; checked, and
@@ -257,11 +266,7 @@ get_attributes (const char *uuid)
     }
     json_builder_end_array (b);
 
-    g_autoptr (JsonNode) root = json_builder_get_root (b);
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-    json_generator_set_root (gen, root);
-    g_autofree char *out = json_generator_to_data (gen, NULL);
-    printf ("%s\n", out);
+    print_json (b);
     return CALLOUT_OK;
 }
 
@@ -341,11 +346,7 @@ get_capabilities (const char *json)
     json_builder_end_object (b);
     json_builder_end_object (b);
 
-    g_autoptr (JsonNode) root = json_builder_get_root (b);
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-    json_generator_set_root (gen, root);
-    g_autofree char *out = json_generator_to_data (gen, NULL);
-    printf ("%s\n", out);
+    print_json (b);
     return CALLOUT_OK;
 }
 
