@@ -88,6 +88,22 @@ unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size)
  * was bound (see vgpu_sim_alloc.h). Both scrub outside the lock: the slice
  * is then owned by its vGPU alone.
  */
+/*
+ * Zeroes VRAM a chunk at a time: a slice can be gigabytes on a real GPU, and
+ * one memset_io of it would hold the CPU for seconds on a kernel without full
+ * preemption (under TCG a 16 MiB scrub already takes a quarter of a second).
+ */
+static void vsim_scrub(struct vsim_gpu *g, u64 offset, u64 size)
+{
+	u64 done, n;
+
+	for (done = 0; done < size; done += n) {
+		n = min_t(u64, size - done, SZ_1M);
+		memset_io(g->vram + offset + done, 0, n);
+		cond_resched();
+	}
+}
+
 int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
 {
 	u64 dirty, granule = g->alloc.granule;
@@ -101,7 +117,7 @@ int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
 		return ret;
 	for (j = 0; dirty; j++, dirty >>= 1)
 		if (dirty & 1)
-			memset_io(g->vram + *offset + j * granule, 0, granule);
+			vsim_scrub(g, *offset + j * granule, granule);
 	return 0;
 }
 
@@ -109,7 +125,7 @@ void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size)
 {
 	int ret;
 
-	memset_io(g->vram + offset, 0, size);
+	vsim_scrub(g, offset, size);
 	spin_lock(&g->alloc_lock);
 	ret = vsim_alloc_put(&g->alloc, offset, size);
 	spin_unlock(&g->alloc_lock);

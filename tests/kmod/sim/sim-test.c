@@ -1195,6 +1195,121 @@ static uint32_t ce_poll_idle(struct vgpu *g)
  * never touches guest memory again, and its pins are gone (a pin left at
  * close is a vfio_iommu_type1 WARNING, which the dmesg case catches).
  */
+/* ---- the cdev + iommufd path ---------------------------------------------- */
+
+/*
+ * Runs @fn with every vgpu_open() going through the VFIO device cdev and
+ * iommufd (the emulated-device iommufd ops: bind, attach an IOAS, pinning
+ * through an iommufd access, dma_unmap when an IOAS range goes).
+ */
+static void with_iommufd(void (*fn)(void))
+{
+	const char *why;
+
+	if (!st_iommufd_supported(&why)) {
+		st_skip(why);
+		return;
+	}
+	st_use_iommufd = true;
+	fn();
+	st_use_iommufd = false;
+}
+
+static void t_iommufd_ce_copy(void)
+{
+	with_iommufd(t_ce_copy);
+}
+
+static void t_iommufd_ce_unmap(void)
+{
+	with_iommufd(t_ce_busy_and_unmap);
+}
+
+#ifdef ST_HAVE_IOMMUFD
+/* the group of a device bound to an iommufd cannot be opened */
+static void expect_group_busy(struct vgpu *g)
+{
+	char p[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/iommu_group", g->uuid);
+	n = readlink(p, link, sizeof(link) - 1);
+	ASSERT(n > 0);
+	link[n] = 0;
+	snprintf(p, sizeof(p), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	ASSERT_ERRNO(open(p, O_RDWR), EBUSY);
+}
+
+/*
+ * What only the iommufd path has: the group is fenced off while the cdev is
+ * bound, VRAM cannot be mapped into an IOAS (iommufd pins user pages, and our
+ * VRAM is VM_IO), DMA stops at detach and resumes at a new attach, and a
+ * closed cdev frees the device for the group path again.
+ */
+static void t_iommufd(void)
+{
+	static struct ce_env e;
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+	const char *why;
+	void *vram;
+
+	if (!st_iommufd_supported(&why)) {
+		st_skip(why);
+		return;
+	}
+	st_use_iommufd = true;
+	ce_setup(&e, "16m", 1 * MiB, VFIO_PCI_MSIX_IRQ_INDEX);
+	expect_group_busy(&e.g);
+
+	vram = vram_map(&e.g);
+	{
+		struct iommu_ioas_map im = {
+			.size = sizeof(im),
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+				 IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = e.g.ioas,
+			.user_va = (uintptr_t)vram,
+			.length = 2 * MiB,
+			.iova = 0x80000000ull,
+		};
+
+		errno = 0;
+		ASSERT_CMP(ioctl(e.g.iommufd, IOMMU_IOAS_MAP, &im), ==, -1);
+		st_diag("IOMMU_IOAS_MAP of VRAM refused: %s", strerror(errno));
+	}
+
+	fill(e.buf, 4096, 0x51);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ce_expect(&e.g, false, 0);
+	/* detached: the IOVA means nothing, the copy fails cleanly */
+	ASSERT(ioctl(e.g.dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt) == 0);
+	ce_kick(&e.g, IOVA_BASE, 0, 4096, false);
+	ce_expect(&e.g, true, VGPU_SIM_CE_ERR_DMA);
+	at.pt_id = e.g.ioas;
+	ASSERT(ioctl(e.g.dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0);
+	fill(e.buf, 4096, 0x52);
+	ce_kick(&e.g, IOVA_BASE, 4096, 4096, false);
+	ce_expect(&e.g, false, 0);
+	ASSERT_CMP(first_mismatch((const uint8_t *)vram + 4096, 4096, 0x52), ==, (size_t)-1);
+
+	/* closed, the group path may have the device again; its VRAM stayed */
+	vgpu_close(&e.g);
+	st_use_iommufd = false;
+	vgpu_open(&e.g);
+	ASSERT_CMP(bar_read(&e.g, BAR0, 4096, 1), ==, *(const uint8_t *)e.buf);
+	ce_teardown(&e);
+}
+#else
+static void t_iommufd(void)
+{
+	const char *why;
+
+	ASSERT(!st_iommufd_supported(&why));
+	st_skip(why);
+}
+#endif
+
 static void t_ce_abort(void)
 {
 	static struct ce_env e;
@@ -2872,6 +2987,9 @@ static const struct st_case cases[] = {
 	{ "parent-reset", t_parent_reset },
 	{ "ce-busy-unmap", t_ce_busy_and_unmap },
 	{ "ce-abort", t_ce_abort },
+	{ "iommufd", t_iommufd },
+	{ "iommufd-ce-copy", t_iommufd_ce_copy },
+	{ "iommufd-ce-unmap", t_iommufd_ce_unmap },
 	{ "msi-intx", t_msi_intx },
 	{ "isolation", t_isolation },
 	{ "scrub", t_scrub },
@@ -2921,9 +3039,14 @@ int main(int argc, char **argv)
 			continue;
 		num++;
 		st_current = cases[i].name;
+		st_skipped = NULL;
+		st_use_iommufd = false;
 		if (!setjmp(st_fail_jmp)) {
 			cases[i].fn();
-			printf("ok %u - %s\n", num, cases[i].name);
+			if (st_skipped)
+				printf("ok %u - %s # SKIP %s\n", num, cases[i].name, st_skipped);
+			else
+				printf("ok %u - %s\n", num, cases[i].name);
 		} else {
 			printf("not ok %u - %s\n", num, cases[i].name);
 			failed++;

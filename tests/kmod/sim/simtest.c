@@ -2,6 +2,7 @@
 /*
  * VFIO client helpers for vgpu_sim's in-lab tests (see simtest.h).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -18,6 +19,13 @@
 jmp_buf st_fail_jmp;
 const char *st_current;
 const char *st_gpu;
+const char *st_skipped;
+bool st_use_iommufd;
+
+void st_skip(const char *why)
+{
+	st_skipped = why;
+}
 
 void st_diag(const char *fmt, ...)
 {
@@ -121,7 +129,7 @@ int vgpu_create(struct vgpu *g, const char *type)
 	int ret, i;
 
 	memset(g, 0, sizeof(*g));
-	g->container = g->group = g->dev = -1;
+	g->container = g->group = g->dev = g->iommufd = -1;
 	g->efd[0] = g->efd[1] = -1;
 	snprintf(g->type, sizeof(g->type), "%s", type);
 	new_uuid(g->uuid);
@@ -164,7 +172,9 @@ void vgpu_close(struct vgpu *g)
 		close(g->group);
 	if (g->container >= 0)
 		close(g->container);
-	g->dev = g->group = g->container = -1;
+	if (g->iommufd >= 0)
+		close(g->iommufd);
+	g->dev = g->group = g->container = g->iommufd = -1;
 }
 
 void vgpu_remove(struct vgpu *g)
@@ -247,16 +257,33 @@ static void get_region(struct vgpu *g, unsigned int index)
 
 void vgpu_open(struct vgpu *g)
 {
-	vgpu_open_in(g, -1);
+	const char *why = NULL;
+
+	if (!st_use_iommufd)
+		vgpu_open_in(g, -1);
+	else if (!vgpu_open_iommufd(g, &why))
+		st_fail(__FILE__, __LINE__, "iommufd: %s", why);
+}
+
+/* what every way of opening does once the device fd is there */
+static void device_opened(struct vgpu *g)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	unsigned int i;
+
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_GET_INFO, &di) == 0);
+	g->num_regions = di.num_regions < ST_NUM_REGIONS ? di.num_regions : ST_NUM_REGIONS;
+	for (i = 0; i < g->num_regions; i++)
+		get_region(g, i);
+	/* as a guest's firmware would: decode memory */
+	cfg_write(g, 0x04, 2, cfg_read(g, 0x04, 2) | 0x2);
 }
 
 void vgpu_open_in(struct vgpu *g, int container)
 {
 	char p[PATH_MAX], link[PATH_MAX], dev[64];
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	struct vfio_device_info di = { .argsz = sizeof(di) };
 	ssize_t n;
-	unsigned int i;
 
 	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/iommu_group", g->uuid);
 	n = readlink(p, link, sizeof(link) - 1);
@@ -278,13 +305,75 @@ void vgpu_open_in(struct vgpu *g, int container)
 		ASSERT(ioctl(g->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
 	g->dev = ioctl(g->group, VFIO_GROUP_GET_DEVICE_FD, g->uuid);
 	ASSERT(g->dev >= 0);
-	ASSERT(ioctl(g->dev, VFIO_DEVICE_GET_INFO, &di) == 0);
-	g->num_regions = di.num_regions < ST_NUM_REGIONS ? di.num_regions : ST_NUM_REGIONS;
-	for (i = 0; i < g->num_regions; i++)
-		get_region(g, i);
-	/* as a guest's firmware would: decode memory */
-	cfg_write(g, 0x04, 2, cfg_read(g, 0x04, 2) | 0x2);
+	device_opened(g);
 }
+
+bool st_iommufd_supported(const char **why)
+{
+#ifdef ST_HAVE_IOMMUFD
+	if (access("/dev/iommu", F_OK)) {
+		*why = "no /dev/iommu: this kernel has no CONFIG_IOMMUFD";
+		return false;
+	}
+	if (access("/sys/class/vfio-dev", F_OK)) {
+		*why = "no /sys/class/vfio-dev: this kernel has no CONFIG_VFIO_DEVICE_CDEV";
+		return false;
+	}
+	return true;
+#else
+	*why = "built without the iommufd uAPI (kernel headers before 6.6)";
+	return false;
+#endif
+}
+
+#ifdef ST_HAVE_IOMMUFD
+bool vgpu_open_iommufd(struct vgpu *g, const char **why)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+	char p[PATH_MAX], name[64] = "";
+	struct dirent *d;
+	DIR *dir;
+
+	g->iommufd = open("/dev/iommu", O_RDWR);
+	if (g->iommufd < 0) {
+		*why = "no /dev/iommu: this kernel has no CONFIG_IOMMUFD";
+		return false;
+	}
+	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/vfio-dev", g->uuid);
+	dir = opendir(p);
+	if (!dir) {
+		close(g->iommufd);
+		g->iommufd = -1;
+		*why = "no vfio-dev in sysfs: this kernel has no CONFIG_VFIO_DEVICE_CDEV";
+		return false;
+	}
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, "vfio", 4))
+			snprintf(name, sizeof(name), "%s", d->d_name);
+	closedir(dir);
+	ASSERT(name[0]);
+	snprintf(p, sizeof(p), "/dev/vfio/devices/%s", name);
+	g->dev = open(p, O_RDWR);
+	ASSERT(g->dev >= 0);
+	bind.iommufd = g->iommufd;
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_BIND_IOMMUFD, &bind) == 0);
+	ASSERT(ioctl(g->iommufd, IOMMU_IOAS_ALLOC, &ia) == 0);
+	g->ioas = ia.out_ioas_id;
+	at.pt_id = g->ioas;
+	ASSERT(ioctl(g->dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0);
+	device_opened(g);
+	return true;
+}
+#else
+bool vgpu_open_iommufd(struct vgpu *g, const char **why)
+{
+	(void)g;
+	*why = "built without the iommufd uAPI (kernel headers before 6.6)";
+	return false;
+}
+#endif
 
 static void rw_exact(bool wr, int fd, void *buf, size_t len, off_t off)
 {
@@ -355,6 +444,22 @@ void *dev_mmap(struct vgpu *g, size_t len, int prot, uint64_t offset)
 
 void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)
 {
+#ifdef ST_HAVE_IOMMUFD
+	struct iommu_ioas_map im = {
+		.size = sizeof(im),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = g->ioas,
+		.user_va = (uintptr_t)vaddr,
+		.length = size,
+		.iova = iova,
+	};
+
+	if (g->iommufd >= 0) {
+		ASSERT(ioctl(g->iommufd, IOMMU_IOAS_MAP, &im) == 0);
+		return;
+	}
+#endif
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -368,6 +473,17 @@ void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)
 
 int dma_unmap(struct vgpu *g, uint64_t iova, uint64_t size)
 {
+#ifdef ST_HAVE_IOMMUFD
+	struct iommu_ioas_unmap iu = {
+		.size = sizeof(iu),
+		.ioas_id = g->ioas,
+		.iova = iova,
+		.length = size,
+	};
+
+	if (g->iommufd >= 0)
+		return ioctl(g->iommufd, IOMMU_IOAS_UNMAP, &iu) ? -errno : 0;
+#endif
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u),
 		.iova = iova,

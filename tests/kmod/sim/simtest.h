@@ -15,6 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/vfio.h>
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#endif
+
+/* the cdev/iommufd uAPI came with 6.6's headers */
+#if defined(VFIO_DEVICE_BIND_IOMMUFD) && defined(IOMMU_IOAS_MAP)
+#define ST_HAVE_IOMMUFD 1
+#endif
 
 /* ---- TAP ---------------------------------------------------------------- */
 
@@ -24,6 +32,9 @@ extern const char *st_current;
 void st_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void st_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the running case cannot run here: the runner reports it as a TAP SKIP */
+extern const char *st_skipped;
+void st_skip(const char *why);
 
 /* errno as @cond left it */
 #define ASSERT(cond)							\
@@ -84,6 +95,8 @@ struct vgpu {
 	char type[32];
 	bool created;
 	int container, group, dev;
+	int iommufd;		/* >= 0: opened through its cdev and iommufd */
+	uint32_t ioas;
 	struct st_region reg[ST_NUM_REGIONS];
 	unsigned int num_regions;
 	void *vram;		/* mmap of BAR0's VRAM area, or NULL */
@@ -103,6 +116,16 @@ void vgpu_remove(struct vgpu *g);
 void vgpu_open(struct vgpu *g);		/* asserts */
 /* opens into @container, whose IOMMU is already set (or a new one if < 0) */
 void vgpu_open_in(struct vgpu *g, int container);
+/*
+ * Opens through the VFIO device cdev bound to a new iommufd with one IOAS
+ * (dma_map() then maps there); false, with @why set, when this build or
+ * kernel has no iommufd.
+ */
+bool vgpu_open_iommufd(struct vgpu *g, const char **why);
+/* false, with @why set, when neither this build nor the kernel has it */
+bool st_iommufd_supported(const char **why);
+/* while true, vgpu_open() opens through the cdev and iommufd */
+extern bool st_use_iommufd;
 void vgpu_close(struct vgpu *g);
 void vgpu_cleanup_all(void);		/* removes every vGPU still created */
 
