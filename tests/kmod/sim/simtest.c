@@ -442,6 +442,19 @@ void *dev_mmap(struct vgpu *g, size_t len, int prot, uint64_t offset)
 	st_fail(__FILE__, __LINE__, "too many mappings");
 }
 
+int container_dma_map(int container, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+}
+
 void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)
 {
 #ifdef ST_HAVE_IOMMUFD
@@ -460,15 +473,7 @@ void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size)
 		return;
 	}
 #endif
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	ASSERT(ioctl(g->container, VFIO_IOMMU_MAP_DMA, &m) == 0);
+	ASSERT_CMP(container_dma_map(g->container, vaddr, iova, size), ==, 0);
 }
 
 int dma_unmap(struct vgpu *g, uint64_t iova, uint64_t size)

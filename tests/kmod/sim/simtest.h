@@ -137,6 +137,8 @@ void *vram_map(struct vgpu *g);		/* maps BAR0's VRAM area */
 /* mmap of the device fd, recorded so that closing never leaves it open */
 void *dev_mmap(struct vgpu *g, size_t len, int prot, uint64_t offset);
 
+/* type1 MAP_DMA of a read/write range: 0 or -errno */
+int container_dma_map(int container, void *vaddr, uint64_t iova, uint64_t size);
 void dma_map(struct vgpu *g, void *vaddr, uint64_t iova, uint64_t size);
 int dma_unmap(struct vgpu *g, uint64_t iova, uint64_t size);	/* 0 or -errno */
 

@@ -161,19 +161,6 @@ static void edu_dma(uint64_t iova, uint32_t len, bool to_pci)
 	ASSERT_CMP(edu_r32(EDU_DMA_CMD) & EDU_DMA_RUN, ==, 0);
 }
 
-static int map_dma(void *vaddr, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
-}
-
 static uint8_t *src, *dst;
 
 /* the DMA path works at all: RAM -> edu -> RAM through the vIOMMU */
@@ -186,8 +173,8 @@ static void t_edu_dma(void)
 	ASSERT(src != MAP_FAILED && dst != MAP_FAILED);
 	for (i = 0; i < 4096; i++)
 		src[i] = (uint8_t)(i * 7 + 1);
-	ASSERT_CMP(map_dma(src, IOVA_SRC, 4096), ==, 0);
-	ASSERT_CMP(map_dma(dst, IOVA_DST, 4096), ==, 0);
+	ASSERT_CMP(container_dma_map(container, src, IOVA_SRC, 4096), ==, 0);
+	ASSERT_CMP(container_dma_map(container, dst, IOVA_DST, 4096), ==, 0);
 	edu_dma(IOVA_SRC, 2048, false);
 	edu_dma(IOVA_DST, 2048, true);
 	ASSERT(memcmp(src, dst, 2048) == 0);
@@ -211,7 +198,7 @@ static void t_vram_map_dma(void)
 	va = vram_map(&a);
 	ASSERT_CMP(a.vram_len, >=, VRAM_MAP);
 	memset(va, 0xa5, VRAM_MAP);	/* mapped, accessible to A's user */
-	ret = map_dma(va, IOVA_VRAM, VRAM_MAP);
+	ret = container_dma_map(container, va, IOVA_VRAM, VRAM_MAP);
 	if (ret) {
 		st_diag("MAP_DMA of vGPU A's VRAM mmap refused: %s", strerror(-ret));
 		ASSERT_CMP(ret, ==, -EFAULT);
