@@ -356,7 +356,9 @@ static void irq_check(int ret)
 /* ---- an mmap fault ------------------------------------------------------ */
 
 #define FAULT_LEN	(4u << 20)
+#define GiB		(1UL << 30)
 static volatile uint32_t *fault_map;
+static void *fault_resv;
 static sigjmp_buf bus_jmp;
 static volatile sig_atomic_t bus_armed;
 
@@ -373,11 +375,20 @@ static void fault_setup(void)
 {
 	struct st_region *r = &G.reg[VFIO_PCI_BAR0_REGION_INDEX];
 
-	/* the data it must find, and a new mapping: its page tables are new */
+	uint8_t *a;
+
+	/*
+	 * The data it must find, and a mapping in a gigabyte nothing else
+	 * uses: the fault allocates its page tables (PMD and PTE) anew.
+	 */
 	bar_write(&G, 0, r->areas[0].offset + FAULT_LEN - 4096, 4, 0x600dcafe);
-	fault_map = mmap(NULL, FAULT_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, G.dev,
-			 r->info.offset + r->areas[0].offset);
-	ASSERT(fault_map != MAP_FAILED);
+	fault_resv = mmap(NULL, 2 * GiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			  MAP_NORESERVE, -1, 0);
+	ASSERT(fault_resv != MAP_FAILED);
+	a = (uint8_t *)(((uintptr_t)fault_resv + GiB - 1) & ~(GiB - 1)) + 4096;
+	fault_map = mmap(a, FAULT_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 G.dev, r->info.offset + r->areas[0].offset);
+	ASSERT(fault_map == (void *)a);
 }
 
 static int fault_run(void)
@@ -399,7 +410,7 @@ static void fault_check(int ret)
 	if (ret)
 		st_fail(__FILE__, __LINE__, "a fault under an allocation failure gave %s",
 			ret == -EFAULT ? "SIGBUS" : "the wrong data");
-	ASSERT(munmap((void *)fault_map, FAULT_LEN) == 0);
+	ASSERT(munmap(fault_resv, 2 * GiB) == 0);
 }
 
 /* ---- migration save ----------------------------------------------------- */
