@@ -223,10 +223,9 @@ static s64 vt_dma(struct vt_vgpu *vt, u64 cmd)
 static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		     struct vgpu_device_info *info)
 {
+	bool huge = type == &vt_types[3];
 	struct vt_vgpu *vt;
 	unsigned int i;
-
-	bool huge = type == &vt_types[3];
 
 	mutex_lock(&room_lock);
 	if (!room || (huge && huge_used)) {
