@@ -6,6 +6,7 @@
  * test and prints the expression, the values and errno.
  *
  *   vgpu-core-test --module PATH/vgpu_test.ko [--group vfio|lifecycle|all]
+ *   vgpu-core-test --module PATH/vgpu_test.ko --group huge --huge-base ADDR
  *
  * Exit status: 0 all passed, 1 a test failed, 4 cannot run here (skip).
  */
@@ -34,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/pci_regs.h>
@@ -2582,16 +2584,375 @@ static int t_module_unload(void)
 	return 0;
 }
 
+/* ================= tests: the huge type (--huge-base) ================= */
+
+/*
+ * The huge type's 1 GiB BAR0 is physical memory the lab keeps from the
+ * kernel (memmap=1G$ADDR), 1 GiB-aligned, so that where the kernel takes
+ * huge PFN maps (6.12) a fault can map all of it with one PUD entry. The
+ * vgpu_vfio_fault tracepoint counts faults and the pages each mapped; which
+ * accesses fault again after a hole is punched shows the page-table level.
+ */
+#define HUGE		TYPES "/vgpu_test-huge"
+#define TRACEFS		"/sys/kernel/tracing"
+#define GiB		(1UL << 30)
+#define PMD_PAGES	512UL		/* 2 MiB of 4 KiB pages */
+#define PUD_PAGES	262144UL	/* 1 GiB of 4 KiB pages */
+
+static unsigned long huge_base;	/* --huge-base: the lab's reserved range */
+static struct dev H;		/* the huge vGPU, open */
+static const char *skip_reason;	/* a test returning SKIP says why here */
+#define SKIP 77
+
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* The client's huge tests need 6.12's huge PFN maps; older kernels map PTEs. */
+static int need_huge_pfnmap(void)
+{
+	if (kernel_at_least(6, 12))
+		return 0;
+	skip_reason = "no huge PFN maps before Linux 6.12 (faults map PTEs there)";
+	return SKIP;
+}
+
+struct faults {
+	unsigned int n;		/* faults that mapped (VM_FAULT_NOPAGE) */
+	unsigned int other;	/* faults that ended otherwise (SIGBUS...) */
+	unsigned int puds;	/* faults that mapped exactly 1 GiB */
+	unsigned int pmds;	/* ... exactly 2 MiB */
+	unsigned long pages;	/* all pages mapped */
+	unsigned long max;	/* the most one fault mapped */
+};
+
+static int trace_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int trace_faults_start(bool on)
+{
+	if (access(TRACEFS "/events", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	if (write_file(TRACEFS "/events/vgpu_vfio/vgpu_vfio_fault/enable",
+		       on ? "1" : "0"))
+		return -1;
+	return trace_clear();
+}
+
+/* The faults of vGPU @cookie since the last call (or start); clears the trace. */
+static int trace_faults(unsigned int cookie, struct faults *f)
+{
+	char want[64], line[512];
+	FILE *tf;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(want, sizeof(want), "vgpu_vfio_fault: vgpu %u ", cookie);
+	tf = fopen(TRACEFS "/trace", "r");
+	if (!tf)
+		return -1;
+	while (fgets(line, sizeof(line), tf)) {
+		const char *e = strstr(line, want), *m;
+		unsigned long pages;
+		unsigned int ret;
+
+		if (!e)
+			continue;
+		m = strstr(e, " mapped ");
+		if (!m || sscanf(m, " mapped %lu pages vm_fault 0x%x", &pages, &ret) != 2) {
+			fclose(tf);
+			errno = EINVAL;
+			return -1;
+		}
+		if (ret != 0x100) {	/* VM_FAULT_NOPAGE */
+			f->other++;
+			continue;
+		}
+		f->n++;
+		f->pages += pages;
+		f->puds += pages == PUD_PAGES;
+		f->pmds += pages == PMD_PAGES;
+		if (pages > f->max)
+			f->max = pages;
+	}
+	fclose(tf);
+	diag("faults: %u mapped (%u x 1 GiB, %u x 2 MiB, %lu pages, at most %lu), %u other",
+	     f->n, f->puds, f->pmds, f->pages, f->max, f->other);
+	return trace_clear();
+}
+
+/* One read per page: every page of [p, p + len) is mapped after it. */
+static uint64_t touch(volatile uint8_t *p, size_t len)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < len; i += 4096)
+		x += p[i];
+	return x;
+}
+
+/*
+ * @len bytes of BAR0 from @off at an address @skew bytes past a 1 GiB
+ * boundary: a PROT_NONE reservation trimmed by the device mapping over it.
+ */
+static volatile uint8_t *map_huge(size_t len, uint64_t off, size_t skew,
+				  void **resv, size_t *resv_len)
+{
+	uint8_t *r, *a;
+
+	*resv_len = len + skew + GiB;
+	r = mmap(NULL, *resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return NULL;
+	*resv = r;
+	a = (uint8_t *)(((uintptr_t)r + GiB - 1) & ~(uintptr_t)(GiB - 1)) + skew;
+	if (mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, H.fd,
+		 H.reg[VFIO_PCI_BAR0_REGION_INDEX].offset + off) != a) {
+		munmap(r, *resv_len);
+		return NULL;
+	}
+	/* unmap_all() (after a failed test) takes the reservation with it */
+	for (unsigned int i = 0; i < 16; i++) {
+		if (!maps[i].p) {
+			maps[i].p = r;
+			maps[i].len = *resv_len;
+			break;
+		}
+	}
+	return a;
+}
+
+static unsigned int bar0_cookie(void)
+{
+	return H.reg[VFIO_PCI_BAR0_REGION_INDEX].offset >> 44;
+}
+
+/* The type exists only with huge_base, takes the reserved range, one at a time. */
+static int t_huge_type(void)
+{
+	char u[40], line[256], want[128];
+	struct vfio_region_info *r0;
+	bool claimed = false;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%lx-%lx : vgpu_test huge", huge_base,
+		 huge_base + GiB - 1);
+	f = fopen("/proc/iomem", "r");
+	CHECK(f);
+	while (fgets(line, sizeof(line), f))
+		claimed |= strstr(line, want) != NULL;
+	fclose(f);
+	if (!claimed)
+		FAIL("/proc/iomem has no '%s'", want);
+	CHECK_EQ(avail(HUGE), 1);
+	make_uuid(u, 0xe0);
+	CHECK_OK(mdev_create(HUGE, u));
+	CHECK_EQ(avail(HUGE), 0);
+	make_uuid(u, 0xe1);
+	CHECK_ERRNO(mdev_create(HUGE, u), EUSERS);
+	CHECK(!mdev_exists(u));
+	make_uuid(u, 0xe0);
+	CHECK_OK(dev_open(&H, u, false));
+	r0 = &H.reg[VFIO_PCI_BAR0_REGION_INDEX];
+	CHECK_EQ(r0->size, GiB);
+	CHECK(r0->flags & VFIO_REGION_INFO_FLAG_MMAP);
+	CHECK_EQ(cfg_rd(&H, PCI_DEVICE_ID, 2), VT_DEVICE_HUGE);
+	/* a 64-bit prefetchable BAR sized 1 GiB */
+	CHECK_OK(cfg_wr(&H, PCI_BASE_ADDRESS_0, 4, 0xffffffff));
+	CHECK_EQ(cfg_rd(&H, PCI_BASE_ADDRESS_0, 4), (uint32_t)-GiB | 0xc);
+	CHECK_OK(enable_decode(&H, PCI_COMMAND_MEMORY));
+	return 0;
+}
+
+/* Values only this run writes: where they read back, the right memory is there. */
+static uint64_t huge_word(uint64_t off, unsigned int round)
+{
+	return 0x9e3779b97f4a7c15ULL * (off + 1) ^ ((uint64_t)round << 56) ^
+	       (uint64_t)getpid();
+}
+
+static const uint64_t huge_offs[] = {
+	0, 8, 4096, 2UL << 20, (512UL << 20) - 8, 512UL << 20, (512UL << 20) + (1UL << 20),
+	(768UL << 20) + 4088, GiB - 4096, GiB - 8,
+};
+#define NR_HUGE_OFFS (sizeof(huge_offs) / sizeof(huge_offs[0]))
+
+/* Mapping and trapped access see the same memory, both ways. */
+static int huge_data(volatile uint8_t *m, unsigned int round, bool skip_hole)
+{
+	for (unsigned int i = 0; i < NR_HUGE_OFFS; i++) {
+		uint64_t off = huge_offs[i], v = huge_word(off, round), got = 0;
+
+		if (skip_hole && off >= (512UL << 20) + (1UL << 20) &&
+		    off < (512UL << 20) + (1UL << 20) + 4096)
+			continue;
+		*(volatile uint64_t *)(m + off) = v;
+		CHECK_EQ(rd(&H, VFIO_PCI_BAR0_REGION_INDEX, off, &got, 8), 8);
+		CHECK_EQ(got, v);
+		v = ~v;
+		CHECK_EQ(wr(&H, VFIO_PCI_BAR0_REGION_INDEX, off, &v, 8), 8);
+		CHECK_EQ(*(volatile uint64_t *)(m + off), v);
+	}
+	return 0;
+}
+
+/*
+ * A 1 GiB-aligned mapping of the whole BAR: one fault maps 262144 pages. Then
+ * the level: memory disable zaps it (the next access faults, once, for the
+ * whole GiB again); a hole punched in the middle drops the PUD entry as a
+ * whole, so the rest faults again in 2 MiB blocks, PTEs next to the hole.
+ */
+static int t_huge_pud(void)
+{
+	const size_t hole = (512UL << 20) + (1UL << 20);
+	volatile uint8_t *m;
+	struct faults f;
+	uint32_t dummy;
+	size_t resv_len;
+	void *resv;
+	char thp[128] = "";
+	int ret = need_huge_pfnmap();
+
+	if (ret)
+		return ret;
+	read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
+	diag("kernel with huge PFN maps, THP %s", thp);
+	CHECK_OK(trace_faults_start(true));
+	m = map_huge(GiB, 0, 0, &resv, &resv_len);
+	CHECK(m);
+
+	touch(m + 12345 * 4096, 1);
+	CHECK_OK(trace_faults(bar0_cookie(), &f));
+	CHECK_EQ(f.n, 1);
+	CHECK_EQ(f.puds, 1);
+	CHECK_EQ(f.other, 0);
+	/* all of it is mapped now: no page faults again */
+	touch(m, GiB);
+	CHECK_OK(trace_faults(bar0_cookie(), &f));
+	CHECK_EQ(f.n + f.other, 0);
+	if (huge_data(m, 1, false))
+		return -1;
+
+	/* memory disable zaps the PUD entry: SIGBUS, then one PUD fault again */
+	CHECK_OK(cfg_wr(&H, PCI_COMMAND, 2, cfg_rd(&H, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY));
+	CHECK_EQ(probe_read((volatile uint32_t *)(m + (700UL << 20)), &dummy), 1);
+	CHECK_OK(enable_decode(&H, PCI_COMMAND_MEMORY));
+	touch(m, GiB);
+	CHECK_OK(trace_faults(bar0_cookie(), &f));
+	CHECK_EQ(f.other, 1);	/* the SIGBUS */
+	CHECK_EQ(f.n, 1);
+	CHECK_EQ(f.puds, 1);
+	if (huge_data(m, 2, false))
+		return -1;
+
+	/*
+	 * A page unmapped at 513 MiB: [0, 512M) faults as 256 PMDs, [512M,
+	 * 513M) as one PTE batch; past the hole a PTE batch up to 514M and 255
+	 * PMDs. 262143 pages in 513 faults, the data still there.
+	 */
+	CHECK_OK(munmap((void *)(m + hole), 4096));
+	touch(m, hole);
+	touch(m + hole + 4096, GiB - hole - 4096);
+	CHECK_OK(trace_faults(bar0_cookie(), &f));
+	CHECK_EQ(f.other, 0);
+	CHECK_EQ(f.puds, 0);
+	CHECK_EQ(f.pmds, 511);
+	CHECK_EQ(f.n, 513);
+	CHECK_EQ(f.pages, PUD_PAGES - 1);
+	for (unsigned int i = 0; i < NR_HUGE_OFFS; i++) {
+		uint64_t off = huge_offs[i];
+
+		if (off < hole || off >= hole + 4096)
+			CHECK_EQ(*(volatile uint64_t *)(m + off), ~huge_word(off, 2));
+	}
+	if (huge_data(m, 3, true))
+		return -1;
+	CHECK_OK(unmap_dev(resv));
+	CHECK_OK(trace_faults_start(false));
+	return 0;
+}
+
+/*
+ * The fallback: 1 GiB of BAR0 at an address 2 MiB past a 1 GiB boundary can
+ * hold no PUD entry (the aligned GiB around it leaves the VMA): 512 PMDs.
+ */
+static int t_huge_unaligned(void)
+{
+	volatile uint8_t *m;
+	struct faults f;
+	size_t resv_len;
+	void *resv;
+	int ret = need_huge_pfnmap();
+
+	if (ret)
+		return ret;
+	CHECK_OK(trace_faults_start(true));
+	m = map_huge(GiB, 0, 2UL << 20, &resv, &resv_len);
+	CHECK(m);
+	touch(m, GiB);
+	CHECK_OK(trace_faults(bar0_cookie(), &f));
+	CHECK_EQ(f.other, 0);
+	CHECK_EQ(f.puds, 0);
+	CHECK_EQ(f.pmds, 512);
+	CHECK_EQ(f.n, 512);
+	if (huge_data(m, 4, false))
+		return -1;
+	CHECK_OK(unmap_dev(resv));
+	CHECK_OK(trace_faults_start(false));
+	return 0;
+}
+
+/* Closed and removed: capacity back; unloaded: the range given back. */
+static int t_huge_remove(void)
+{
+	char line[256];
+	FILE *f;
+
+	unmap_all();
+	dev_close(&H);
+	CHECK_OK(mdev_remove(H.uuid));
+	CHECK(!mdev_exists(H.uuid));
+	CHECK_EQ(avail(HUGE), 1);
+	CHECK_OK(syscall(SYS_delete_module, "vgpu_test", O_NONBLOCK));
+	f = fopen("/proc/iomem", "r");
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "vgpu_test")) {
+			fclose(f);
+			FAIL("still in /proc/iomem after unload: %s", line);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 /* ================= runner ================= */
 
 static int load_module(void)
 {
 	int fd = open(module_path, O_RDONLY | O_CLOEXEC);
+	char params[64] = "";
 	int ret;
 
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	if (huge_base)
+		snprintf(params, sizeof(params), "huge_base=%#lx", huge_base);
+	ret = syscall(SYS_finit_module, fd, params, 0);
 	close(fd);
 	return ret;
 }
@@ -2684,6 +3045,13 @@ static const struct test life_tests[] = {
 	{ "vendor module unload", t_module_unload, false },
 };
 
+static const struct test huge_tests[] = {
+	{ "huge type: 1 GiB BAR0 on the reserved range, one instance", t_huge_type, false },
+	{ "huge: an aligned 1 GiB mapping is one PUD fault; zap, hole, data", t_huge_pud, false },
+	{ "huge: 1 GiB not 1 GiB-aligned falls back to 512 PMD faults", t_huge_unaligned, false },
+	{ "huge: removal and unload give capacity and the range back", t_huge_remove, false },
+};
+
 static int open_pair(void)
 {
 	char u[40];
@@ -2708,6 +3076,8 @@ static void close_pair(void)
 
 static void run(const struct test *t, unsigned int n, bool *opened)
 {
+	int ret;
+
 	for (unsigned int i = 0; i < n; i++) {
 		if (t[i].needs_open && !*opened) {
 			if (open_pair()) {
@@ -2723,7 +3093,11 @@ static void run(const struct test *t, unsigned int n, bool *opened)
 			printf("ok %d - %s # SKIP mdevctl not installed\n", tap_n, t[i].name);
 			continue;
 		}
-		if (t[i].fn()) {
+		ret = t[i].fn();
+		if (ret == SKIP) {
+			tap_n++;
+			printf("ok %d - %s # SKIP %s\n", tap_n, t[i].name, skip_reason);
+		} else if (ret) {
 			tap(0, t[i].name);
 			/* A test that failed may leave the device mapped. */
 			if (t[i].needs_open)
@@ -2738,20 +3112,27 @@ int main(int argc, char **argv)
 {
 	const char *group = "all";
 	bool opened = false;
+	int i;
 
 	struct sigaction sa = { .sa_handler = on_sigbus };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGBUS, &sa, NULL);
-	for (int i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--module") && i + 1 < argc)
 			module_path = argv[++i];
 		else if (!strcmp(argv[i], "--group") && i + 1 < argc)
 			group = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s --module vgpu_test.ko [--group vfio|lifecycle|all]\n", argv[0]);
-			return 2;
-		}
+		else if (!strcmp(argv[i], "--huge-base") && i + 1 < argc)
+			huge_base = strtoul(argv[++i], NULL, 0);
+		else
+			break;
+	}
+	if (i < argc || !strcmp(group, "huge") != !!huge_base) {
+		fprintf(stderr, "usage: %s --module vgpu_test.ko [--group vfio|lifecycle|all]\n"
+			"       %s --module vgpu_test.ko --group huge --huge-base ADDR (memmap=1G$ADDR)\n",
+			argv[0], argv[0]);
+		return 2;
 	}
 	if (!module_path || geteuid() != 0 || access("/dev/vfio/vfio", F_OK)) {
 		printf("1..0 # SKIP needs root, /dev/vfio/vfio and --module (run in the lab)\n");
@@ -2774,6 +3155,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(group, "lifecycle") || !strcmp(group, "all"))
 		run(life_tests, sizeof(life_tests) / sizeof(life_tests[0]), &opened);
+	if (!strcmp(group, "huge"))
+		run(huge_tests, sizeof(huge_tests) / sizeof(huge_tests[0]), &opened);
 	tap(t_dmesg_clean() == 0, "dmesg: no WARN, BUG or oops");
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;

@@ -7,9 +7,12 @@
  * MSI-X table and PBA), an I/O BAR4, a ROM, a vendor capability, an extra
  * mmap-able "display" region, INTx/MSI/MSI-X, DMA through the core, a plane
  * and vendor attributes. The register layout is in vgpu_test_regs.h.
+ * With huge_base, a "huge" type whose 1 GiB BAR0 can be mapped by one PUD.
  */
 #include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/ioport.h>
 #include <linux/pci_ids.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -56,7 +59,24 @@ static const struct vgpu_type vt_types[] = {
 	{ .name = "broken", .pretty_name = "vgpu_test broken", .fb_size = BAR0_SIZE,
 	  .heads = 1, .max_width = 640, .max_height = 480, .max_instances = 1,
 	  .description = "invalid device description" },
+	/* last: registered only with huge_base */
+	{ .name = "huge", .pretty_name = "vgpu_test huge", .fb_size = SZ_1G,
+	  .heads = 1, .max_width = 1024, .max_height = 768, .max_instances = 1,
+	  .description = "test vGPU, 1 GiB BAR0 in reserved memory" },
 };
+
+/*
+ * The huge type's BAR0: a 1 GiB-aligned range of physical memory the kernel
+ * does not own (memmap=1G$ADDR), so that it is contiguous and aligned enough
+ * for a PUD entry, which no page allocator gives. One vGPU at a time; not
+ * scrubbed between tenants (a test vendor, and 1 GiB is slow to clear).
+ */
+static unsigned long huge_base;
+module_param(huge_base, ulong, 0444);
+MODULE_PARM_DESC(huge_base,
+		 "physical address of a reserved, 1 GiB-aligned 1 GiB range for the huge type (0: no huge type)");
+static void *huge_va;
+static bool huge_used;		/* under room_lock */
 
 /* Room the "GPU" has left, shared by both types (get_available). */
 static unsigned int room = 1000;
@@ -107,7 +127,11 @@ struct vt_vgpu {
 	struct vgpu_device *vgpu;
 	bool small;
 	bool broken;
-	struct page *bar0;
+	bool huge;
+	struct page *bar0;	/* NULL for the huge type */
+	void *bar0_va;
+	unsigned long bar0_pfn;
+	u64 bar0_size;
 	struct page *disp;
 	u64 scratch;
 	u64 irq_result;
@@ -126,7 +150,7 @@ struct vt_vgpu {
 
 static void *bar0_va(struct vt_vgpu *vt)
 {
-	return page_address(vt->bar0);
+	return vt->bar0_va;
 }
 
 static unsigned int vt_count_pins(struct vt_vgpu *vt)
@@ -199,15 +223,17 @@ static s64 vt_dma(struct vt_vgpu *vt, u64 cmd)
 static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		     struct vgpu_device_info *info)
 {
+	bool huge = type == &vt_types[3];
 	struct vt_vgpu *vt;
 	unsigned int i;
 
 	mutex_lock(&room_lock);
-	if (!room) {
+	if (!room || (huge && huge_used)) {
 		mutex_unlock(&room_lock);
 		return -ENOSPC;
 	}
 	room--;
+	huge_used |= huge;
 	mutex_unlock(&room_lock);
 
 	vt = kzalloc(sizeof(*vt), GFP_KERNEL);
@@ -216,10 +242,21 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	vt->vgpu = vgpu;
 	vt->small = type == &vt_types[0];
 	vt->broken = type == &vt_types[2];
+	vt->huge = huge;
 	mutex_init(&vt->pin_lock);
-	vt->bar0 = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(BAR0_SIZE));
-	if (!vt->bar0)
-		goto err_free;
+	if (huge) {
+		vt->bar0_va = huge_va;
+		vt->bar0_pfn = PHYS_PFN(huge_base);
+		vt->bar0_size = SZ_1G;
+	} else {
+		vt->bar0 = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+				       get_order(BAR0_SIZE));
+		if (!vt->bar0)
+			goto err_free;
+		vt->bar0_va = page_address(vt->bar0);
+		vt->bar0_pfn = page_to_pfn(vt->bar0);
+		vt->bar0_size = BAR0_SIZE;
+	}
 	vt->disp = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(DISP_SIZE));
 	if (!vt->disp)
 		goto err_bar0;
@@ -233,17 +270,23 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		((u32 *)page_address(vt->disp))[i] = VT_DISP_WORD(i);
 
 	info->vendor = VT_VENDOR;
-	info->device = vt->small ? VT_DEVICE_SMALL : VT_DEVICE_BIG;
+	info->device = vt->small ? VT_DEVICE_SMALL :
+		       huge ? VT_DEVICE_HUGE : VT_DEVICE_BIG;
 	info->subsystem_vendor = VT_VENDOR;
 	info->subsystem_device = 0x0100;
 	info->revision = VT_REVISION;
 	info->class = PCI_CLASS_DISPLAY_OTHER << 8;
 	info->bars[0] = (struct vgpu_region) {
-		.size = BAR0_SIZE,
+		.size = vt->bar0_size,
 		.flags = VGPU_REGION_MEM64 | VGPU_REGION_PREFETCH |
 			 VGPU_REGION_MMAP,
 		.areas = bar0_areas, .nr_areas = ARRAY_SIZE(bar0_areas),
 	};
+	if (huge) {
+		/* all of it mmap-able: one area, as large as the BAR */
+		info->bars[0].areas = NULL;
+		info->bars[0].nr_areas = 0;
+	}
 	info->bars[2] = (struct vgpu_region) { .size = VT_BAR2_SIZE };
 	info->bars[4] = (struct vgpu_region) {
 		.size = VT_IO_SIZE, .flags = VGPU_REGION_IO,
@@ -263,7 +306,7 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 		info->nr_regions = 1;
 	} else {
 		info->irqs = (struct vgpu_irqs) { .msi = 1 };
-		info->vga = true;
+		info->vga = !huge;
 	}
 	if (vt->broken)
 		info->bars[2].size = 0x1800;	/* not a power of two */
@@ -272,12 +315,15 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	return 0;
 
 err_bar0:
-	__free_pages(vt->bar0, get_order(BAR0_SIZE));
+	if (vt->bar0)
+		__free_pages(vt->bar0, get_order(BAR0_SIZE));
 err_free:
 	kfree(vt);
 err_room:
 	mutex_lock(&room_lock);
 	room++;
+	if (huge)
+		huge_used = false;
 	mutex_unlock(&room_lock);
 	return -ENOMEM;
 }
@@ -288,17 +334,22 @@ static void vt_destroy(struct vgpu_device *vgpu)
 
 	vt_check_closed_services(vgpu);
 	__free_pages(vt->disp, get_order(DISP_SIZE));
-	__free_pages(vt->bar0, get_order(BAR0_SIZE));
-	mutex_destroy(&vt->pin_lock);
-	kfree(vt);
+	if (vt->bar0)
+		__free_pages(vt->bar0, get_order(BAR0_SIZE));
 	mutex_lock(&room_lock);
 	room++;
+	if (vt->huge)
+		huge_used = false;
 	mutex_unlock(&room_lock);
+	mutex_destroy(&vt->pin_lock);
+	kfree(vt);
 }
 
 static unsigned int vt_get_available(struct vgpu_gpu *gpu,
 				     const struct vgpu_type *type)
 {
+	if (type == &vt_types[3])
+		return READ_ONCE(room) && !READ_ONCE(huge_used);
 	return READ_ONCE(room);
 }
 
@@ -470,9 +521,9 @@ static int vt_mmap_pfn(struct vgpu_device *vgpu, unsigned int index,
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 
 	atomic_inc(&vt->pfn_calls);
-	if (index == VFIO_PCI_BAR0_REGION_INDEX && off < BAR0_SIZE) {
-		*pfn = page_to_pfn(vt->bar0) + (off >> PAGE_SHIFT);
-		*len = BAR0_SIZE - off;
+	if (index == VFIO_PCI_BAR0_REGION_INDEX && off < vt->bar0_size) {
+		*pfn = vt->bar0_pfn + (off >> PAGE_SHIFT);
+		*len = vt->bar0_size - off;
 		return 0;
 	}
 	if (index == VFIO_PCI_NUM_REGIONS && off < DISP_SIZE) {
@@ -667,12 +718,12 @@ static int vt_probe(struct platform_device *pdev)
 		return ret;
 
 	gpu = vgpu_register_gpu(&pdev->dev, &vt_ops, vt_types,
-				ARRAY_SIZE(vt_types), NULL);
+				ARRAY_SIZE(vt_types) - !huge_va, NULL);
 	if (IS_ERR(gpu))
 		return PTR_ERR(gpu);
 	/* the same device twice: refused, the first registration intact */
 	again = vgpu_register_gpu(&pdev->dev, &vt_ops, vt_types,
-				  ARRAY_SIZE(vt_types), NULL);
+				  ARRAY_SIZE(vt_types) - !huge_va, NULL);
 	if (PTR_ERR(again) != -EEXIST) {
 		dev_err(&pdev->dev, "second registration not refused (%d)\n",
 			PTR_ERR_OR_ZERO(again));
@@ -693,25 +744,67 @@ static struct platform_driver vt_driver = {
 
 static struct platform_device *vt_pdev;
 
+/* The huge type's range: aligned, no System RAM in it, no other owner. */
+static int vt_huge_init(void)
+{
+	if (!huge_base)
+		return 0;
+	if (!IS_ALIGNED(huge_base, SZ_1G) ||
+	    region_intersects(huge_base, SZ_1G, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("vgpu_test: huge_base %#lx is not a 1 GiB-aligned range outside System RAM (memmap=1G$ADDR)\n",
+		       huge_base);
+		return -EINVAL;
+	}
+	if (!request_mem_region(huge_base, SZ_1G, "vgpu_test huge")) {
+		pr_err("vgpu_test: huge_base %#lx: range busy\n", huge_base);
+		return -EBUSY;
+	}
+	huge_va = memremap(huge_base, SZ_1G, MEMREMAP_WB);
+	if (!huge_va) {
+		release_mem_region(huge_base, SZ_1G);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vt_huge_exit(void)
+{
+	if (!huge_va)
+		return;
+	memunmap(huge_va);
+	huge_va = NULL;
+	release_mem_region(huge_base, SZ_1G);
+}
+
 static int __init vt_init(void)
 {
 	int ret;
 
-	ret = platform_driver_register(&vt_driver);
+	ret = vt_huge_init();
 	if (ret)
 		return ret;
+	ret = platform_driver_register(&vt_driver);
+	if (ret)
+		goto err_huge;
 	vt_pdev = platform_device_register_simple("vgpu_test", 0, NULL, 0);
 	if (IS_ERR(vt_pdev)) {
+		ret = PTR_ERR(vt_pdev);
 		platform_driver_unregister(&vt_driver);
-		return PTR_ERR(vt_pdev);
+		goto err_huge;
 	}
 	return 0;
+
+err_huge:
+	vt_huge_exit();
+	return ret;
 }
 
 static void __exit vt_exit(void)
 {
 	platform_device_unregister(vt_pdev);
 	platform_driver_unregister(&vt_driver);
+	vt_huge_exit();
 }
 
 module_init(vt_init);

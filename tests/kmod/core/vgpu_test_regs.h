@@ -9,6 +9,7 @@
 #define VT_VENDOR		0x1b36
 #define VT_DEVICE_SMALL		0x7601
 #define VT_DEVICE_BIG		0x7602
+#define VT_DEVICE_HUGE		0x7603
 #define VT_REVISION		0x05
 #define VT_SMALL_MAX		4
 #define VT_BIG_MAX		2

@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..25"
+echo "1..27"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -124,6 +124,26 @@ ok $? "a missing build directory is refused in one line that says what to do"
 lab run --gpu-vram 300 -- true
 [ "$rc" = 2 ] && [ "$(wc -l <"$out/stderr")" = 1 ]
 ok $? "an out-of-range --gpu-vram is refused in one line"
+
+# --append reaches the guest kernel after the lab's own arguments; the help's example keeps
+# [4G, 5G) away from the kernel: reserved (merged with any reserved neighbour), no RAM in it.
+lab run --no-modules --memory 4096 --append 'memmap=1G$4G' --append quiet -- sh -c \
+	'cat /proc/cmdline; grep "^[0-9a-f]" /proc/iomem'
+covered=0 ram=0
+while IFS=' ' read -r range _ what; do
+	[[ $range =~ ^([0-9a-f]+)-([0-9a-f]+)$ ]] || continue
+	s=$((16#${BASH_REMATCH[1]})) e=$((16#${BASH_REMATCH[2]}))
+	[ "$e" -lt $((4 << 30)) ] || [ "$s" -gt $(((5 << 30) - 1)) ] && continue
+	[ "$what" = Reserved ] && [ "$s" -le $((4 << 30)) ] && [ "$e" -ge $(((5 << 30) - 1)) ] && covered=1
+	[ "$what" = "System RAM" ] && ram=1
+done <"$out/stdout"
+[ "$rc" = 0 ] && grep -q '^console=ttyS0 .* memmap=1G\$4G quiet$' "$out/stdout" &&
+	[ "$covered" = 1 ] && [ "$ram" = 0 ]
+ok $? "--append 'memmap=1G\$4G' --append quiet: on the guest's command line, [4G, 5G) reserved"
+
+lab run --no-modules --append '' -- true
+[ "$rc" = 2 ] && [ "$(wc -l <"$out/stderr")" = 1 ]
+ok $? "an empty --append is refused in one line"
 
 LAB_QEMU=/nonexistent/qemu-system-x86_64 lab run --no-modules -- true
 [ "$rc" = 125 ] && [ "$(wc -l <"$out/stderr")" = 1 ] && grep -q "apt-get install qemu-system-x86" "$out/stderr"
