@@ -18,6 +18,7 @@
  *     -s SEED  random seed (default 1)
  *     -r       replay only (the corpus and FILEs), no fuzzing
  *     -m FILE  minimise FILE, a program that makes a kernel report
+ *     -T SECS  stop fuzzing after SECS seconds even if EXECS are not done (long runs)
  * Exit: 0 no report, 1 a kernel report/oracle failure/hang, 4 skipped.
  */
 #define _GNU_SOURCE
@@ -69,19 +70,19 @@ enum op_kind {
 	OP_GET_INFO, OP_REGION_INFO, OP_IRQ_INFO, OP_SET_IRQS, OP_RESET,
 	OP_FEATURE, OP_MIG_STATE, OP_MIG_DATA, OP_PLANE, OP_PREAD, OP_PWRITE,
 	OP_MMAP, OP_MUNMAP, OP_TOUCH, OP_CFG, OP_EFD, OP_CLOSE, OP_REOPEN,
-	OP_REMOVE, OP_IOCTL, NR_OPS
+	OP_REMOVE, OP_IOCTL, OP_DMA, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
 	"get_info", "region_info", "irq_info", "set_irqs", "reset",
 	"feature", "mig_state", "mig_data", "plane", "pread", "pwrite",
 	"mmap", "munmap", "touch", "cfg", "efd", "close", "reopen",
-	"remove", "ioctl",
+	"remove", "ioctl", "dma",
 };
 
 /* how often the generator picks each */
 static const unsigned int op_weight[NR_OPS] = {
-	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2,
+	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4,
 };
 
 struct op {
@@ -256,6 +257,8 @@ static uint64_t prog_hash(const struct prog *p)
 struct region {
 	uint64_t off, size;
 	uint32_t flags;
+	unsigned int nareas;		/* sparse mmap areas */
+	struct { uint64_t off, size; } areas[4];
 };
 
 struct map {
@@ -331,12 +334,38 @@ static void slot_probe(struct slot *s)
 		return;
 	s->nregions = di.num_regions < MAX_REGIONS ? di.num_regions : MAX_REGIONS;
 	for (i = 0; i < s->nregions; i++) {
-		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
+		uint64_t b[512] = { 0 };
+		struct vfio_region_info *ri = (void *)b;
+		struct region *r = &s->reg[i];
 
-		if (ioctl(s->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0) {
-			s->reg[i].off = ri.offset;
-			s->reg[i].size = ri.size;
-			s->reg[i].flags = ri.flags;
+		ri->argsz = sizeof(b);
+		ri->index = i;
+		r->nareas = 0;
+		if (ioctl(s->dev, VFIO_DEVICE_GET_REGION_INFO, ri))
+			continue;
+		r->off = ri->offset;
+		r->size = ri->size;
+		r->flags = ri->flags;
+		if ((ri->flags & VFIO_REGION_INFO_FLAG_CAPS) && ri->cap_offset) {
+			uint32_t off = ri->cap_offset, hops = 0;
+
+			while (off && off + 16 <= sizeof(b) && hops++ < 8) {
+				struct vfio_region_info_cap_sparse_mmap *sp = (void *)((uint8_t *)b + off);
+				unsigned int k;
+
+				if (sp->header.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+					for (k = 0; k < sp->nr_areas && k < 4 &&
+					     off + sizeof(*sp) + (k + 1) * 16 <= sizeof(b); k++) {
+						r->areas[k].off = sp->areas[k].offset;
+						r->areas[k].size = sp->areas[k].size;
+						r->nareas = k + 1;
+					}
+				off = sp->header.next;
+			}
+		} else if (ri->flags & VFIO_REGION_INFO_FLAG_MMAP) {
+			r->areas[0].off = 0;
+			r->areas[0].size = ri->size;
+			r->nareas = 1;
 		}
 	}
 	s->cap_msi = s->cap_msix = s->cap_pcie = 0;
@@ -761,15 +790,31 @@ static void do_rw(struct slot *s, const uint32_t *a, bool wr)
 	}
 }
 
+static atomic_ulong nr_maps, nr_touches, nr_sigbus;
+
 static void do_mmap(struct slot *s, const uint32_t *a)
 {
 	unsigned int idx = a[0] & 0x80 ? a[0] & 0xf : a[0] % (s->nregions + 1);
-	uint64_t size = idx < s->nregions ? s->reg[idx].size : 0x10000;
-	uint64_t pages = size / 4096, pg, off;
+	uint64_t size, pages, pg, off;
 	size_t len;
 	int prot, i;
 	void *p;
 
+	if (a[0] & 0xc0) {
+		/* the n-th region that says it can be mapped */
+		unsigned int n = 0, k;
+
+		for (k = 0; k < s->nregions; k++)
+			n += !!(s->reg[k].flags & VFIO_REGION_INFO_FLAG_MMAP);
+		n = n ? (a[0] >> 8) % n : 0;
+		for (k = 0; k < s->nregions; k++)
+			if ((s->reg[k].flags & VFIO_REGION_INFO_FLAG_MMAP) && !n--) {
+				idx = k;
+				break;
+			}
+	}
+	size = idx < s->nregions ? s->reg[idx].size : 0x10000;
+	pages = size / 4096;
 	switch (a[1] % 4) {
 	case 0:
 		pg = 0;
@@ -796,6 +841,19 @@ static void do_mmap(struct slot *s, const uint32_t *a)
 	default:
 		len = (1 + (a[2] >> 2) % 4) * 4096ULL + 4096ULL * (a[2] & 4 ? pages : 0);
 	}
+	if (idx < s->nregions && s->reg[idx].nareas && !(a[1] & 0x30)) {
+		/* inside one sparse area, as a VMM maps it */
+		struct region *r = &s->reg[idx];
+		unsigned int k = (a[1] >> 8) % r->nareas;
+		uint64_t apages = r->areas[k].size / 4096;
+
+		if (apages) {
+			uint64_t first = (a[1] >> 12) % 2 ? 0 : (a[1] >> 13) % apages;
+
+			pg = r->areas[k].off / 4096 + first;
+			len = 4096 * (a[2] & 0x30 ? 1 + (a[2] >> 8) % (apages - first) : apages - first);
+		}
+	}
 	if (len > (64ULL << 20))
 		len = 64ULL << 20;
 	off = region_pos(s, idx, 3, 0) + pg * 4096;
@@ -804,9 +862,10 @@ static void do_mmap(struct slot *s, const uint32_t *a)
 	prot = a[3] % 4 == 0 ? PROT_READ : a[3] % 4 == 1 ? PROT_WRITE :
 	       a[3] % 4 == 2 ? PROT_READ | PROT_WRITE : PROT_NONE;
 	/* never MAP_FIXED: a program must not map over the fuzzer's own memory */
-	p = mmap(NULL, len, prot, a[3] & 4 ? MAP_PRIVATE : MAP_SHARED, s->dev, off);
+	p = mmap(NULL, len, prot, (a[3] & 0x14) == 0x14 ? MAP_PRIVATE : MAP_SHARED, s->dev, off);
 	if (p == MAP_FAILED)
 		return;
+	atomic_fetch_add(&nr_maps, 1);
 	pthread_rwlock_wrlock(&s->maplock);
 	for (i = 0; i < MAX_MAPS; i++) {
 		if (!s->maps[i].p) {
@@ -828,12 +887,28 @@ static void do_mmap(struct slot *s, const uint32_t *a)
 	}
 }
 
+/* the (a % live)-th live mapping, or an empty one (caller: maplock) */
+static struct map *pick_map(struct slot *s, uint32_t a)
+{
+	unsigned int live = 0, i;
+
+	for (i = 0; i < MAX_MAPS; i++)
+		live += s->maps[i].p != NULL;
+	if (!live)
+		return &s->maps[0];
+	a %= live;
+	for (i = 0; i < MAX_MAPS; i++)
+		if (s->maps[i].p && !a--)
+			return &s->maps[i];
+	return &s->maps[0];
+}
+
 static void do_munmap(struct slot *s, const uint32_t *a)
 {
 	struct map *m;
 
 	pthread_rwlock_wrlock(&s->maplock);
-	m = &s->maps[a[0] % MAX_MAPS];
+	m = pick_map(s, a[0]);
 	if (m->p) {
 		size_t keep = (a[1] % 4 == 1 && m->len > 4096) ?
 			      ((a[1] >> 2) % (m->len / 4096 - 1) + 1) * 4096 : 0;
@@ -855,11 +930,13 @@ static void do_touch(struct slot *s, const uint32_t *a)
 	bool wr = a[3] & 1;
 
 	pthread_rwlock_rdlock(&s->maplock);
-	m = &s->maps[a[0] % MAX_MAPS];
+	m = pick_map(s, a[0]);
 	if (!m->p || m->len < 8)
 		goto out;
+	atomic_fetch_add(&nr_touches, 1);
 	if (sigsetjmp(self->jmp, 1)) {
 		/* SIGBUS/SIGSEGV: memory disabled, removed, read-only: fine */
+		atomic_fetch_add(&nr_sigbus, 1);
 		goto out;
 	}
 	self->armed = 1;
@@ -999,6 +1076,46 @@ static void do_ioctl(struct slot *s, const uint32_t *a)
 	}
 
 static void exec_op_timed(const struct op *o);
+
+/* a buffer of ours per vGPU that the device may DMA to: nothing else is mapped */
+#define DMA_SIZE (2u << 20)
+static uint8_t *dma_buf[NSLOTS];
+
+static void do_dma(struct slot *s, const uint32_t *a)
+{
+	static const uint32_t sizes[] = { 4096, 8192, 65536, DMA_SIZE, 0 };
+	uint32_t size = sizes[a[2] % 5], off = (a[3] % (DMA_SIZE / 4096)) * 4096;
+	uint64_t iova = a[1] & 0x80000000 ? (uint64_t)a[1] << 12 : (uint64_t)(a[1] % 4) << 21;
+
+	if (!size)
+		size = (a[2] >> 8) & ~4095u;
+	if (off + (uint64_t)size > DMA_SIZE)
+		size = DMA_SIZE - off;
+	pthread_mutex_lock(&s->lock);
+	if (s->container >= 0) {
+		if (a[0] & 1) {
+			struct vfio_iommu_type1_dma_map m = {
+				.argsz = sizeof(m),
+				.flags = VFIO_DMA_MAP_FLAG_READ |
+					 (a[0] & 2 ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+				.vaddr = (uintptr_t)dma_buf[s - slots] + off,
+				.iova = iova,
+				.size = size,
+			};
+
+			ioctl(s->container, VFIO_IOMMU_MAP_DMA, &m);
+		} else {
+			struct vfio_iommu_type1_dma_unmap u = {
+				.argsz = sizeof(u),
+				.iova = a[0] & 2 ? 0 : iova,
+				.size = a[0] & 2 ? 1ULL << 32 : size,
+			};
+
+			ioctl(s->container, VFIO_IOMMU_UNMAP_DMA, &u);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
 
 static void exec_op(const struct op *o)
 {
@@ -1153,6 +1270,9 @@ static void exec_op_timed(const struct op *o)
 		break;
 	case OP_IOCTL:
 		do_ioctl(s, a);
+		break;
+	case OP_DMA:
+		do_dma(s, a);
 		break;
 	}
 }
@@ -1502,6 +1622,14 @@ static void random_prog(struct prog *p)
 	p->n = 1 + rnd(16);
 	for (i = 0; i < p->n; i++)
 		random_op(&p->ops[i]);
+	if (p->n > 4 && rnd(2)) {
+		/* half start as a guest would: memory and bus master on, a BAR mapped */
+		p->ops[0] = (struct op){ .kind = OP_CFG, .a = { 0, 0x6 } };
+		p->ops[1].kind = OP_MMAP;
+		p->ops[1].thread = 0;
+		p->ops[1].a[0] |= 0x40;
+		p->ops[1].a[3] &= ~0x10u;
+	}
 }
 
 static void mutate(struct prog *p)
@@ -1624,6 +1752,12 @@ static bool setup(char *why, size_t len)
 	for (i = 0; i < NSLOTS; i++) {
 		struct slot *s = &slots[i];
 
+		dma_buf[i] = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (dma_buf[i] == MAP_FAILED) {
+			snprintf(why, len, "DMA buffer: %s", strerror(errno));
+			return false;
+		}
 		pthread_mutex_init(&s->lock, NULL);
 		pthread_rwlock_init(&s->maplock, NULL);
 		s->group = s->container = -1;
@@ -1801,6 +1935,7 @@ int main(int argc, char **argv)
 	unsigned long long n_execs = 1000, fuzz_execs = 0, seed = 1;
 	const char *dirs[8], *min_file = NULL;
 	unsigned int nr_dirs = 0, i, replayed = 0, new_progs = 0;
+	unsigned long budget = 0, last_progress = 0;
 	bool replay_only = false, bad_corpus = false;
 	struct timespec t0, t1;
 	char why[512];
@@ -1808,7 +1943,7 @@ int main(int argc, char **argv)
 	int c, num = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "c:o:n:s:rm:")) != -1) {
+	while ((c = getopt(argc, argv, "c:o:n:s:rm:T:")) != -1) {
 		switch (c) {
 		case 'c':
 			if (nr_dirs < 8)
@@ -1828,6 +1963,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			min_file = optarg;
+			break;
+		case 'T':
+			budget = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			fprintf(stderr, "usage: vgpu-fuzz [-c DIR]... [-o DIR] [-n EXECS] [-s SEED] [-r] [-m FILE] [FILE...]\n");
@@ -1920,9 +2058,18 @@ int main(int argc, char **argv)
 				new_progs++;
 				save(&p, "prog");
 			}
-			if (fuzz_execs && fuzz_execs % 10000 == 0)
-				diag("progress: %llu executions, corpus %u, %lu PCs, %lu edges",
-				     fuzz_execs, nr_corpus, nr_pcs, nr_edges);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if ((unsigned long)(t1.tv_sec - t0.tv_sec) >= last_progress + 300) {
+				last_progress = t1.tv_sec - t0.tv_sec;
+				diag("progress: %llu executions in %lu s, corpus %u, %lu PCs, %lu edges",
+				     fuzz_execs + 1, last_progress, nr_corpus, nr_pcs, nr_edges);
+			}
+			if (budget && (unsigned long)(t1.tv_sec - t0.tv_sec) >= budget) {
+				fuzz_execs++;
+				diag("time budget of %lu s spent: %llu of %llu executions run",
+				     budget, fuzz_execs, n_execs);
+				break;
+			}
 		}
 		printf("ok %d - fuzzing: %llu executions (seed %llu), no kernel report\n",
 		       num, fuzz_execs, seed);
@@ -1939,6 +2086,8 @@ int main(int argc, char **argv)
 						 (unsigned long long)op_count[i],
 						 op_ns[i] / 1e6 / op_count[i]);
 		diag("ops (count/mean ms):%s", line);
+		diag("mmaps that succeeded %lu, touches of a mapping %lu (%lu faulted: SIGBUS/SIGSEGV)",
+		     (unsigned long)nr_maps, (unsigned long)nr_touches, (unsigned long)nr_sigbus);
 	}
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	teardown();
