@@ -7,7 +7,7 @@
 # through our modules. TAP; one SKIP line when the debug kernel is not built (it takes about
 # an hour: CI does not build it).
 #
-# The fuzz batch runs vgpu-fuzz coverage-guided (KCOV): the corpus and 5000 programs.
+# The fuzz batch runs vgpu-fuzz coverage-guided (KCOV): the corpus and 2000 programs.
 #
 #   debug-kernel.sh LAB SRCDIR BUILDDIR VGPU_CORE_TEST RUN_SIM_TESTS SIM_TEST VGPU_FUZZ
 set -u
@@ -51,7 +51,7 @@ for b in "${batches[@]}"; do
 	case $b in
 	core-*) cmd=("$core_test" --module "$out/tests/kmod/core/vgpu_test.ko" --group "${b#core-}") ;;
 	sim) cmd=("$run_sim" "$out" "$sim_test") ;;
-	fuzz) cmd=("$run_sim" "$out" "$fuzz" -c "$src/tests/kmod/fuzz/corpus" -n 5000 -s 1) ;;
+	fuzz) cmd=("$run_sim" "$out" "$fuzz" -c "$src/tests/kmod/fuzz/corpus" -n 2000 -s 1) ;;
 	esac
 	t0=$SECONDS
 	"$lab" run --debug-kernel --builddir "$out" --timeout 600 -- "${cmd[@]}" >"$err.out" 2>"$err"
