@@ -47,6 +47,8 @@
 #include <linux/kcov.h>
 #include <linux/vfio.h>
 
+#include "vgpu_mig.h"
+
 #ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
 #endif
@@ -70,19 +72,19 @@ enum op_kind {
 	OP_GET_INFO, OP_REGION_INFO, OP_IRQ_INFO, OP_SET_IRQS, OP_RESET,
 	OP_FEATURE, OP_MIG_STATE, OP_MIG_DATA, OP_PLANE, OP_PREAD, OP_PWRITE,
 	OP_MMAP, OP_MUNMAP, OP_TOUCH, OP_CFG, OP_EFD, OP_CLOSE, OP_REOPEN,
-	OP_REMOVE, OP_IOCTL, OP_DMA, NR_OPS
+	OP_REMOVE, OP_IOCTL, OP_DMA, OP_MIG_FORGE, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
 	"get_info", "region_info", "irq_info", "set_irqs", "reset",
 	"feature", "mig_state", "mig_data", "plane", "pread", "pwrite",
 	"mmap", "munmap", "touch", "cfg", "efd", "close", "reopen",
-	"remove", "ioctl", "dma",
+	"remove", "ioctl", "dma", "mig_forge",
 };
 
 /* how often the generator picks each */
 static const unsigned int op_weight[NR_OPS] = {
-	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4,
+	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4, 2,
 };
 
 struct op {
@@ -215,17 +217,18 @@ static int prog_parse(const char *path, struct prog *p)
 	while (fgets(line, sizeof(line), f)) {
 		char name[32];
 		unsigned int t, s, a[6], k;
-		int n;
+		int n, end = 0;
 
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		n = sscanf(line, "%31s %u %u %x %x %x %x %x %x", name, &t, &s,
-			   &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
+		n = sscanf(line, "%31s %u %u %x %x %x %x %x %x %n", name, &t, &s,
+			   &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &end);
 		for (k = 0; k < NR_OPS; k++)
 			if (!strcmp(name, op_names[k]))
 				break;
-		if (n != 9 || k == NR_OPS || t >= NTHREADS || s >= NSLOTS ||
+		/* exactly nine fields: no stray one ignored */
+		if (n != 9 || line[end] || k == NR_OPS || t >= NTHREADS || s >= NSLOTS ||
 		    p->n == MAX_OPS) {
 			diag("%s:%u: not a program line (or too many ops)", path, lineno);
 			fclose(f);
@@ -680,6 +683,175 @@ static void take_data_fd(struct slot *s, int fd)
 	close(fd);
 }
 
+/*
+ * Forged migration streams: the head of a real one (header, config, MSI-X and
+ * IRQ sections, the vendor section's start), captured once at setup, with a
+ * vendor blob cut short or complete (the VRAM as zeros), bytes changed and the
+ * checksum recomputed or not, loaded into a vGPU in RESUMING. Random bytes
+ * never get past the checksum; these reach the parser's every check.
+ */
+#define FORGE_PREFIX 4096	/* bytes of the vendor blob kept */
+static uint8_t *forge_tmpl, *forge_buf;
+static size_t forge_head, forge_vendor_len, forge_cap;	/* head: up to the vendor data */
+static pthread_mutex_t forge_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t crc32_std(const uint8_t *p, size_t len)
+{
+	static uint32_t table[256];
+	uint32_t crc = ~0u;
+	size_t i;
+
+	if (!table[1]) {
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+			int k;
+
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	}
+	for (i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static int mig_set(struct slot *s, uint32_t state)
+{
+	uint64_t b[4] = { 0 };
+	struct vfio_device_feature *f = (void *)b;
+	struct vfio_device_feature_mig_state *m = (void *)f->data;
+
+	f->argsz = sizeof(*f) + sizeof(*m);
+	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	m->device_state = state;
+	m->data_fd = -1;
+	if (ioctl(s->dev, VFIO_DEVICE_FEATURE, f))
+		return -1;
+	take_data_fd(s, m->data_fd);
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
+
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+/* one real save of slot 0; false leaves mig_forge a no-op */
+static bool forge_capture(struct slot *s)
+{
+	struct vgpu_mig_header h;
+	struct vgpu_mig_section sec;
+	size_t at;
+	uint8_t *junk;
+	int i;
+
+	if (mig_set(s, VFIO_DEVICE_STATE_STOP) || mig_set(s, VFIO_DEVICE_STATE_STOP_COPY))
+		return false;
+	forge_tmpl = calloc(1, 1 << 20);
+	junk = malloc(1 << 16);
+	if (!forge_tmpl || !junk || read_full(s->mig, &h, sizeof(h)))
+		return false;
+	memcpy(forge_tmpl, &h, sizeof(h));
+	at = sizeof(h);
+	for (i = 0; i < 4; i++) {
+		uint64_t len;
+
+		if (read_full(s->mig, &sec, sizeof(sec)))
+			return false;
+		memcpy(forge_tmpl + at, &sec, sizeof(sec));
+		at += sizeof(sec);
+		len = (sec.len + 7) & ~7ULL;
+		if (sec.id != VGPU_MIG_SEC_VENDOR) {
+			if (at + len > (1 << 20) - FORGE_PREFIX || read_full(s->mig, forge_tmpl + at, len))
+				return false;
+			at += len;
+			continue;
+		}
+		forge_head = at;
+		forge_vendor_len = sec.len;
+		if (read_full(s->mig, forge_tmpl + at, len < FORGE_PREFIX ? len : FORGE_PREFIX))
+			return false;
+		for (len -= len < FORGE_PREFIX ? len : FORGE_PREFIX; len; ) {
+			size_t n = len < (1 << 16) ? len : (1 << 16);
+
+			if (read_full(s->mig, junk, n))
+				return false;
+			len -= n;
+		}
+		break;
+	}
+	free(junk);
+	if (!forge_head)
+		return false;
+	forge_cap = forge_head + ((forge_vendor_len + 7) & ~7ULL);
+	forge_buf = mmap(NULL, forge_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return forge_buf != MAP_FAILED;
+}
+
+static void do_mig_forge(struct slot *s, const uint32_t *a)
+{
+	size_t keep = forge_vendor_len < FORGE_PREFIX ? forge_vendor_len : FORGE_PREFIX;
+	size_t vlen, total, i;
+	struct vgpu_mig_header *h;
+	struct vgpu_mig_section *vs;
+	uint64_t seed = a[3];
+
+	if (!forge_head)
+		return;
+	switch (a[0] % 8) {
+	case 0 ... 3:
+		vlen = small(a[0] >> 3) % (keep + 1);
+		break;
+	case 4 ... 6:
+		vlen = keep;
+		break;
+	default:
+		vlen = forge_vendor_len;	/* complete: the VRAM reads zeros (slow) */
+	}
+	pthread_mutex_lock(&forge_lock);
+	memcpy(forge_buf, forge_tmpl, forge_head + keep);
+	if (vlen < keep)
+		memset(forge_buf + forge_head + vlen, 0, keep - vlen);
+	vs = (void *)(forge_buf + forge_head - sizeof(*vs));
+	vs->len = vlen;
+	total = forge_head + ((vlen + 7) & ~7ULL);
+	h = (void *)forge_buf;
+	h->payload_len = total - sizeof(*h);
+	/* byte changes in the head, before or after the checksum */
+	for (i = 0; i < (a[1] & 3); i++)
+		forge_buf[(a[2] + i * 0x9e37) % (forge_head + keep)] ^= (uint8_t)mix(&seed) | 1;
+	if (!(a[1] & 4)) {
+		h->crc = 0;
+		h->crc = crc32_std(forge_buf, total);
+	}
+	if (a[1] & 8)
+		forge_buf[(a[4]) % (forge_head + keep)] ^= 1 << (a[5] % 8);
+	if (mig_set(s, VFIO_DEVICE_STATE_STOP) == 0 &&
+	    mig_set(s, VFIO_DEVICE_STATE_RESUMING) == 0) {
+		/* in one write or in pieces */
+		if (a[1] & 0x10) {
+			for (i = 0; i < total; i += 4096)
+				if (write(s->mig, forge_buf + i, total - i < 4096 ? total - i : 4096) < 0)
+					break;
+		} else {
+			write(s->mig, forge_buf, total);
+		}
+		mig_set(s, a[1] & 0x20 ? VFIO_DEVICE_STATE_RUNNING : VFIO_DEVICE_STATE_STOP);
+	}
+	/* past head + keep the buffer was never written: the zeros stay */
+	pthread_mutex_unlock(&forge_lock);
+}
+
 static void do_set_irqs(struct slot *s, const uint32_t *a)
 {
 	uint32_t index = a[0] & 0x80 ? a[0] : (a[0] & 7) % 7;
@@ -790,7 +962,7 @@ static void do_rw(struct slot *s, const uint32_t *a, bool wr)
 	}
 }
 
-static atomic_ulong nr_maps, nr_touches, nr_sigbus;
+static atomic_ulong nr_maps, nr_touches, nr_sigbus, mmap_errno[64];
 
 static void do_mmap(struct slot *s, const uint32_t *a)
 {
@@ -863,8 +1035,15 @@ static void do_mmap(struct slot *s, const uint32_t *a)
 	       a[3] % 4 == 2 ? PROT_READ | PROT_WRITE : PROT_NONE;
 	/* never MAP_FIXED: a program must not map over the fuzzer's own memory */
 	p = mmap(NULL, len, prot, (a[3] & 0x14) == 0x14 ? MAP_PRIVATE : MAP_SHARED, s->dev, off);
-	if (p == MAP_FAILED)
+	if (getenv("FUZZ_DEBUG"))
+		diag("mmap idx %u off %#llx len %#zx prot %d nareas %u a0 %#llx/%#llx -> %p",
+		     idx, (unsigned long long)off, len, prot, idx < s->nregions ? s->reg[idx].nareas : 99,
+		     idx < s->nregions ? (unsigned long long)s->reg[idx].areas[0].off : 0ULL,
+		     idx < s->nregions ? (unsigned long long)s->reg[idx].areas[0].size : 0ULL, p);
+	if (p == MAP_FAILED) {
+		atomic_fetch_add(&mmap_errno[errno < 64 ? errno : 0], 1);
 		return;
+	}
 	atomic_fetch_add(&nr_maps, 1);
 	pthread_rwlock_wrlock(&s->maplock);
 	for (i = 0; i < MAX_MAPS; i++) {
@@ -1273,6 +1452,9 @@ static void exec_op_timed(const struct op *o)
 		break;
 	case OP_DMA:
 		do_dma(s, a);
+		break;
+	case OP_MIG_FORGE:
+		do_mig_forge(s, a);
 		break;
 	}
 }
@@ -1778,6 +1960,10 @@ static bool setup(char *why, size_t len)
 
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
+	if (!forge_capture(&slots[0]))
+		diag("no migration stream captured: mig_forge does nothing");
+	if (!slot_fresh(&slots[0], why, len))
+		return false;
 
 	if (access("/sys/kernel/debug/kcov", F_OK))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
@@ -2086,8 +2272,15 @@ int main(int argc, char **argv)
 						 (unsigned long long)op_count[i],
 						 op_ns[i] / 1e6 / op_count[i]);
 		diag("ops (count/mean ms):%s", line);
-		diag("mmaps that succeeded %lu, touches of a mapping %lu (%lu faulted: SIGBUS/SIGSEGV)",
-		     (unsigned long)nr_maps, (unsigned long)nr_touches, (unsigned long)nr_sigbus);
+		used = 0;
+		line[0] = 0;
+		for (i = 0; i < 64; i++)
+			if (mmap_errno[i])
+				used += snprintf(line + used, sizeof(line) - used, " %s %lu",
+						 strerror(i), (unsigned long)mmap_errno[i]);
+		diag("mmaps that succeeded %lu (failed:%s), touches of a mapping %lu (%lu faulted: SIGBUS/SIGSEGV)",
+		     (unsigned long)nr_maps, line, (unsigned long)nr_touches,
+		     (unsigned long)nr_sigbus);
 	}
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	teardown();
