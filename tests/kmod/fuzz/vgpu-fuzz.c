@@ -19,6 +19,7 @@
  *     -r       replay only (the corpus and FILEs), no fuzzing
  *     -m FILE  minimise FILE, a program that makes a kernel report
  *     -T SECS  stop fuzzing after SECS seconds even if EXECS are not done (long runs)
+ * FUZZ_DEBUG=1 in the environment prints every mmap and its result.
  * Exit: 0 no report, 1 a kernel report/oracle failure/hang, 4 skipped.
  */
 #define _GNU_SOURCE
