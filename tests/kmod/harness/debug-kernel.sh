@@ -7,9 +7,11 @@
 # through our modules. TAP; one SKIP line when the debug kernel is not built (it takes about
 # an hour: CI does not build it).
 #
-#   debug-kernel.sh LAB SRCDIR BUILDDIR VGPU_CORE_TEST RUN_SIM_TESTS SIM_TEST FAULTINJECT
+# The fuzz batch runs vgpu-fuzz coverage-guided (KCOV): the corpus and 2000 programs.
+#
+#   debug-kernel.sh LAB SRCDIR BUILDDIR VGPU_CORE_TEST RUN_SIM_TESTS SIM_TEST FAULTINJECT VGPU_FUZZ
 set -u
-lab=$1 src=$2 build=$3 core_test=$4 run_sim=$5 sim_test=$6 faultinject=$7
+lab=$1 src=$2 build=$3 core_test=$4 run_sim=$5 sim_test=$6 faultinject=$7 fuzz=$8
 
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
@@ -41,7 +43,7 @@ if ! kbuild "$src/kernel" "$out/kernel" "$kdir" >"$err" 2>&1 ||
 fi
 
 # sim-faultinject: fail-nth fails every allocation of the vGPU paths in turn (issue 13).
-batches=(core-vfio core-lifecycle sim sim-faultinject)
+batches=(core-vfio core-lifecycle sim sim-faultinject fuzz)
 echo "1..${#batches[@]}"
 n=0
 failed=0
@@ -51,6 +53,7 @@ for b in "${batches[@]}"; do
 	core-*) cmd=("$core_test" --module "$out/tests/kmod/core/vgpu_test.ko" --group "${b#core-}") ;;
 	sim) cmd=("$run_sim" "$out" "$sim_test") ;;
 	sim-faultinject) cmd=("$run_sim" "$out" "$faultinject" "$out/tests/kmod/core/vgpu_test.ko") ;;
+	fuzz) cmd=("$run_sim" "$out" "$fuzz" -c "$src/tests/kmod/fuzz/corpus" -n 2000 -s 1) ;;
 	esac
 	t0=$SECONDS
 	"$lab" run --debug-kernel --builddir "$out" --timeout 600 -- "${cmd[@]}" >"$err.out" 2>"$err"
