@@ -674,8 +674,8 @@ static ssize_t mig_write(struct file *filp, const char __user *ubuf,
 		}
 		n = min(count - done, mf->need - mf->len);
 		if (copy_from_user(mf->buf + mf->len, ubuf + done, n)) {
-			ret = done ? 0 : -EFAULT;
-			break;
+			ret = done ? done : -EFAULT;
+			goto out;
 		}
 		mf->len += n;
 		done += n;
@@ -846,8 +846,9 @@ static int mig_save_final(struct vgpu_vfio *vv)
 	int ret;
 
 	vram_track(vv, false);
-	vram_fold(vv);
+	/* vram_send is the fd's: fold under its mutex, as read() does */
 	mutex_lock(&mf->lock);
+	vram_fold(vv);
 	ret = take_state(vv, mf);
 	if (!ret) {
 		mf->cursor = 0;

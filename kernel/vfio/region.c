@@ -423,8 +423,10 @@ static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	/* Tracked VRAM: page granules, so PTEs (a write to a read-only huge
-	 * entry comes here from wp_huge_pmd(); FALLBACK splits it). */
+	/*
+	 * Tracked VRAM: page granules, so PTEs (a write to a read-only huge
+	 * entry comes here from wp_huge_pmd(); FALLBACK splits it).
+	 */
 	if (vgpu_vfio_vram_tracked(vv, index, off, size))
 		goto out;
 	if (vv->ops->mmap_pfn(vv->vgpu, index, off, &pfn, &len) ||
