@@ -367,11 +367,12 @@ struct vgpu_attribute {
  *
  * Migration (VFIO migration v2): a vendor that implements all five of
  * @freeze, @thaw, @state_size, @save_state and @load_state gets
- * VFIO_DEVICE_FEATURE_MIGRATION (STOP_COPY and P2P); one without any of
- * them gets no migration capability; a partial set is refused by
- * vgpu_register_gpu(). The core owns the stream (header, checksum, config
- * space, MSI-X table and pending interrupts); the vendor only produces and
- * consumes its own blob. All five are called with the vGPU mutex held,
+ * VFIO_DEVICE_FEATURE_MIGRATION (STOP_COPY and P2P; with @vram_rw also
+ * PRE_COPY where the kernel has it, 6.2+); one without any of them gets no
+ * migration capability; a partial set, or @vram_rw alone, is refused by
+ * vgpu_register_gpu(). The core owns the stream (header, checksums, VRAM
+ * with @vram_rw, config space, MSI-X table and pending interrupts); the
+ * vendor only produces and consumes its own blob. All five are called with the vGPU mutex held,
  * while the vGPU is open.
  * @state_version: the vendor's blob format version, recorded in the stream
  *	and passed to @load_state (which decides what it accepts).
@@ -384,9 +385,10 @@ struct vgpu_attribute {
  *	@reset and @close when the vGPU is frozen, so the two always pair.
  * @state_size: the exact byte count @save_state will produce for this vGPU
  *	(at most 1 GiB plus 1 MiB; it bounds what a resume accepts).
- * @save_state: STOP -> STOP_COPY: fill @buf with exactly @size bytes
- *	(@size is what @state_size returned) describing the frozen vGPU.
- *	Return 0 or -errno (the transition then fails, the vGPU stays in STOP).
+ * @save_state: STOP (or PRE_COPY_P2P) -> STOP_COPY: fill @buf with exactly
+ *	@size bytes (@size is what @state_size returned) describing the frozen
+ *	vGPU. Return 0 or -errno (the transition then fails, the vGPU stays
+ *	in the state it came from).
  * @load_state: RESUMING -> STOP: the core has checked the stream header
  *	(same vendor driver, device IDs and type) and its checksum; the vendor
  *	validates @buf (@size bytes, blob format @version) completely before

@@ -300,10 +300,11 @@ static pgprot_t region_prot(const struct vgpu_vfio_region *vr, pgprot_t prot)
  *
  * Dirty tracking (mig.c): vm_ops has pfn_mkwrite, so mmap_region() makes
  * vm_page_prot of a shared writable VMA read-only (vma_wants_writenotify()).
- * The run is mapped read-only; only the faulting page of a write fault is
- * mapped writable, and a later write to a read-only PTE goes through
- * do_wp_page() -> wp_pfn_shared() -> vgpu_vfio_pfn_mkwrite(). Both note the
- * page in the dirty bitmap while a migration tracks VRAM. KVM follows the
+ * Untracked, faults map writable entries as before. While VRAM is tracked
+ * the run is mapped read-only but for the faulting page of a write fault,
+ * and a later write to a read-only PTE goes through do_wp_page() ->
+ * wp_pfn_shared() -> vgpu_vfio_pfn_mkwrite(). Both note the page in the
+ * dirty bitmap. KVM follows the
  * same PTEs (hva_to_pfn_remapped(): a missing PTE is faulted in with
  * FAULT_FLAG_WRITE for a guest write; a read-only one makes KVM emulate the
  * write through the user address, which takes pfn_mkwrite), and the zap at
@@ -320,7 +321,8 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	unsigned int index;
 	u64 off, len = 0;
-	bool write;
+	bool write, tracked;
+	pgprot_t wprot;
 
 	if (!vgpu_vfio_decode((u64)vmf->pgoff << PAGE_SHIFT, vv->cookie,
 			      &index, &off) || index >= vv->nr_regions ||
@@ -346,22 +348,26 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	n = min_t(u64, n, (area->offset + area->size - off) >> PAGE_SHIFT);
 	write = (vmf->flags & FAULT_FLAG_WRITE) &&
 		(vv->regions[index].flags & VFIO_REGION_INFO_FLAG_WRITE);
+	tracked = vgpu_vfio_vram_tracked(vv, index, off, PAGE_SIZE);
 	if (write)
 		vgpu_vfio_vram_mark(vv, index, off, PAGE_SIZE);
+	wprot = region_prot(&vv->regions[index],
+			    vm_get_page_prot(vma->vm_flags));
 	for (i = 0; i < n; i++) {
 		unsigned long a = addr + (i << PAGE_SHIFT);
+		bool w = (vma->vm_flags & VM_WRITE) && (!tracked || (!i && write));
 		vm_fault_t r;
 
 		/*
-		 * The faulting page writable right away: KVM's fault-in takes
-		 * one handle_mm_fault() and reads the PTE's write bit after.
-		 * vmf_insert_pfn_prot() refuses memmap-backed PFNs in a mixed
-		 * map; those take pfn_mkwrite on the retried access instead.
+		 * Writable PTEs (vm_page_prot is read-only, see above) unless
+		 * VRAM is tracked; then only the page being written, right
+		 * away: KVM's fault-in takes one handle_mm_fault() and reads
+		 * the PTE's write bit after. vmf_insert_pfn_prot() refuses
+		 * memmap-backed PFNs in a mixed map; those get read-only PTEs
+		 * and take pfn_mkwrite on the first write.
 		 */
-		if (!i && write && !pfn_valid(pfn))
-			r = vmf_insert_pfn_prot(vma, a, pfn,
-						region_prot(&vv->regions[index],
-							    vm_get_page_prot(vma->vm_flags)));
+		if (w && !pfn_valid(pfn + i))
+			r = vmf_insert_pfn_prot(vma, a, pfn + i, wprot);
 		else
 			r = vmf_insert_mixed(vma, a,
 					     __pfn_to_pfn_t(pfn + i, PFN_DEV));
@@ -432,8 +438,10 @@ static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
 	if (vv->ops->mmap_pfn(vv->vgpu, index, off, &pfn, &len) ||
 	    len < size || !IS_ALIGNED(pfn, 1UL << order))
 		goto out;
+	/* untracked: writable at once, as the PTE path does */
 	ret = vgpu_insert_pfn_order(vmf, pfn, order,
-				    vmf->flags & FAULT_FLAG_WRITE);
+				    (vmf->flags & FAULT_FLAG_WRITE) ||
+				    (vma->vm_flags & VM_WRITE));
 out:
 	up_read(&vv->memory_lock);
 	if (ret != VM_FAULT_FALLBACK)
