@@ -403,8 +403,9 @@ struct vgpu_attribute {
  *	VFIO_MIGRATION_PRE_COPY where the kernel has it (6.2+). Copy @len
  *	bytes at page-aligned @offset of VRAM to (@write false) or from @buf.
  *	Called without the vGPU mutex, while the device may be running (a
- *	concurrent write is sent again in a later pass), never concurrently
- *	with destroy. Return 0 or -errno.
+ *	concurrent write is sent again in a later pass), never during a GPU
+ *	reset (vgpu_gpu_reset_prepare() to _done()) nor with destroy.
+ *	Return 0 or -errno.
  *
  * The mandatory ops are checked once, by vgpu_register_gpu(); the core never
  * tests them for NULL afterwards.

@@ -254,6 +254,19 @@ static int take_state(struct vgpu_vfio *vv, struct vgpu_mig_file *mf)
 	return 0;
 }
 
+/* VRAM through the vendor, not while a parent GPU reset holds it. */
+static int vram_copy(struct vgpu_vfio *vv, u64 off, void *buf, size_t len,
+		     bool write)
+{
+	int ret = -EIO;
+
+	down_read(&vv->memory_lock);
+	if (!vv->gpu_lost)
+		ret = vv->ops->vram_rw(vv->vgpu, off, buf, len, write);
+	up_read(&vv->memory_lock);
+	return ret;
+}
+
 /* Next VRAM section from the send set; -ENOENT when it is empty. */
 static int save_vram(struct vgpu_mig_file *mf)
 {
@@ -274,8 +287,8 @@ static int save_vram(struct vgpu_mig_file *mf)
 	n = last - first;
 	bitmap_clear(vv->vram_send, first, n);
 	mf->cursor = last;
-	ret = vv->ops->vram_rw(vv->vgpu, (u64)first << PAGE_SHIFT, data,
-			       n << PAGE_SHIFT, false);
+	ret = vram_copy(vv, (u64)first << PAGE_SHIFT, data, n << PAGE_SHIFT,
+			false);
 	if (ret)
 		return ret;
 	r.offset = cpu_to_le64((u64)first << PAGE_SHIFT);
@@ -589,8 +602,7 @@ static int rx_data(struct vgpu_mig_file *mf)
 		if (le32_to_cpu(r->crc) != vram_crc(r, (const u8 *)(r + 1),
 						    n << PAGE_SHIFT))
 			return refuse(vv, "VRAM checksum mismatch");
-		ret = vv->ops->vram_rw(vv->vgpu, off, (void *)(r + 1),
-				       n << PAGE_SHIFT, true);
+		ret = vram_copy(vv, off, (void *)(r + 1), n << PAGE_SHIFT, true);
 		if (ret)
 			return refuse_err(vv, ret, "VRAM not written");
 		break;
