@@ -238,6 +238,9 @@ static int vgpu_check_ops(const struct vgpu_ops *ops)
 	    !!ops->save_state + !!ops->load_state;
 	if (n && n != 5)
 		return -EINVAL;
+	/* The core moves VRAM only as part of a migration. */
+	if (ops->vram_rw && !n)
+		return -EINVAL;
 	return 0;
 }
 

@@ -236,6 +236,11 @@ struct vgpu_extra_region {
  *	at most 0xf00, 0 for none. Accesses there go to &vgpu_ops.config_read
  *	and &vgpu_ops.config_write (read as zero, writes ignored, without
  *	them); the rest of extended space reads as zero.
+ * @vram_index: region index (a BAR or an extra region) of the VRAM, see
+ *	&vgpu_ops.vram_rw.
+ * @vram_size: bytes of VRAM from offset 0 of that region, inside its mmap
+ *	areas, a multiple of PAGE_SIZE; 0 (no VRAM for the core to migrate)
+ *	without &vgpu_ops.vram_rw.
  *
  * Filled by the vendor in &vgpu_ops.create (the core zeroes it first) and
  * validated by the core afterwards; it must not change while the vGPU exists.
@@ -259,6 +264,8 @@ struct vgpu_device_info {
 	const struct vgpu_config_cap *caps;
 	unsigned int nr_caps;
 	unsigned int ext_size;
+	unsigned int vram_index;
+	u64 vram_size;
 };
 
 /**
@@ -360,11 +367,12 @@ struct vgpu_attribute {
  *
  * Migration (VFIO migration v2): a vendor that implements all five of
  * @freeze, @thaw, @state_size, @save_state and @load_state gets
- * VFIO_DEVICE_FEATURE_MIGRATION (STOP_COPY and P2P); one without any of
- * them gets no migration capability; a partial set is refused by
- * vgpu_register_gpu(). The core owns the stream (header, checksum, config
- * space, MSI-X table and pending interrupts); the vendor only produces and
- * consumes its own blob. All five are called with the vGPU mutex held,
+ * VFIO_DEVICE_FEATURE_MIGRATION (STOP_COPY and P2P; with @vram_rw also
+ * PRE_COPY where the kernel has it, 6.2+); one without any of them gets no
+ * migration capability; a partial set, or @vram_rw alone, is refused by
+ * vgpu_register_gpu(). The core owns the stream (header, checksums, VRAM
+ * with @vram_rw, config space, MSI-X table and pending interrupts); the
+ * vendor only produces and consumes its own blob. All five are called with the vGPU mutex held,
  * while the vGPU is open.
  * @state_version: the vendor's blob format version, recorded in the stream
  *	and passed to @load_state (which decides what it accepts).
@@ -377,14 +385,27 @@ struct vgpu_attribute {
  *	@reset and @close when the vGPU is frozen, so the two always pair.
  * @state_size: the exact byte count @save_state will produce for this vGPU
  *	(at most 1 GiB plus 1 MiB; it bounds what a resume accepts).
- * @save_state: STOP -> STOP_COPY: fill @buf with exactly @size bytes
- *	(@size is what @state_size returned) describing the frozen vGPU.
- *	Return 0 or -errno (the transition then fails, the vGPU stays in STOP).
+ * @save_state: STOP (or PRE_COPY_P2P) -> STOP_COPY: fill @buf with exactly
+ *	@size bytes (@size is what @state_size returned) describing the frozen
+ *	vGPU. Return 0 or -errno (the transition then fails, the vGPU stays
+ *	in the state it came from).
  * @load_state: RESUMING -> STOP: the core has checked the stream header
  *	(same vendor driver, device IDs and type) and its checksum; the vendor
  *	validates @buf (@size bytes, blob format @version) completely before
  *	changing anything, returns -EINVAL for a blob it does not accept with
  *	nothing applied, else applies it and returns 0. The vGPU is frozen.
+ * @vram_rw: optional, with the five above: the vendor's VRAM is the first
+ *	&vgpu_device_info.vram_size bytes (page multiple) of mmap-able region
+ *	&vgpu_device_info.vram_index. The core then streams VRAM itself, page
+ *	by page, out of the vendor blob (which must not contain it), tracks
+ *	which pages were written (CPU mappings, read()/write() of the region,
+ *	and vgpu_vram_dirty() for the device's own writes) and offers
+ *	VFIO_MIGRATION_PRE_COPY where the kernel has it (6.2+). Copy @len
+ *	bytes at page-aligned @offset of VRAM to (@write false) or from @buf.
+ *	Called without the vGPU mutex, while the device may be running (a
+ *	concurrent write is sent again in a later pass), never during a GPU
+ *	reset (vgpu_gpu_reset_prepare() to _done()) nor with destroy.
+ *	Return 0 or -errno.
  *
  * The mandatory ops are checked once, by vgpu_register_gpu(); the core never
  * tests them for NULL afterwards.
@@ -428,6 +449,8 @@ struct vgpu_ops {
 	int (*save_state)(struct vgpu_device *vgpu, void *buf, size_t size);
 	int (*load_state)(struct vgpu_device *vgpu, const void *buf,
 			  size_t size, unsigned int version);
+	int (*vram_rw)(struct vgpu_device *vgpu, u64 offset, void *buf,
+		       size_t len, bool write);
 };
 
 /* Upper bound of &vgpu_ops.state_size. */
@@ -608,6 +631,21 @@ void vgpu_lower_irq(struct vgpu_device *vgpu);
  * open.
  */
 void vgpu_zap_region(struct vgpu_device *vgpu, unsigned int index);
+
+/**
+ * vgpu_vram_dirty() - the device itself wrote VRAM
+ * @vgpu: the vGPU.
+ * @offset: byte offset in VRAM (see &vgpu_ops.vram_rw).
+ * @len: bytes written.
+ *
+ * For a vendor with &vgpu_ops.vram_rw: call it after every write the device
+ * makes to VRAM on its own (copy engines, blits), once the data is in VRAM,
+ * so migration sends those pages again. Writes through the user's mappings
+ * and through read()/write() of the region are tracked by the core. Any
+ * context but hard IRQ; cheap (a bitmap update) and a no-op while no
+ * migration is tracking.
+ */
+void vgpu_vram_dirty(struct vgpu_device *vgpu, u64 offset, u64 len);
 
 /**
  * vgpu_dma_pin() - pin guest pages for device access

@@ -1,24 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vgpu_mig.h - the state stream of a vGPU, as read from the VFIO migration
- * data fd in STOP_COPY and written to it in RESUMING. Shared with user space
- * tests; everything is little-endian.
+ * data fd (PRE_COPY and STOP_COPY) and written to it in RESUMING. Shared
+ * with user space tests; everything is little-endian.
  *
- * Stream = header, then payload_len bytes of sections in this order:
+ * Stream (format version 2) = header, then sections, each a struct
+ * vgpu_mig_section and len bytes padded with zeroes to 8 bytes:
+ *   VRAM    zero or more: struct vgpu_mig_vram, then npages pages of VRAM
+ *           from offset. PRE_COPY sends every page once, then in later
+ *           passes the pages written since the previous one; STOP_COPY
+ *           sends what is left (all of VRAM without PRE_COPY). A page may
+ *           come several times: the last copy wins. Only for a vendor
+ *           whose VRAM the core moves (&vgpu_ops.vram_rw).
  *   CONFIG  the config space (cfg size bytes; writable bits are restored)
  *   MSIX    the MSI-X table, then the PBA as 64-bit words (0 bytes without
  *           MSI-X)
  *   IRQ     struct vgpu_mig_irq
  *   VENDOR  the vendor driver's blob (format &vgpu_mig_header.state_version)
- * Each section is a struct vgpu_mig_section and len bytes, padded with
- * zeroes to 8 bytes. The crc is CRC-32 (IEEE 802.3, as zlib's crc32()) over
- * the header with crc set to 0, then the payload.
+ *   END     struct vgpu_mig_end: the length and CRC of all that came
+ *           between the header and END; nothing may follow.
+ * CRCs are CRC-32 (IEEE 802.3, as zlib's crc32()). The header's crc covers
+ * the header with crc set to 0; a VRAM section's crc covers its struct
+ * vgpu_mig_vram with crc set to 0, then the pages.
  *
- * A resume refuses, with nothing applied: another magic, format version or
- * header size; other PCI IDs, vendor driver or vGPU type; a stream shorter
- * or longer than the header says, or longer than this vGPU's own state
- * could be; a checksum mismatch; a missing, unknown, misplaced or wrongly
- * sized section; non-zero reserved bytes; a blob the vendor refuses.
+ * The destination checks the header as soon as it is written, applies each
+ * VRAM section as it arrives once its crc and bounds are checked, and
+ * keeps the device state (CONFIG to END) until RESUMING -> STOP. It
+ * refuses, applying nothing of the device state: another magic, format
+ * version or header size; other PCI IDs, vendor driver or vGPU type; a
+ * header or VRAM crc mismatch; a missing, unknown, misplaced or wrongly
+ * sized section (-EFBIG for one larger than this vGPU could send); VRAM
+ * outside the vGPU's; bytes after END; a stream without END; an END whose
+ * length or crc does not match; non-zero reserved bytes; a blob the vendor
+ * refuses. After a refusal the data fd takes no more; VRAM pages applied
+ * before it stay written (the destination has not run yet; reset it and
+ * resume again).
  */
 #ifndef _VGPU_MIG_H
 #define _VGPU_MIG_H
@@ -26,7 +42,7 @@
 #include <linux/types.h>
 
 #define VGPU_MIG_MAGIC		0x4d504756	/* "VGPM" */
-#define VGPU_MIG_VERSION	1
+#define VGPU_MIG_VERSION	2
 
 struct vgpu_mig_header {
 	__le32 magic;
@@ -39,8 +55,8 @@ struct vgpu_mig_header {
 	char driver[24];		/* vendor module, NUL padded */
 	char type[32];			/* vGPU type name, NUL padded */
 	__le32 state_version;		/* of the vendor blob */
-	__le32 crc;
-	__le64 payload_len;		/* bytes after the header */
+	__le32 crc;			/* of this header */
+	__le64 vram_size;		/* bytes of VRAM the stream may carry */
 	__u8 reserved[40];		/* zero */
 };
 
@@ -49,6 +65,8 @@ enum vgpu_mig_section_id {
 	VGPU_MIG_SEC_MSIX = 2,
 	VGPU_MIG_SEC_IRQ = 3,
 	VGPU_MIG_SEC_VENDOR = 4,
+	VGPU_MIG_SEC_VRAM = 5,
+	VGPU_MIG_SEC_END = 6,
 };
 
 struct vgpu_mig_section {
@@ -57,9 +75,26 @@ struct vgpu_mig_section {
 	__le64 len;			/* bytes of data, before padding */
 };
 
+/* Most pages in one VRAM section. */
+#define VGPU_MIG_VRAM_MAX_PAGES	64
+
+struct vgpu_mig_vram {
+	__le64 offset;			/* in VRAM, a multiple of page_size */
+	__le32 page_size;		/* the source's; must be the destination's */
+	__le32 npages;			/* 1..VGPU_MIG_VRAM_MAX_PAGES */
+	__le32 crc;
+	__le32 reserved;		/* zero */
+};
+
 struct vgpu_mig_irq {
 	__u8 intx_pending;		/* 0 or 1: INTx raised, not delivered */
 	__u8 reserved[7];		/* zero */
+};
+
+struct vgpu_mig_end {
+	__le64 payload_len;		/* bytes between the header and END */
+	__le32 crc;			/* of those bytes */
+	__le32 reserved;		/* zero */
 };
 
 #endif /* _VGPU_MIG_H */

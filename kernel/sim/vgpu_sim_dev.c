@@ -598,6 +598,9 @@ static int vsim_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	};
 	info->regions = &v->display_region;
 	info->nr_regions = 1;
+	/* the core migrates VRAM itself and tracks writes to it */
+	info->vram_index = VFIO_PCI_BAR0_REGION_INDEX + VGPU_SIM_VRAM_BAR;
+	info->vram_size = v->vram_area.size;
 	info->irqs = (struct vgpu_irqs) {
 		.intx = true,
 		.msi = 1,
@@ -728,9 +731,10 @@ static const struct vgpu_attribute *const vsim_attrs[] = {
 
 /* ---- migration -------------------------------------------------------- */
 
-#define VSIM_STATE_VERSION	1
+/* 2: VRAM left the blob; the core streams it (vsim_vram_rw). */
+#define VSIM_STATE_VERSION	2
 
-/* The blob, version 1: this, then the VRAM area (the slice minus mailbox). */
+/* The blob: registers only. */
 struct vsim_state {
 	__le64 ce_iova;
 	__le64 vram_size;
@@ -765,7 +769,7 @@ static void vsim_thaw(struct vgpu_device *vgpu)
 
 static size_t vsim_state_size(struct vgpu_device *vgpu)
 {
-	return sizeof(struct vsim_state) + to_vsim(vgpu)->vram_area.size;
+	return sizeof(struct vsim_state);
 }
 
 static int vsim_save_state(struct vgpu_device *vgpu, void *buf, size_t size)
@@ -801,7 +805,6 @@ static int vsim_save_state(struct vgpu_device *vgpu, void *buf, size_t size)
 		st->dispi[i] = cpu_to_le16(v->dispi[i]);
 	memcpy(st->vga, v->vga, sizeof(st->vga));
 	memcpy(st->mbox, v->mbox, sizeof(st->mbox));
-	memcpy_fromio(st + 1, v->vram, v->vram_area.size);
 	return 0;
 }
 
@@ -875,8 +878,22 @@ static int vsim_load_state(struct vgpu_device *vgpu, const void *buf,
 		v->dispi[i] = le16_to_cpu(st->dispi[i]);
 	memcpy(v->vga, st->vga, sizeof(v->vga));
 	memcpy(v->mbox, st->mbox, sizeof(v->mbox));
-	memcpy_toio(v->vram, st + 1, v->vram_area.size);
 	vsim_update_scanout(v);
+	return 0;
+}
+
+/* The slice is ours until destroy: no lock needed to copy it. */
+static int vsim_vram_rw(struct vgpu_device *vgpu, u64 offset, void *buf,
+			size_t len, bool write)
+{
+	struct vsim_vgpu *v = to_vsim(vgpu);
+
+	if (offset > v->vram_area.size || len > v->vram_area.size - offset)
+		return -EINVAL;
+	if (write)
+		memcpy_toio(v->vram + offset, buf, len);
+	else
+		memcpy_fromio(buf, v->vram + offset, len);
 	return 0;
 }
 
@@ -899,4 +916,5 @@ const struct vgpu_ops vsim_ops = {
 	.state_size = vsim_state_size,
 	.save_state = vsim_save_state,
 	.load_state = vsim_load_state,
+	.vram_rw = vsim_vram_rw,
 };

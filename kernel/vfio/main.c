@@ -203,6 +203,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	struct vgpu_vfio *vv = to_vv(vdev);
 
 	vgpu_vfio_irq_fini(vv);
+	vgpu_vfio_mig_fini(vv);
 	if (vv->cookie)
 		ida_free(&vgpu_vfio_cookies, vv->cookie);
 	vgpu_vfio_release_done(vdev);

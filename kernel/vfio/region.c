@@ -136,8 +136,14 @@ static int region_access(struct vgpu_vfio *vv, unsigned int index, u64 off,
 		if (vgpu_vfio_in_msix(vv, index, off, size))
 			return vgpu_vfio_msix_rw(vv, off, size, val, write);
 	}
-	if (write)
-		return vv->ops->region_write(vgpu, index, off, size, *val);
+	if (write) {
+		int ret = vv->ops->region_write(vgpu, index, off, size, *val);
+
+		/* after the write: a pass copying the page sees it or resends */
+		if (!ret)
+			vgpu_vfio_vram_mark(vv, index, off, size);
+		return ret;
+	}
 	return vv->ops->region_read(vgpu, index, off, size, val);
 }
 
@@ -277,12 +283,32 @@ out:
 	return ret;
 }
 
+/* The cache mode of a region's mappings on top of @prot. */
+static pgprot_t region_prot(const struct vgpu_vfio_region *vr, pgprot_t prot)
+{
+	if (vr->decl->flags & VGPU_REGION_PREFETCH)
+		return pgprot_writecombine(prot);
+	return pgprot_noncached(prot);
+}
+
 /*
  * Fault-on-access: nothing is mapped at mmap() time. A fault asks the vendor
  * for the PFN and maps the physically contiguous run from there with PTEs,
  * bounded by the area, the VMA and the surrounding PMD-sized window. Where
  * the kernel takes huge entries in PFN maps (6.12, see compat.h),
  * vgpu_vfio_huge_fault() tries a PMD or PUD first and this is the fallback.
+ *
+ * Dirty tracking (mig.c): vm_ops has pfn_mkwrite, so mmap_region() makes
+ * vm_page_prot of a shared writable VMA read-only (vma_wants_writenotify()).
+ * Untracked, faults map writable entries as before. While VRAM is tracked
+ * the run is mapped read-only but for the faulting page of a write fault,
+ * and a later write to a read-only PTE goes through do_wp_page() ->
+ * wp_pfn_shared() -> vgpu_vfio_pfn_mkwrite(). Both note the page in the
+ * dirty bitmap. KVM follows the
+ * same PTEs (hva_to_pfn_remapped(): a missing PTE is faulted in with
+ * FAULT_FLAG_WRITE for a guest write; a read-only one makes KVM emulate the
+ * write through the user address, which takes pfn_mkwrite), and the zap at
+ * each pass reaches its EPT entries through the MMU notifier.
  */
 static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 {
@@ -295,6 +321,8 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	unsigned int index;
 	u64 off, len = 0;
+	bool write, tracked;
+	pgprot_t wprot;
 
 	if (!vgpu_vfio_decode((u64)vmf->pgoff << PAGE_SHIFT, vv->cookie,
 			      &index, &off) || index >= vv->nr_regions ||
@@ -318,9 +346,31 @@ static vm_fault_t vgpu_vfio_fault(struct vm_fault *vmf)
 	end = min(vma->vm_end, ALIGN(addr + 1, PMD_SIZE));
 	n = min_t(u64, (end - addr) >> PAGE_SHIFT, len >> PAGE_SHIFT);
 	n = min_t(u64, n, (area->offset + area->size - off) >> PAGE_SHIFT);
+	write = (vmf->flags & FAULT_FLAG_WRITE) &&
+		(vv->regions[index].flags & VFIO_REGION_INFO_FLAG_WRITE);
+	tracked = vgpu_vfio_vram_tracked(vv, index, off, PAGE_SIZE);
+	if (write)
+		vgpu_vfio_vram_mark(vv, index, off, PAGE_SIZE);
+	wprot = region_prot(&vv->regions[index],
+			    vm_get_page_prot(vma->vm_flags));
 	for (i = 0; i < n; i++) {
-		vm_fault_t r = vmf_insert_mixed(vma, addr + (i << PAGE_SHIFT),
-						__pfn_to_pfn_t(pfn + i, PFN_DEV));
+		unsigned long a = addr + (i << PAGE_SHIFT);
+		bool w = (vma->vm_flags & VM_WRITE) && (!tracked || (!i && write));
+		vm_fault_t r;
+
+		/*
+		 * Writable PTEs (vm_page_prot is read-only, see above) unless
+		 * VRAM is tracked; then only the page being written, right
+		 * away: KVM's fault-in takes one handle_mm_fault() and reads
+		 * the PTE's write bit after. vmf_insert_pfn_prot() refuses
+		 * memmap-backed PFNs in a mixed map; those get read-only PTEs
+		 * and take pfn_mkwrite on the first write.
+		 */
+		if (w && !pfn_valid(pfn + i))
+			r = vmf_insert_pfn_prot(vma, a, pfn + i, wprot);
+		else
+			r = vmf_insert_mixed(vma, a,
+					     __pfn_to_pfn_t(pfn + i, PFN_DEV));
 
 		if (r & VM_FAULT_ERROR) {
 			/* Only the faulting page must succeed; the rest is a bonus. */
@@ -379,11 +429,19 @@ static vm_fault_t vgpu_vfio_huge_fault(struct vm_fault *vmf,
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	/*
+	 * Tracked VRAM: page granules, so PTEs (a write to a read-only huge
+	 * entry comes here from wp_huge_pmd(); FALLBACK splits it).
+	 */
+	if (vgpu_vfio_vram_tracked(vv, index, off, size))
+		goto out;
 	if (vv->ops->mmap_pfn(vv->vgpu, index, off, &pfn, &len) ||
 	    len < size || !IS_ALIGNED(pfn, 1UL << order))
 		goto out;
+	/* untracked: writable at once, as the PTE path does */
 	ret = vgpu_insert_pfn_order(vmf, pfn, order,
-				    vmf->flags & FAULT_FLAG_WRITE);
+				    (vmf->flags & FAULT_FLAG_WRITE) ||
+				    (vma->vm_flags & VM_WRITE));
 out:
 	up_read(&vv->memory_lock);
 	if (ret != VM_FAULT_FALLBACK)
@@ -394,8 +452,36 @@ out:
 }
 #endif
 
+/*
+ * A write to a read-only PTE of a writable mapping (see vgpu_vfio_fault()):
+ * note the page, then let the core make the PTE writable. A zap between
+ * this and finish_mkwrite_fault() fails its pte_same() and the access
+ * faults again.
+ */
+static vm_fault_t vgpu_vfio_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vgpu_vfio *vv = vmf->vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	unsigned int index;
+	u64 off;
+
+	if (!vgpu_vfio_decode((u64)vmf->pgoff << PAGE_SHIFT, vv->cookie,
+			      &index, &off) || index >= vv->nr_regions)
+		return VM_FAULT_SIGBUS;
+	down_read(&vv->memory_lock);
+	if (!READ_ONCE(vv->open) || vv->gpu_lost ||
+	    (is_bar(index) && !vv->mem_enabled) || vv->frozen)
+		goto out;
+	vgpu_vfio_vram_mark(vv, index, off & PAGE_MASK, PAGE_SIZE);
+	ret = 0;
+out:
+	up_read(&vv->memory_lock);
+	return ret;
+}
+
 static const struct vm_operations_struct vgpu_vfio_vm_ops = {
 	.fault = vgpu_vfio_fault,
+	.pfn_mkwrite = vgpu_vfio_pfn_mkwrite,
 #ifdef VGPU_HAVE_HUGE_PFNMAP
 	.huge_fault = vgpu_vfio_huge_fault,
 #endif
@@ -437,10 +523,7 @@ int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	 * lets KVM map it (see "VRAM and the IOMMU" in vgpu.h).
 	 */
 	vgpu_vm_flags_set(vma, VM_IO | VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	if (vr->decl->flags & VGPU_REGION_PREFETCH)
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	else
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_page_prot = region_prot(vr, vma->vm_page_prot);
 	vma->vm_ops = &vgpu_vfio_vm_ops;
 	vma->vm_private_data = vv;
 
@@ -456,6 +539,12 @@ static void zap_locked(struct vgpu_vfio *vv, u64 start, u64 len)
 	lockdep_assert_held_write(&vv->memory_lock);
 	if (vv->mapping)
 		unmap_mapping_range(vv->mapping, start, len, true);
+}
+
+void vgpu_vfio_zap_range_locked(struct vgpu_vfio *vv, unsigned int index,
+				u64 off, u64 len)
+{
+	zap_locked(vv, vgpu_vfio_region_base(vv->cookie, index) + off, len);
 }
 
 void vgpu_vfio_zap_all_locked(struct vgpu_vfio *vv)

@@ -77,6 +77,18 @@ struct vgpu_vfio {
 	enum vfio_device_mig_state mig_state;
 	bool frozen;
 	struct vgpu_mig_file *saving, *resuming;
+
+	/*
+	 * VRAM dirty tracking (mig.c), when the vendor has vram_rw. tracking
+	 * is written under memory_lock held for write (which also orders the
+	 * zap at each pass against faults); vram_dirty bits are set
+	 * atomically from faults, region writes and vgpu_vram_dirty() and
+	 * taken word by word with xchg(); vram_send is the saving fd's.
+	 */
+	unsigned long vram_pages;		/* 0: the core moves no VRAM */
+	unsigned long *vram_dirty;
+	unsigned long *vram_send;
+	bool tracking;
 };
 
 static inline struct vgpu_vfio *to_vv(struct vfio_device *vdev)
@@ -92,6 +104,8 @@ long vgpu_vfio_region_info(struct vgpu_vfio *vv, void __user *arg);
 int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 void vgpu_vfio_zap(struct vgpu_vfio *vv, int index);	/* -1: all */
 void vgpu_vfio_zap_all_locked(struct vgpu_vfio *vv);
+void vgpu_vfio_zap_range_locked(struct vgpu_vfio *vv, unsigned int index,
+				u64 off, u64 len);
 void vgpu_vfio_set_memory(struct vgpu_vfio *vv, bool enabled);
 
 /* irq.c */
@@ -111,6 +125,28 @@ bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
 /* mig.c */
 void vgpu_vfio_mig_init(struct vgpu_vfio *vv);
 void vgpu_vfio_mig_reset(struct vgpu_vfio *vv);
+void vgpu_vfio_mig_fini(struct vgpu_vfio *vv);
+
+/* Is [@off, @off + @len) of region @index VRAM that migration tracks now? */
+static inline bool vgpu_vfio_vram_tracked(struct vgpu_vfio *vv,
+					  unsigned int index, u64 off, u64 len)
+{
+	return READ_ONCE(vv->tracking) && index == vv->vgpu->info.vram_index &&
+	       off < vv->vgpu->info.vram_size;
+}
+
+/* Notes a write to region @index (any part of it that is tracked VRAM). */
+static inline void vgpu_vfio_vram_mark(struct vgpu_vfio *vv,
+				       unsigned int index, u64 off, u64 len)
+{
+	u64 end;
+
+	if (!len || !vgpu_vfio_vram_tracked(vv, index, off, len))
+		return;
+	end = min(off + len, vv->vgpu->info.vram_size);
+	for (off >>= PAGE_SHIFT; off < DIV_ROUND_UP_ULL(end, PAGE_SIZE); off++)
+		set_bit(off, vv->vram_dirty);
+}
 
 /* dma.c */
 void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);

@@ -2297,7 +2297,31 @@ static void t_dmesg(void)
 
 /* ---- migration (VFIO migration v2) ------------------------------------- */
 
-#define MIG_ALL	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P)
+/* PRE_COPY (6.2+) by value: the build's uAPI headers may predate it */
+#define MIG_PRE_COPY		6
+#define MIG_PRE_COPY_P2P	7
+#define MIG_FLAG_PRE_COPY	(1 << 2)	/* VFIO_MIGRATION_PRE_COPY */
+struct mig_precopy_info {			/* struct vfio_precopy_info */
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t initial_bytes;
+	uint64_t dirty_bytes;
+};
+#define MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+
+/* The running kernel has VFIO PRE_COPY (6.2+): the vGPU must offer it. */
+static bool kernel_precopy(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	ASSERT(uname(&u) == 0);
+	ASSERT(sscanf(u.release, "%d.%d", &maj, &min) == 2);
+	return maj > 6 || (maj == 6 && min >= 2);
+}
+
+#define MIG_ALL	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
+		 (kernel_precopy() ? MIG_FLAG_PRE_COPY : 0))
 
 static const char *const mig_names[] = {
 	"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
@@ -2363,11 +2387,23 @@ static int mig_set(struct vgpu *g, uint32_t state)
 	ASSERT_CMP(ret, ==, 0);
 	ASSERT_CMP(mig_get(g), ==, state);
 	if (state == VFIO_DEVICE_STATE_STOP_COPY ||
-	    state == VFIO_DEVICE_STATE_RESUMING)
+	    state == VFIO_DEVICE_STATE_RESUMING || state == MIG_PRE_COPY)
 		ASSERT(fd >= 0);
 	else
 		ASSERT_CMP(fd, ==, -1);
 	return fd;
+}
+
+/* A state reached without a new data fd (PRE_COPY_P2P, STOP_COPY from it). */
+static void mig_set_nofd(struct vgpu *g, uint32_t state)
+{
+	int fd, ret = mig_try(g, state, &fd);
+
+	if (ret)
+		st_diag("-> %s: %s", mig_names[state], strerror(-ret));
+	ASSERT_CMP(ret, ==, 0);
+	ASSERT_CMP(mig_get(g), ==, state);
+	ASSERT_CMP(fd, ==, -1);
 }
 
 static uint8_t *read_stream(int fd, size_t *len)
@@ -2467,6 +2503,105 @@ static bool store_faults(volatile uint32_t *p, uint32_t v)
 	return faulted;
 }
 
+/* CRC-32 as zlib's crc32(), what the stream format documents */
+static uint32_t crc32_ieee(uint32_t crc, const uint8_t *p, size_t len)
+{
+	unsigned int k;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+	}
+	return ~crc;
+}
+
+#define MIG_SEC_HDR	sizeof(struct vgpu_mig_section)
+#define MIG_END_REC	(MIG_SEC_HDR + sizeof(struct vgpu_mig_end))
+#define MIG_VRAM_HDR	(MIG_SEC_HDR + sizeof(struct vgpu_mig_vram))
+
+static uint32_t header_crc(const uint8_t *s)
+{
+	struct vgpu_mig_header h;
+
+	memcpy(&h, s, sizeof(h));
+	h.crc = 0;
+	return crc32_ieee(0, (const uint8_t *)&h, sizeof(h));
+}
+
+static void fix_header_crc(uint8_t *s)
+{
+	((struct vgpu_mig_header *)s)->crc = header_crc(s);
+}
+
+/* the @nth (from 0) section @id of a whole stream */
+static struct vgpu_mig_section *stream_section(uint8_t *s, size_t len,
+					       uint32_t id, unsigned int nth)
+{
+	size_t off = sizeof(struct vgpu_mig_header);
+
+	while (off + MIG_SEC_HDR <= len) {
+		struct vgpu_mig_section *sec = (void *)(s + off);
+
+		if (sec->id == id && !nth--)
+			return sec;
+		off += MIG_SEC_HDR + ((sec->len + 7) & ~7ull);
+	}
+	ASSERT(!"section not found");
+	return NULL;
+}
+
+/* After editing a stream: END's length and crc as the source would write */
+static void fix_end(uint8_t *s, size_t len)
+{
+	struct vgpu_mig_end *e = (void *)(s + len - sizeof(*e));
+	size_t hl = sizeof(struct vgpu_mig_header);
+
+	e->payload_len = len - hl - MIG_END_REC;
+	e->crc = crc32_ieee(0, s + hl, e->payload_len);
+}
+
+static void fix_vram_crc(struct vgpu_mig_section *sec)
+{
+	struct vgpu_mig_vram *r = (void *)(sec + 1);
+	uint32_t crc;
+
+	r->crc = 0;
+	crc = crc32_ieee(0, (const uint8_t *)r, sizeof(*r));
+	r->crc = crc32_ieee(crc, (const uint8_t *)(r + 1),
+			    (size_t)r->npages * r->page_size);
+}
+
+/*
+ * Walks the sections in s[from, to), which must tile it; returns the VRAM
+ * pages they carry and whether END was among them.
+ */
+static size_t stream_vram_pages(const uint8_t *s, size_t from, size_t to,
+				bool *end)
+{
+	size_t pages = 0;
+
+	*end = false;
+	while (from < to) {
+		const struct vgpu_mig_section *sec = (const void *)(s + from);
+
+		ASSERT(from + MIG_SEC_HDR <= to);
+		ASSERT(!*end);
+		if (sec->id == VGPU_MIG_SEC_VRAM) {
+			const struct vgpu_mig_vram *r = (const void *)(sec + 1);
+
+			ASSERT_CMP(r->page_size, ==, 4096);
+			ASSERT_CMP(sec->len, ==, sizeof(*r) + r->npages * 4096ull);
+			pages += r->npages;
+		}
+		*end = sec->id == VGPU_MIG_SEC_END;
+		from += MIG_SEC_HDR + ((sec->len + 7) & ~7ull);
+	}
+	ASSERT_CMP(from, ==, to);
+	return pages;
+}
+
 static void mig_check_header(struct vgpu *g, const uint8_t *s, size_t len,
 			     const char *type)
 {
@@ -2483,7 +2618,19 @@ static void mig_check_header(struct vgpu *g, const uint8_t *s, size_t len,
 	ASSERT(!strcmp(h->driver, "vgpu_sim"));
 	snprintf(want, sizeof(want), "%s", type);
 	ASSERT(!strcmp(h->type, want));
-	ASSERT_CMP(h->payload_len, ==, len - sizeof(*h));
+	ASSERT_CMP(h->vram_size, ==, 16 * MiB - 4096);	/* BAR0 minus mailbox */
+	ASSERT_CMP(h->crc, ==, header_crc(s));
+	/* END last, covering everything between the header and itself */
+	{
+		const struct vgpu_mig_section *sec =
+			(const void *)(s + len - MIG_END_REC);
+		const struct vgpu_mig_end *e = (const void *)(sec + 1);
+
+		ASSERT_CMP(sec->id, ==, VGPU_MIG_SEC_END);
+		ASSERT_CMP(e->payload_len, ==, len - sizeof(*h) - MIG_END_REC);
+		ASSERT_CMP(e->crc, ==, crc32_ieee(0, s + sizeof(*h),
+						  e->payload_len));
+	}
 #ifdef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
 	{
 		struct vfio_device_feature_mig_data_size ds = { 0 };
@@ -2580,8 +2727,10 @@ static void t_mig_fsm(void)
 	/* refused: unsupported and invalid states, state unchanged */
 	mig_reset(&g);
 	ASSERT_CMP(mig_try(&g, VFIO_DEVICE_STATE_ERROR, &fd), ==, -EINVAL);
-	ASSERT_CMP(mig_try(&g, 6 /* PRE_COPY */, &fd), ==, -EINVAL);
-	ASSERT_CMP(mig_try(&g, 7 /* PRE_COPY_P2P */, &fd), ==, -EINVAL);
+	if (!kernel_precopy()) {
+		ASSERT_CMP(mig_try(&g, MIG_PRE_COPY, &fd), ==, -EINVAL);
+		ASSERT_CMP(mig_try(&g, MIG_PRE_COPY_P2P, &fd), ==, -EINVAL);
+	}
 	ASSERT_CMP(mig_try(&g, 99, &fd), ==, -EINVAL);
 	ASSERT_CMP(mig_get(&g), ==, VFIO_DEVICE_STATE_RUNNING);
 	/* an empty stream cannot be loaded: RESUMING stays */
@@ -2807,9 +2956,13 @@ static unsigned int klog_refused(const char *what)
 	return klog_count(needle);
 }
 
-/* A refused stream applies nothing; the vGPU resets and works. */
-static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
-			int want, const char *why)
+/*
+ * A refused stream applies no device state; the vGPU resets and works.
+ * VRAM pages that came before the fault were applied (the stream goes in
+ * as it arrives); @vram_blank: the fault came before any.
+ */
+static void mig_refused_vram(struct mig_dev *d, const uint8_t *s, size_t len,
+			     int want, const char *why, bool vram_blank)
 {
 	struct vgpu *g = &d->e.g;
 	unsigned int before = klog_refused(why);
@@ -2825,55 +2978,22 @@ static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
 	mig_reset(g);
 	/* reset cleared the command register: decode on again */
 	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	/* nothing applied: the destination's VRAM is still blank */
-	ASSERT(all_zero(d->vram, d->vram_len));
+	if (vram_blank)
+		ASSERT(all_zero(d->vram, d->vram_len));
 	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
 }
 
-/* CRC-32 as zlib's crc32(), what the stream header documents */
-static uint32_t crc32_ieee(uint32_t crc, const uint8_t *p, size_t len)
+static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
+			int want, const char *why)
 {
-	unsigned int k;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
-	}
-	return ~crc;
-}
-
-static uint32_t stream_crc(const uint8_t *s, size_t len)
-{
-	struct vgpu_mig_header h;
-
-	memcpy(&h, s, sizeof(h));
-	h.crc = 0;
-	return crc32_ieee(crc32_ieee(0, (const uint8_t *)&h, sizeof(h)),
-			  s + sizeof(h), len - sizeof(h));
-}
-
-/* the data of section @id */
-static uint8_t *stream_section(uint8_t *s, size_t len, uint32_t id)
-{
-	size_t off = sizeof(struct vgpu_mig_header);
-
-	while (off + sizeof(struct vgpu_mig_section) <= len) {
-		struct vgpu_mig_section *sec = (void *)(s + off);
-
-		if (sec->id == id)
-			return (uint8_t *)(sec + 1);
-		off += sizeof(*sec) + ((sec->len + 7) & ~7ull);
-	}
-	ASSERT(!"section not found");
-	return NULL;
+	mig_refused_vram(d, s, len, want, why, true);
 }
 
 static void t_mig_refuse(void)
 {
 	static struct mig_dev a, b, other;
 	struct vgpu_mig_header *h;
+	struct vgpu_mig_section *sec;
 	uint8_t *s, *bad;
 	size_t len;
 	int fd, nfd;
@@ -2893,18 +3013,80 @@ static void t_mig_refuse(void)
 	mig_refused(&other, s, len, -EINVAL, "other vGPU type");
 	ce_teardown(&other.e);
 
+	/* every section in its place: all of VRAM, then the device state */
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_VRAM, 0));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_CONFIG, 0));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_MSIX, 0));
+	ASSERT(stream_section(s, len, VGPU_MIG_SEC_IRQ, 0));
+	{
+		bool end;
+
+		ASSERT_CMP(stream_vram_pages(s, sizeof(*h), len, &end), ==,
+			   a.vram_len / 4096);
+		ASSERT(end);
+	}
+
+	/* refused before any VRAM: the destination's VRAM stays blank */
+	/* the header: each check, with its crc right unless it is the crc */
 	memcpy(bad, s, len);
-	bad[len / 2] ^= 0x40;			/* a bit flips in VRAM */
-	mig_refused(&b, bad, len, -EINVAL, "checksum mismatch");
-	/* the documented checksum, and every section in its place */
-	ASSERT_CMP(((struct vgpu_mig_header *)s)->crc, ==, stream_crc(s, len));
-	ASSERT(stream_section(s, len, VGPU_MIG_SEC_CONFIG));
-	ASSERT(stream_section(s, len, VGPU_MIG_SEC_MSIX));
-	ASSERT(stream_section(s, len, VGPU_MIG_SEC_IRQ));
-	/* a vendor blob the sim refuses (XRES beyond the maximum), checksum right */
+	h->state_version ^= 4;
+	mig_refused(&b, bad, len, -EINVAL, "header checksum mismatch");
+	memcpy(bad, s, len);
+	strcpy(h->driver, "vgpu_other");
+	fix_header_crc(bad);
+	mig_refused(&b, bad, len, -EINVAL, "other vendor driver");
+	memcpy(bad, s, len);
+	h->reserved[3] = 1;
+	fix_header_crc(bad);
+	mig_refused(&b, bad, len, -EINVAL, "reserved header bytes set");
+	memcpy(bad, s, len);
+	h->magic ^= 1;
+	mig_refused(&b, bad, len, -EINVAL, "bad magic");
+	memcpy(bad, s, len);
+	h->version = 1;		/* the format before VRAM streaming */
+	fix_header_crc(bad);
+	mig_refused(&b, bad, len, -EINVAL, "unsupported format version");
+	memcpy(bad, s, len);
+	h->subsystem_device ^= 1;
+	fix_header_crc(bad);
+	mig_refused(&b, bad, len, -EINVAL, "other PCI device");
+	memcpy(bad, s, len);
+	h->vram_size += 4096;
+	fix_header_crc(bad);
+	mig_refused(&b, bad, len, -EINVAL, "other VRAM size");
+	mig_refused(&b, s, 64, -EINVAL, "truncated stream");
+	/* VRAM beyond the vGPU's, crc right */
+	memcpy(bad, s, len);
+	sec = stream_section(bad, len, VGPU_MIG_SEC_VRAM, 0);
+	((struct vgpu_mig_vram *)(sec + 1))->offset = 16 * MiB;
+	fix_vram_crc(sec);
+	fix_end(bad, len);
+	mig_refused(&b, bad, len, -EINVAL, "VRAM outside the vGPU's");
+	/* a VRAM section larger than any source sends */
+	memcpy(bad, s, len);
+	sec = stream_section(bad, len, VGPU_MIG_SEC_VRAM, 0);
+	sec->len = 1ull << 30;
+	mig_refused(&b, bad, len, -EFBIG, "oversized section");
+	/*
+	 * Refused after VRAM sections went in (they stay; reset resumes
+	 * again): the device state is never applied.
+	 */
+	/* a bit flips in VRAM: that section is refused, none after it */
+	memcpy(bad, s, len);
+	bad[len / 2] ^= 0x40;
+	mig_refused_vram(&b, bad, len, -EINVAL, "VRAM checksum mismatch",
+			 false);
+	/* a bit flips in the device state: END's crc catches it */
+	memcpy(bad, s, len);
+	sec = stream_section(bad, len, VGPU_MIG_SEC_CONFIG, 0);
+	((uint8_t *)(sec + 1))[PCI_INTERRUPT_LINE] ^= 1;
+	mig_refused_vram(&b, bad, len, -EINVAL,
+			 "stream length or checksum mismatch", false);
+	/* a vendor blob the sim refuses (XRES beyond the maximum), crcs right */
 	memcpy(bad, s, len);
 	{
-		uint8_t *v = stream_section(bad, len, VGPU_MIG_SEC_VENDOR);
+		uint8_t *v = (uint8_t *)(stream_section(bad, len,
+						VGPU_MIG_SEC_VENDOR, 0) + 1);
 
 		/* struct vsim_state: dispi[] after 8 + 8 + 12 * 4 bytes */
 		ASSERT_CMP(v[64 + 2 * VGPU_SIM_DISPI_XRES] |
@@ -2912,38 +3094,19 @@ static void t_mig_refuse(void)
 		v[64 + 2 * VGPU_SIM_DISPI_XRES] = 0xff;
 		v[65 + 2 * VGPU_SIM_DISPI_XRES] = 0xff;
 	}
-	h->crc = stream_crc(bad, len);
-	mig_refused(&b, bad, len, -EINVAL, "vendor state (-22)");
+	fix_end(bad, len);
+	mig_refused_vram(&b, bad, len, -EINVAL, "vendor state (-22)", false);
+	/* a section out of its place */
 	memcpy(bad, s, len);
-	strcpy(h->driver, "vgpu_other");
-	h->crc = stream_crc(bad, len);
-	mig_refused(&b, bad, len, -EINVAL, "other vendor driver");
+	stream_section(bad, len, VGPU_MIG_SEC_MSIX, 0)->id = VGPU_MIG_SEC_IRQ;
+	mig_refused_vram(&b, bad, len, -EINVAL, "unexpected section", false);
+	/* short: no END */
+	mig_refused_vram(&b, s, len - 100, -EINVAL, "truncated stream", false);
+	/* longer: bytes after END */
 	memcpy(bad, s, len);
-	h->reserved[3] = 1;
-	mig_refused(&b, bad, len, -EINVAL, "reserved header bytes set");
-	memcpy(bad, s, len);
-	h->magic ^= 1;
-	mig_refused(&b, bad, len, -EINVAL, "bad magic");
-	memcpy(bad, s, len);
-	h->version = 2;
-	mig_refused(&b, bad, len, -EINVAL, "unsupported format version");
-	memcpy(bad, s, len);
-	h->subsystem_device ^= 1;
-	mig_refused(&b, bad, len, -EINVAL, "other PCI device");
-	mig_refused(&b, s, len - 100, -EINVAL, "truncated stream");
-	mig_refused(&b, s, 64, -EINVAL, "truncated header");
-	/* longer than the header says but within what the vGPU takes */
-	memcpy(bad, s, len);
-	h->payload_len -= 8;
-	mig_refused(&b, bad, len, -EINVAL, "trailing bytes after the stream");
-	/* oversized: the header announces more than a 16m vGPU's state */
-	memcpy(bad, s, len);
-	h->payload_len += 4096;
-	mig_refused(&b, bad, len, -EFBIG, "oversized header");
-	/* oversized: bytes beyond the most this vGPU's state can be */
-	memcpy(bad, s, len);
-	memset(bad + len, 0, 4096);
-	mig_refused(&b, bad, len + 4096, -EFBIG, "oversized stream");
+	memset(bad + len, 0, 8);
+	mig_refused_vram(&b, bad, len + 8, -EINVAL,
+			 "trailing bytes after the stream", false);
 
 	/* a short stream completed by a second write loads */
 	fd = mig_set(&b.e.g, VFIO_DEVICE_STATE_RESUMING);
@@ -2959,6 +3122,263 @@ static void t_mig_refuse(void)
 	free(bad);
 	free(s);
 	ce_teardown(&b.e);
+	ce_teardown(&a.e);
+}
+
+/* ---- PRE_COPY (6.2+): VRAM in passes, dirty tracking ----------------- */
+
+struct sbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+/* Appends what the fd has now: true at EOF, false at ENOMSG (PRE_COPY). */
+static bool read_avail(int fd, struct sbuf *b)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (b->cap - b->n < 300000) {
+			b->cap = b->cap ? b->cap * 2 : 1 << 20;
+			b->p = realloc(b->p, b->cap);
+			ASSERT(b->p);
+		}
+		r = read(fd, b->p + b->n, 300000);
+		if (r < 0) {
+			ASSERT_CMP(errno, ==, ENOMSG);
+			return false;
+		}
+		if (!r)
+			return true;
+		b->n += r;
+	}
+}
+
+static int precopy_info(int fd, uint64_t *init, uint64_t *dirty)
+{
+	struct mig_precopy_info i = { .argsz = sizeof(i) };
+
+	if (ioctl(fd, MIG_GET_PRECOPY_INFO, &i))
+		return -errno;
+	*init = i.initial_bytes;
+	*dirty = i.dirty_bytes;
+	return 0;
+}
+
+static uint64_t mig_data_size(struct vgpu *g)
+{
+	uint64_t ds[2] = { 0 };	/* struct vfio_device_feature_mig_data_size */
+
+	ASSERT(mig_feature(g, VFIO_DEVICE_FEATURE_GET | 9 /* MIG_DATA_SIZE */,
+			   ds, 8) == 0);
+	return ds[0];
+}
+
+/* VRAM of @d, hashed (FNV-1a over 64-bit words) */
+static uint64_t vram_hash(struct mig_dev *d)
+{
+	const volatile uint64_t *w = (const volatile uint64_t *)d->vram;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < d->vram_len / 8; i++)
+		h = (h ^ w[i]) * 0x100000001b3ull;
+	return h;
+}
+
+#define PG 4096u
+
+/*
+ * The source keeps running in PRE_COPY; the first pass carries all VRAM,
+ * the next only the pages written through the mapping (a fresh write fault
+ * and a write to a read-only PTE), by the copy engine and by pwrite();
+ * STOP_COPY carries only the last writes and the device state; the
+ * destination ends with the source's VRAM and registers.
+ */
+static void t_mig_precopy(void)
+{
+	static struct mig_dev a, b;
+	struct sbuf st = { 0 };
+	uint64_t init = 0, dirty = 0, full, state_rec;
+	size_t pass0, pass1, stop_from, pages;
+	volatile uint32_t sink;
+	uint32_t cfg_a[64];
+	bool end;
+	int fd;
+
+	if (!kernel_precopy()) {
+		st_skip("PRE_COPY needs Linux 6.2+; 6.1 migrates with STOP_COPY only");
+		return;
+	}
+	mig_dev_setup(&a, "16m");
+	mig_dev_setup(&b, "16m");
+	mig_program(&a);
+	bar_write(&a.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	ASSERT(mig_flags(&a.e.g) & MIG_FLAG_PRE_COPY);
+	/* what STOP_COPY alone would send: header, all VRAM, state, END */
+	full = mig_data_size(&a.e.g);
+	state_rec = full - sizeof(struct vgpu_mig_header) - MIG_END_REC -
+		    (a.vram_len / PG) * PG -
+		    ((a.vram_len / PG + 63) / 64) * MIG_VRAM_HDR;
+
+	fd = mig_set(&a.e.g, MIG_PRE_COPY);
+	ASSERT(precopy_info(fd, &init, &dirty) == 0);
+	/* exact: the header and every page in 64-page sections */
+	ASSERT_CMP(init, ==, sizeof(struct vgpu_mig_header) + a.vram_len +
+		   ((a.vram_len / PG + 63) / 64) * MIG_VRAM_HDR);
+	ASSERT_CMP(dirty, ==, 0);
+	/* pass 0: the header and every page, then "nothing now" */
+	ASSERT(!read_avail(fd, &st));
+	pass0 = st.n;
+	ASSERT_CMP(stream_vram_pages(st.p, sizeof(struct vgpu_mig_header),
+				     pass0, &end), ==, a.vram_len / PG);
+	ASSERT(!end);
+	ASSERT(precopy_info(fd, &init, &dirty) == 0);
+	ASSERT_CMP(init, ==, 0);
+	ASSERT_CMP(dirty, ==, 0);
+
+	/* the guest runs on: 3 pages through the mapping */
+	a.vram[1 * MiB / 4] = 0x11111111;		/* fault on a zapped PTE */
+	a.vram[(1 * MiB + 3 * PG) / 4 + 5] = 0x22222222;
+	sink = a.vram[2 * MiB / 4];			/* maps a read-only run */
+	(void)sink;
+	a.vram[(2 * MiB + 2 * PG) / 4] = 0x33333333;	/* pfn_mkwrite */
+	/* 2 pages by the copy engine, 1 by pwrite() */
+	fill(a.e.buf, 2 * PG, 0xabcdef);
+	ce_kick(&a.e.g, IOVA_BASE, 6 * MiB, 2 * PG, false);
+	ce_expect(&a.e.g, false, 0);
+	bar_write(&a.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	bar_write(&a.e.g, BAR0, 8 * MiB + 16, 4, 0x44444444);
+	ASSERT(precopy_info(fd, &init, &dirty) == 0);
+	ASSERT_CMP(init, ==, 0);
+	ASSERT_CMP(dirty, ==, 6 * PG);
+	/* pass 1: exactly those */
+	ASSERT(!read_avail(fd, &st));
+	pass1 = st.n - pass0;
+	ASSERT_CMP(stream_vram_pages(st.p, pass0, st.n, &end), ==, 6);
+	/* runs: 1 MiB, +3 pages, 2 MiB + 2 pages, 6 MiB (2 pages), 8 MiB */
+	ASSERT_CMP(pass1, ==, 6 * PG + 5 * MIG_VRAM_HDR);
+	ASSERT(precopy_info(fd, &init, &dirty) == 0);
+	ASSERT_CMP(dirty, ==, 0);
+
+	/* the last writes, then the VMM stops the vGPU */
+	a.vram[10 * MiB / 4] = 0x55555555;
+	fill(a.e.buf, PG, 0x1234);
+	ce_kick(&a.e.g, IOVA_BASE, 12 * MiB, PG, false);
+	ce_expect(&a.e.g, false, 0);
+	bar_write(&a.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	mig_set_nofd(&a.e.g, MIG_PRE_COPY_P2P);
+	ASSERT(precopy_info(fd, &init, &dirty) == 0);
+	ASSERT_CMP(dirty, ==, 2 * PG);
+	cfg_snapshot(&a.e.g, cfg_a);
+	mig_set_nofd(&a.e.g, VFIO_DEVICE_STATE_STOP_COPY);
+	/* only in PRE_COPY states */
+	ASSERT_CMP(precopy_info(fd, &init, &dirty), ==, -EINVAL);
+	stop_from = st.n;
+	ASSERT(read_avail(fd, &st));
+	pages = stream_vram_pages(st.p, stop_from, st.n, &end);
+	ASSERT(end);
+	ASSERT_CMP(pages, ==, 2);
+	/* STOP_COPY: the 2 pages written since the last pass and the state */
+	ASSERT_CMP(st.n - stop_from, ==,
+		   2 * (PG + MIG_VRAM_HDR) + state_rec + MIG_END_REC);
+	st_diag("STOP_COPY bytes: %zu with PRE_COPY, %llu without",
+		st.n - stop_from, (unsigned long long)full);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP);
+	close(fd);
+
+	/* B takes the whole stream, passes and all */
+	ASSERT_CMP(mig_load(&b.e.g, st.p, st.n), ==, 0);
+	mig_set(&b.e.g, VFIO_DEVICE_STATE_RUNNING);
+	/* the source resumes too (a VMM may, after a failed switch-over) */
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	ASSERT_CMP(vram_hash(&b), ==, vram_hash(&a));
+	ASSERT_CMP(b.vram[(2 * MiB + 2 * PG) / 4], ==, 0x33333333);
+	ASSERT_CMP(b.vram[10 * MiB / 4], ==, 0x55555555);
+	ASSERT_CMP(first_mismatch((uint8_t *)b.vram + 12 * MiB, PG, 0x1234),
+		   ==, (size_t)-1);
+	ASSERT_CMP(dispi_rd(&b.e.g, VGPU_SIM_DISPI_XRES), ==, 1024);
+	ASSERT_CMP(bar_read(&b.e.g, BAR2, VGPU_SIM_CE_DONE_COUNT, 4), ==, 3);
+	{
+		unsigned int i;
+
+		for (i = 0; i < 256; i += 4)
+			ASSERT_CMP(cfg_read(&b.e.g, i, 4), ==, cfg_a[i / 4]);
+	}
+	ASSERT(irq_set_eventfds(&b.e.g, VFIO_PCI_MSIX_IRQ_INDEX, 2) == 0);
+	memset(b.e.buf + MIG_CE_LEN, 0, PG);
+	ce_kick(&b.e.g, IOVA_BASE + MIG_CE_LEN, 12 * MiB, PG, true);
+	ce_expect(&b.e.g, false, 0);
+	ASSERT_CMP(first_mismatch(b.e.buf + MIG_CE_LEN, PG, 0x1234), ==,
+		   (size_t)-1);
+	free(st.p);
+	ce_teardown(&b.e);
+	ce_teardown(&a.e);
+}
+
+/* Leaving PRE_COPY for RUNNING, reset, and a failed switch-over. */
+static void t_mig_precopy_abort(void)
+{
+	static struct mig_dev a;
+	struct sbuf st = { 0 };
+	uint64_t init = 0, dirty = 0;
+	uint32_t cfg_a[64];
+	uint8_t part[4096];
+	char c;
+	int fd;
+
+	if (!kernel_precopy()) {
+		st_skip("PRE_COPY needs Linux 6.2+; 6.1 migrates with STOP_COPY only");
+		return;
+	}
+	mig_dev_setup(&a, "16m");
+	mig_program(&a);
+	bar_write(&a.e.g, BAR2, VGPU_SIM_REG_IRQ_STATUS, 4, ~0u);
+	cfg_snapshot(&a.e.g, cfg_a);
+
+	/* PRE_COPY -> PRE_COPY_P2P -> PRE_COPY -> RUNNING: the fd ends */
+	fd = mig_set(&a.e.g, MIG_PRE_COPY);
+	ASSERT_CMP(read(fd, part, sizeof(part)), ==, sizeof(part));
+	mig_set_nofd(&a.e.g, MIG_PRE_COPY_P2P);
+	mig_set_nofd(&a.e.g, MIG_PRE_COPY);
+	ASSERT_ERRNO(write(fd, &c, 1), EBADF);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	ASSERT_ERRNO(read(fd, part, 1), ENODEV);
+	ASSERT_CMP(precopy_info(fd, &init, &dirty), ==, -EINVAL);
+	close(fd);
+	mig_verify(&a, NULL, (const uint8_t *)cfg_a, 1);
+	ASSERT(!store_faults(a.vram + 8, MIG_SEED ^ (uint32_t)(8 * 2654435761u)));
+	mig_ce_works(&a);
+
+	/* PRE_COPY_P2P -> RUNNING_P2P -> RUNNING */
+	fd = mig_set(&a.e.g, MIG_PRE_COPY);
+	mig_set_nofd(&a.e.g, MIG_PRE_COPY_P2P);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING_P2P);
+	ASSERT_ERRNO(read(fd, part, 1), ENODEV);
+	close(fd);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	mig_ce_works(&a);
+
+	/* straight to STOP_COPY (through PRE_COPY_P2P), then the source resumes */
+	fd = mig_set(&a.e.g, MIG_PRE_COPY);
+	mig_set_nofd(&a.e.g, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT(read_avail(fd, &st));
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_STOP);
+	ASSERT_ERRNO(read(fd, part, 1), ENODEV);
+	close(fd);
+	mig_set(&a.e.g, VFIO_DEVICE_STATE_RUNNING);
+	mig_verify(&a, NULL, (const uint8_t *)cfg_a, 3);
+	mig_ce_works(&a);
+
+	/* a reset in PRE_COPY ends it; tracking off, writes keep working */
+	fd = mig_set(&a.e.g, MIG_PRE_COPY);
+	mig_reset(&a.e.g);
+	ASSERT_ERRNO(read(fd, part, 1), ENODEV);
+	close(fd);
+	cfg_write(&a.e.g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	ASSERT(!store_faults(a.vram + 8, 7));
+	ASSERT_CMP(a.vram[8], ==, 7);
+	free(st.p);
 	ce_teardown(&a.e);
 }
 
@@ -2999,6 +3419,8 @@ static const struct st_case cases[] = {
 	{ "mig-move", t_mig_move },
 	{ "mig-abort", t_mig_abort },
 	{ "mig-refuse", t_mig_refuse },
+	{ "mig-precopy", t_mig_precopy },
+	{ "mig-precopy-abort", t_mig_precopy_abort },
 	{ "stress", t_stress },
 	{ "unbind", t_unbind },
 	{ "module", t_module },
