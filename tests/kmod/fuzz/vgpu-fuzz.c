@@ -747,7 +747,12 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* one real save of slot 0; false leaves mig_forge a no-op */
+/*
+ * One real save of slot 0, kept without its VRAM sections (a stream may carry
+ * none) and without END, which every forgery writes anew: the header, the
+ * device-state sections and the vendor blob's first FORGE_PREFIX bytes.
+ * False leaves mig_forge a no-op.
+ */
 static bool forge_capture(struct slot *s)
 {
 	struct vgpu_mig_header h;
@@ -764,37 +769,42 @@ static bool forge_capture(struct slot *s)
 		return false;
 	memcpy(forge_tmpl, &h, sizeof(h));
 	at = sizeof(h);
-	for (i = 0; i < 4; i++) {
-		uint64_t len;
+	for (i = 0; i < 1 << 20 && !forge_head; i++) {
+		uint64_t len, want;
 
 		if (read_full(s->mig, &sec, sizeof(sec)))
 			return false;
-		memcpy(forge_tmpl + at, &sec, sizeof(sec));
-		at += sizeof(sec);
 		len = (sec.len + 7) & ~7ULL;
-		if (sec.id != VGPU_MIG_SEC_VENDOR) {
-			if (at + len > (1 << 20) - FORGE_PREFIX || read_full(s->mig, forge_tmpl + at, len))
-				return false;
-			at += len;
-			continue;
+		want = 0;
+		if (sec.id == VGPU_MIG_SEC_VENDOR) {
+			forge_head = at + sizeof(sec);
+			forge_vendor_len = sec.len;
+			want = len < FORGE_PREFIX ? len : FORGE_PREFIX;
+		} else if (sec.id != VGPU_MIG_SEC_VRAM) {
+			want = len;
 		}
-		forge_head = at;
-		forge_vendor_len = sec.len;
-		if (read_full(s->mig, forge_tmpl + at, len < FORGE_PREFIX ? len : FORGE_PREFIX))
-			return false;
-		for (len -= len < FORGE_PREFIX ? len : FORGE_PREFIX; len; ) {
+		if (sec.id != VGPU_MIG_SEC_VRAM) {
+			if (at + sizeof(sec) + want > (1 << 20) - FORGE_PREFIX)
+				return false;
+			memcpy(forge_tmpl + at, &sec, sizeof(sec));
+			at += sizeof(sec);
+			if (read_full(s->mig, forge_tmpl + at, want))
+				return false;
+			at += want;
+		}
+		for (len -= want; len; ) {
 			size_t n = len < (1 << 16) ? len : (1 << 16);
 
 			if (read_full(s->mig, junk, n))
 				return false;
 			len -= n;
 		}
-		break;
 	}
 	free(junk);
 	if (!forge_head)
 		return false;
-	forge_cap = forge_head + ((forge_vendor_len + 7) & ~7ULL);
+	forge_cap = forge_head + ((forge_vendor_len + 7) & ~7ULL) +
+		    sizeof(struct vgpu_mig_section) + sizeof(struct vgpu_mig_end);
 	forge_buf = mmap(NULL, forge_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return forge_buf != MAP_FAILED;
 }
@@ -804,7 +814,8 @@ static void do_mig_forge(struct slot *s, const uint32_t *a)
 	size_t keep = forge_vendor_len < FORGE_PREFIX ? forge_vendor_len : FORGE_PREFIX;
 	size_t vlen, total, i;
 	struct vgpu_mig_header *h;
-	struct vgpu_mig_section *vs;
+	struct vgpu_mig_section *vs, *es;
+	struct vgpu_mig_end *end;
 	uint64_t seed = a[3];
 
 	if (!forge_head)
@@ -817,23 +828,30 @@ static void do_mig_forge(struct slot *s, const uint32_t *a)
 		vlen = keep;
 		break;
 	default:
-		vlen = forge_vendor_len;	/* complete: the VRAM reads zeros (slow) */
+		vlen = forge_vendor_len;	/* complete: the rest of the blob reads zeros */
 	}
 	pthread_mutex_lock(&forge_lock);
+	memset(forge_buf, 0, forge_cap);
 	memcpy(forge_buf, forge_tmpl, forge_head + keep);
 	if (vlen < keep)
 		memset(forge_buf + forge_head + vlen, 0, keep - vlen);
 	vs = (void *)(forge_buf + forge_head - sizeof(*vs));
 	vs->len = vlen;
 	total = forge_head + ((vlen + 7) & ~7ULL);
+	es = (void *)(forge_buf + total);
+	es->id = VGPU_MIG_SEC_END;
+	es->len = sizeof(*end);
+	end = (void *)(es + 1);
 	h = (void *)forge_buf;
-	h->payload_len = total - sizeof(*h);
-	/* byte changes in the head, before or after the checksum */
+	end->payload_len = total - sizeof(*h);
+	total += sizeof(*es) + sizeof(*end);
+	/* byte changes in the head, before or after the checksums */
 	for (i = 0; i < (a[1] & 3); i++)
 		forge_buf[(a[2] + i * 0x9e37) % (forge_head + keep)] ^= (uint8_t)mix(&seed) | 1;
 	if (!(a[1] & 4)) {
+		end->crc = crc32_std(forge_buf + sizeof(*h), end->payload_len);
 		h->crc = 0;
-		h->crc = crc32_std(forge_buf, total);
+		h->crc = crc32_std(forge_buf, sizeof(*h));
 	}
 	if (a[1] & 8)
 		forge_buf[(a[4]) % (forge_head + keep)] ^= 1 << (a[5] % 8);
@@ -849,7 +867,6 @@ static void do_mig_forge(struct slot *s, const uint32_t *a)
 		}
 		mig_set(s, a[1] & 0x20 ? VFIO_DEVICE_STATE_RUNNING : VFIO_DEVICE_STATE_STOP);
 	}
-	/* past head + keep the buffer was never written: the zeros stay */
 	pthread_mutex_unlock(&forge_lock);
 }
 
