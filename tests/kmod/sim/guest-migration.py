@@ -43,13 +43,13 @@ qemu_version = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 if qemu_version < (8, 0):
     print(f"1..0 # SKIP QEMU {qemu_version[0]}.{qemu_version[1]} cannot drive VFIO "
           "migration v2 (QEMU >= 8.0 does: the Debian 13 world)")
-    sys.exit(4)
+    sys.exit(0)
 if not gpu:
     print("1..0 # SKIP no physical GPU in this lab")
-    sys.exit(4)
+    sys.exit(0)
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
-    sys.exit(4)
+    sys.exit(0)
 print("1..13", flush=True)
 note(version.splitlines()[0])
 
@@ -353,9 +353,10 @@ intx_ok = bool(ib) and b_last[1] - b_first[1] >= (b_last[0] - b_first[0]) * 2 * 
 # eventfd (trace: vgpu_vfio_irq ret 0) but the guest takes none. Once fixed,
 # meson reports an unexpected pass here: drop the TODO then.
 tap(intx_ok, "INTx keeps coming on B: at least half the copies after migration raise one "
-    "the guest takes # TODO INTx is lost after migration (known bug)",
+    "the guest takes",
     [f"A: {intx_a} INTx up to frame {max((f for f, n in ia), default=0)}; B: frame "
-     f"{b_first[0]} {b_first[1]} INTx, frame {b_last[0]} {b_last[1]} INTx"])
+     f"{b_first[0]} {b_first[1]} INTx, frame {b_last[0]} {b_last[1]} INTx"],
+    todo="INTx is lost after migration (known bug)")
 if not intx_ok:
     try:
         note(*[l for l in open(f"{tracing}/trace").read().splitlines()
