@@ -303,9 +303,9 @@ try:
     write(f"{tracing}/events/vgpu_vfio/vgpu_vfio_irq/enable", "1")
     write(f"{tracing}/events/vgpu_vfio/vgpu_vfio_access/filter", "index == 7")
     write(f"{tracing}/events/vgpu_vfio/vgpu_vfio_access/enable", "1")
-    # the vGPU's line in the inner guest (i440FX: IRQ 10), not the timer's or the UART's
-    for ev, filt in (("kvm_set_irq", "gsi == 10"), ("kvm_ack_irq", "pin == 10"),
-                     ("kvm_ioapic_set_irq", "pin == 10")):
+    # the vGPU's line in the inner guest (i440FX: IRQ 10/11), not the timer's or the UART's
+    for ev, filt in (("kvm_set_irq", "gsi >= 5"), ("kvm_ack_irq", "pin >= 5"),
+                     ("kvm_ioapic_set_irq", "pin >= 5")):
         if os.path.exists(f"{tracing}/events/kvm/{ev}"):
             write(f"{tracing}/events/kvm/{ev}/filter", filt)
             write(f"{tracing}/events/kvm/{ev}/enable", "1")
@@ -359,8 +359,16 @@ tap(intx_ok, "INTx keeps coming on B: at least half the copies after migration r
     todo="INTx is lost after migration (known bug)")
 if not intx_ok:
     try:
-        note(*[l for l in open(f"{tracing}/trace").read().splitlines()
-               if not l.startswith("#")][-150:])
+        lines = [l for l in open(f"{tracing}/trace").read().splitlines()
+                 if not l.startswith("#")]
+        kinds = {}
+        for l in lines:
+            m = re.search(r"(vgpu_vfio_irq: vgpu \d+ .* ret -?\d+|kvm_set_irq: gsi \d+ level \d"
+                          r"|kvm_ack_irq: \S+ \S+|kvm_ioapic_set_irq: pin \d+)", l)
+            if m:
+                kinds[m.group(1)] = kinds.get(m.group(1), 0) + 1
+        note("trace event counts since B started:",
+             *[f"  {n:6} {k}" for k, n in sorted(kinds.items())], *lines[-40:])
     except OSError:
         pass
 png_b = os.path.join(outdir, "screen-B.png")
@@ -378,6 +386,8 @@ except Exception as e:
 
 for q in procs:
     q.quit()
+    if q.name == "B":
+        note(*[f"QEMU B: {l}" for l in q.output()[-10:]])
     if os.path.exists(q.console):
         subprocess.run(["cp", q.console, os.path.join(outdir, f"console-{q.name}.log")])
         if q.failures() or taplib.failed:
