@@ -7,13 +7,16 @@ count = 0
 failed = 0
 
 
-def tap(ok, what, diag=()):
-    """Reports one result; returns @ok so callers can chain on it."""
+def tap(ok, what, diag=(), todo=None):
+    """Reports one result; returns @ok so callers can chain on it. @todo: a
+    known bug, TAP's TODO directive (meson: expected fail, or unexpected
+    pass once fixed); it does not count as a failure."""
     global count, failed
     count += 1
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+    directive = f" # TODO {todo}" if todo else ""
+    print(f"{'ok' if ok else 'not ok'} {count} - {what}{directive}", flush=True)
     note(*diag)
-    if not ok:
+    if not ok and not todo:
         failed += 1
     return ok
 
