@@ -76,7 +76,7 @@ enum op_kind {
 	OP_REMOVE, OP_IOCTL, OP_DMA, OP_MIG_FORGE, NR_OPS
 };
 
-static const char *const op_names[NR_OPS] = {
+static const char *const op_names[] = {
 	"get_info", "region_info", "irq_info", "set_irqs", "reset",
 	"feature", "mig_state", "mig_data", "plane", "pread", "pwrite",
 	"mmap", "munmap", "touch", "cfg", "efd", "close", "reopen",
@@ -84,9 +84,12 @@ static const char *const op_names[NR_OPS] = {
 };
 
 /* how often the generator picks each */
-static const unsigned int op_weight[NR_OPS] = {
+static const unsigned int op_weight[] = {
 	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4, 2,
 };
+
+_Static_assert(sizeof(op_names) / sizeof(op_names[0]) == NR_OPS, "a name per op");
+_Static_assert(sizeof(op_weight) / sizeof(op_weight[0]) == NR_OPS, "a weight per op");
 
 struct op {
 	uint8_t kind, thread, slot;
