@@ -823,11 +823,11 @@ static void do_mig_forge(struct slot *s, const uint32_t *a)
 
 	if (!forge_head)
 		return;
-	switch (a[0] % 8) {
-	case 0 ... 3:
-		vlen = small(a[0] >> 3) % (keep + 1);
+	switch (a[0] % 32) {
+	case 0 ... 15:
+		vlen = small(a[0] >> 5) % (keep + 1);
 		break;
-	case 4 ... 6:
+	case 16 ... 30:
 		vlen = keep;
 		break;
 	default:
