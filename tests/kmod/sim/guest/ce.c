@@ -26,64 +26,7 @@ static volatile uint8_t *vram;
 
 #define fail(...) do { printf("SIMTEST-CE FAIL " __VA_ARGS__); printf("\n"); exit(1); } while (0)
 
-static int find_vgpu(void)
-{
-	struct dirent *d;
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	char p[600], buf[32];
-	FILE *f;
-
-	while (dir && (d = readdir(dir))) {
-		unsigned int ids[3] = { 0 };
-		const char *names[3] = { "vendor", "device", "subsystem_vendor" };
-		int k;
-
-		for (k = 0; k < 3; k++) {
-			snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/%s", d->d_name, names[k]);
-			f = fopen(p, "r");
-			if (!f || !fgets(buf, sizeof(buf), f))
-				break;
-			fclose(f);
-			ids[k] = strtoul(buf, NULL, 16);
-		}
-		if (ids[0] == VGPU_SIM_PCI_VENDOR && ids[1] == VGPU_SIM_PCI_DEVICE &&
-		    ids[2] == VGPU_SIM_SUBSYS_VENDOR) {
-			snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", d->d_name);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static void *map_bar(int bar, size_t len)
-{
-	char p[400];
-	void *m;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/resource%d", dev, bar);
-	fd = open(p, O_RDWR | O_SYNC);
-	if (fd < 0)
-		fail("open %s", p);
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		fail("mmap %s", p);
-	return m;
-}
-
-/* guest-physical address of a locked page of ours */
-static uint64_t phys(void *addr)
-{
-	uint64_t ent;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)addr / 4096 * 8) != 8)
-		fail("pagemap");
-	close(fd);
-	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
-		fail("page not present or PFN hidden");
-	return (ent & ((1ULL << 55) - 1)) * 4096;
-}
+#include "guest.h"
 
 static uint32_t rd(unsigned int off)
 {
