@@ -70,7 +70,10 @@ innerguest.build_initramfs(cpio, init, programs=programs,
 vmlinux, _, _ = innerguest.lab_kernel()
 
 # -- boot it ---------------------------------------------------------------
-console = os.path.join(outdir, "inner-console.log")
+# On the guest's own /run: QEMU writes the log a byte at a time, and on the 9p-shared build
+# directory it read back with holes of NUL bytes under load (lines ran together); kept in
+# outdir at the end.
+console = os.path.join("/run", f"simtest-console-{os.getpid()}.log")
 qmp_path = os.path.join("/run", f"simtest-qmp-{os.getpid()}.sock")
 for stale in (console, qmp_path):
     if os.path.exists(stale):
@@ -193,6 +196,8 @@ if taplib.failed:
     out = qemu.stdout.read().decode(errors="replace").splitlines()
     for line in [l for l in out if "INTX" not in l][-20:]:
         print(f"# qemu: {line}")
+if os.path.exists(console):
+    subprocess.run(["cp", console, os.path.join(outdir, "inner-console.log")])
 if not reference:
     write(f"/sys/bus/mdev/devices/{vgpu}/remove", "1")
 sys.exit(1 if taplib.failed else 0)
