@@ -25,7 +25,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "harness"))
 import tap as taplib  # noqa: E402
-from tap import bail, note, tap as ok  # noqa: E402
+from tap import bail, keep_log, note, tap as ok  # noqa: E402
 
 BUILDDIR = os.path.realpath(sys.argv[1])
 WORK = os.path.join(BUILDDIR, "tests/kmod/e2e/cluster")
@@ -537,9 +537,11 @@ ok(kstarted, f"a domain with KubeVirt's hostdev (display='on' ramfb='on') starts
 for u in mdevs():
     write(f"{MDEVS}/{u}/remove", "1")
 run("tools/lab-guest-image", "--watch", f"{WORK}/guest.cpio")
-console = f"{WORK}/console.log"
+# On the lab's /run, not in the 9p-shared WORK (see keep_log).
+console = "/run/vgpu-cluster-console.log"
 if os.path.exists(console):
     os.unlink(console)
+keep_log(console, f"{WORK}/console.log")
 abi, cache = os.environ["LAB_ABI"], os.environ["LAB_CACHE"]
 write(f"{WORK}/victim.xml", f"""<domain type='kvm'>
   <name>victim</name>

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import innerguest  # noqa: E402
 import pixels  # noqa: E402
 import tap as taplib  # noqa: E402
-from tap import bail, tap, write  # noqa: E402
+from tap import bail, keep_log, tap, write  # noqa: E402
 
 builddir, draw, init, outdir = sys.argv[1:5]
 gpu = os.environ.get("LAB_GPU", "")
@@ -132,9 +132,11 @@ def vnc(name, tag):
 for ramfb, uuid in (("off", "77777777-0000-4000-8000-0000000000aa"),
                     ("on", "77777777-0000-4000-8000-0000000000bb")):
     name = f"screen-ramfb-{ramfb}"
-    console = os.path.join(outdir, f"{name}.console")
+    # On the lab's /run, not in the 9p-shared outdir (see keep_log).
+    console = os.path.join("/run", f"vgpu-{name}.console")
     if os.path.exists(console):
         os.unlink(console)
+    keep_log(console, outdir)
     path = os.path.join(outdir, f"{name}.xml")
     write(path, domain_xml(name, uuid, console, ramfb))
     r = run("vgpuctl", "define", path)

@@ -18,16 +18,20 @@ gpu=${LAB_GPU:?run me inside the lab}
 uuid=0a3c4a8e-5f3e-4d68-9c1b-2f6a8f5d7e11          # the one in xml-examples/vgpu.xml
 nodedev=mdev_${uuid//-/_}_${gpu//[:.]/_}
 . "$(dirname "$0")/lib.sh"
-console=$work/console.log
+# On the lab's own /run, copied into $work at the end: QEMU writes the log a byte at a time,
+# and in the 9p-shared build directory it read back with holes of NUL bytes under load.
+console=/run/vgpu-hotplug-console.log
+rm -f "$console"
+trap 'cp "$console" "$work/console.log" 2>/dev/null' EXIT
 # wait_console PATTERN: the guest printed PATTERN (at most 60 s)
 wait_console() {
 	for _ in $(seq 300); do
-		grep -q -- "$1" "$console" 2>/dev/null && return 0
+		grep -aq -- "$1" "$console" 2>/dev/null && return 0
 		sleep 0.2
 	done
 	return 1
 }
-count_console() { grep -c -- "$1" "$console" 2>/dev/null; }
+count_console() { grep -ac -- "$1" "$console" 2>/dev/null; }
 
 echo "1..14"
 rm -rf "$work" && mkdir -p "$work"
@@ -86,7 +90,7 @@ XML
 virsh attach-device hp "$work/native.xml" --live >"$work/attach.out" 2>&1 &&
 	wait_console "guest: added .* 0x1234:0x1111"
 ok $? "virsh attach-device --live: the guest sees a 1234:1111 device appear"
-grep "guest: added" "$console" | sed 's/^/# /'
+grep -a "guest: added" "$console" | sed 's/^/# /'
 virsh detach-device hp "$work/native.xml" --live >"$work/detach.out" 2>&1 &&
 	wait_console "guest: removed"
 ok $? "virsh detach-device --live: the guest sees it go"

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """TAP output for the in-lab Python tests: numbered results, diagnostics as
 comments, and a count of failures for the exit status."""
+import atexit
+import os
+import shutil
 import sys
 
 count = 0
@@ -38,3 +41,10 @@ def write(path, val):
     """Writes @val to a sysfs (or any) file in one write."""
     with open(path, "w") as f:
         f.write(val)
+
+
+def keep_log(path, dest):
+    """A log kept on the lab's /run (QEMU writes serial logs a byte at a time,
+    and in the 9p-shared build directory they read back with holes of NUL
+    bytes under load): copied to @dest when the test exits."""
+    atexit.register(lambda: os.path.exists(path) and shutil.copy(path, dest))

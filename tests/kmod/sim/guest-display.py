@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import innerguest  # noqa: E402
 import pixels  # noqa: E402
 import tap as taplib  # noqa: E402
-from tap import bail, tap, write  # noqa: E402
+from tap import bail, keep_log, tap, write  # noqa: E402
 
 builddir, draw, ce, init, outdir = sys.argv[1:6]
 reference = sys.argv[6:] == ["--reference"]
@@ -70,14 +70,13 @@ innerguest.build_initramfs(cpio, init, programs=programs,
 vmlinux, _, _ = innerguest.lab_kernel()
 
 # -- boot it ---------------------------------------------------------------
-# On the guest's own /run: QEMU writes the log a byte at a time, and on the 9p-shared build
-# directory it read back with holes of NUL bytes under load (lines ran together); kept in
-# outdir at the end.
+# On the lab's /run, not in the 9p-shared outdir (see keep_log).
 console = os.path.join("/run", f"simtest-console-{os.getpid()}.log")
 qmp_path = os.path.join("/run", f"simtest-qmp-{os.getpid()}.sock")
 for stale in (console, qmp_path):
     if os.path.exists(stale):
         os.unlink(stale)
+keep_log(console, os.path.join(outdir, "inner-console.log"))
 qemu = subprocess.Popen([
     "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "512", "-smp", "1",
     "-nodefaults", "-no-reboot", "-display", "none", "-vga", "none",
@@ -196,8 +195,6 @@ if taplib.failed:
     out = qemu.stdout.read().decode(errors="replace").splitlines()
     for line in [l for l in out if "INTX" not in l][-20:]:
         print(f"# qemu: {line}")
-if os.path.exists(console):
-    subprocess.run(["cp", console, os.path.join(outdir, "inner-console.log")])
 if not reference:
     write(f"/sys/bus/mdev/devices/{vgpu}/remove", "1")
 sys.exit(1 if taplib.failed else 0)
