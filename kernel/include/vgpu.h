@@ -348,7 +348,11 @@ struct vgpu_attribute {
  *	unmapping [@iova, @iova + @length): the vendor must unpin every page it
  *	pinned in that range before returning (and never touch those IOVAs
  *	again). Called without the vGPU mutex held (it comes from the IOMMU
- *	backend, concurrently with other ops); may sleep.
+ *	backend, concurrently with other ops); may sleep. The backend calls it
+ *	with its own locks held that vgpu_dma_pin() and vgpu_dma_rw() take
+ *	too (type1: the device list lock): it must not take a lock the vendor
+ *	holds across those calls. To wait for a pin in flight, flag the pin
+ *	and wait on a wait queue instead.
  *
  * @query_plane: optional. Describe the current display plane for
  *	VFIO_DEVICE_QUERY_GFX_PLANE with VFIO_GFX_PLANE_TYPE_REGION: on entry

@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <vgpu.h>
@@ -97,8 +98,14 @@ struct vsim_vgpu {
 	u32 ce_abort;			/* error code that stops the job, or 0 */
 	struct vsim_ce_job job;
 	struct work_struct ce_work;
-	/* held by the worker while it holds pins; dma_unmap waits on it */
-	struct mutex ce_pin_lock;
+	/*
+	 * The worker holds or is taking pins (under ce_lock); dma_unmap waits
+	 * on ce_unpinned for it to drop them. Not a lock held across
+	 * vgpu_dma_pin(): dma_unmap runs under IOMMU backend locks that
+	 * vgpu_dma_pin() takes too.
+	 */
+	bool ce_pinning;
+	wait_queue_head_t ce_unpinned;
 };
 
 extern const struct vgpu_ops vsim_ops;

@@ -79,13 +79,15 @@ static u32 vsim_ce_run(struct vsim_vgpu *v, const struct vsim_ce_job *job)
 	if (!pages)
 		return VGPU_SIM_CE_ERR_DMA;
 
-	mutex_lock(&v->ce_pin_lock);
+	spin_lock_irq(&v->ce_lock);
+	v->ce_pinning = true;
+	spin_unlock_irq(&v->ce_lock);
 	while (pinned < npages) {
 		unsigned int n = min_t(unsigned int, npages - pinned,
 				       VFIO_PIN_PAGES_MAX_ENTRIES);
 		int ret;
 
-		/* dma_unmap set this before waiting on ce_pin_lock */
+		/* dma_unmap sets this, then waits for ce_pinning to clear */
 		code = READ_ONCE(v->ce_abort);
 		if (code)
 			goto out_unpin;
@@ -130,7 +132,10 @@ static u32 vsim_ce_run(struct vsim_vgpu *v, const struct vsim_ce_job *job)
 
 out_unpin:
 	vsim_unpin(v, base, pinned);
-	mutex_unlock(&v->ce_pin_lock);
+	spin_lock_irq(&v->ce_lock);
+	v->ce_pinning = false;
+	spin_unlock_irq(&v->ce_lock);
+	wake_up_all(&v->ce_unpinned);
 	kvfree(pages);
 	return code;
 }
@@ -170,7 +175,7 @@ static void vsim_ce_work(struct work_struct *work)
 void vsim_ce_init(struct vsim_vgpu *v)
 {
 	spin_lock_init(&v->ce_lock);
-	mutex_init(&v->ce_pin_lock);
+	init_waitqueue_head(&v->ce_unpinned);
 	INIT_WORK(&v->ce_work, vsim_ce_work);
 }
 
@@ -221,6 +226,16 @@ void vsim_ce_stop(struct vsim_vgpu *v)
 	flush_work(&v->ce_work);
 }
 
+static bool vsim_ce_unpinned(struct vsim_vgpu *v)
+{
+	bool done;
+
+	spin_lock_irq(&v->ce_lock);
+	done = !v->ce_pinning;
+	spin_unlock_irq(&v->ce_lock);
+	return done;
+}
+
 /*
  * The VFIO user unmaps [iova, iova + length). Called concurrently with the
  * vGPU's other ops: if the running job uses that range, abort it and wait
@@ -244,8 +259,10 @@ void vsim_ce_dma_unmap(struct vgpu_device *vgpu, u64 iova, u64 length)
 		hit = true;
 	}
 	spin_unlock_irq(&v->ce_lock);
-	if (hit) {
-		mutex_lock(&v->ce_pin_lock);
-		mutex_unlock(&v->ce_pin_lock);
-	}
+	/*
+	 * A worker not pinning yet sees the abort before its first pin. The
+	 * pins in flight need only the backend lock it dropped to call us.
+	 */
+	if (hit)
+		wait_event(v->ce_unpinned, vsim_ce_unpinned(v));
 }

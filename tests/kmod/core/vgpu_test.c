@@ -18,6 +18,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_plane.h>
 
@@ -118,9 +119,11 @@ static void vt_check_closed_services(struct vgpu_device *vgpu)
 	mutex_unlock(&room_lock);
 }
 
+enum vt_pin_state { VT_PIN_FREE, VT_PIN_PINNING, VT_PIN_PINNED };
+
 struct vt_pin {
 	dma_addr_t iova;
-	bool used;
+	enum vt_pin_state state;
 };
 
 struct vt_vgpu {
@@ -143,8 +146,14 @@ struct vt_vgpu {
 	char label[32];
 	unsigned int opens;
 	atomic_t pfn_calls;	/* mmap_pfn runs without the vGPU mutex */
-	/* dma_unmap runs concurrently with the other ops */
-	struct mutex pin_lock;
+	/*
+	 * dma_unmap runs concurrently with the other ops, under the IOMMU
+	 * backend's locks that vgpu_dma_pin() takes too: pin_lock is never
+	 * held across vgpu_dma_pin(); dma_unmap waits on pin_wq for a pin in
+	 * flight instead.
+	 */
+	spinlock_t pin_lock;
+	wait_queue_head_t pin_wq;
 	struct vt_pin pins[MAX_PINS];
 };
 
@@ -157,49 +166,75 @@ static unsigned int vt_count_pins(struct vt_vgpu *vt)
 {
 	unsigned int i, n = 0;
 
+	spin_lock(&vt->pin_lock);
 	for (i = 0; i < MAX_PINS; i++)
-		n += vt->pins[i].used;
+		n += vt->pins[i].state == VT_PIN_PINNED;
+	spin_unlock(&vt->pin_lock);
 	return n;
+}
+
+static bool vt_in_range(const struct vt_pin *p, u64 iova, u64 len)
+{
+	return p->iova >= iova && p->iova - iova < len;
+}
+
+static bool vt_pinning(struct vt_vgpu *vt, u64 iova, u64 len)
+{
+	bool busy = false;
+	unsigned int i;
+
+	spin_lock(&vt->pin_lock);
+	for (i = 0; i < MAX_PINS; i++)
+		busy |= vt->pins[i].state == VT_PIN_PINNING &&
+			vt_in_range(&vt->pins[i], iova, len);
+	spin_unlock(&vt->pin_lock);
+	return busy;
 }
 
 static void vt_unpin_range(struct vt_vgpu *vt, u64 iova, u64 len)
 {
-	unsigned int i;
+	dma_addr_t iovas[MAX_PINS];
+	unsigned int i, n = 0;
 
-	mutex_lock(&vt->pin_lock);
+	/* a pin in flight in the range must be undone before we return */
+	wait_event(vt->pin_wq, !vt_pinning(vt, iova, len));
+	spin_lock(&vt->pin_lock);
 	for (i = 0; i < MAX_PINS; i++) {
 		struct vt_pin *p = &vt->pins[i];
 
-		if (p->used && p->iova >= iova && p->iova - iova < len) {
-			vgpu_dma_unpin(vt->vgpu, p->iova, 1);
-			p->used = false;
+		if (p->state == VT_PIN_PINNED && vt_in_range(p, iova, len)) {
+			iovas[n++] = p->iova;
+			p->state = VT_PIN_FREE;
 		}
 	}
-	mutex_unlock(&vt->pin_lock);
+	spin_unlock(&vt->pin_lock);
+	for (i = 0; i < n; i++)
+		vgpu_dma_unpin(vt->vgpu, iovas[i], 1);
 }
 
 static s64 vt_pin(struct vt_vgpu *vt, dma_addr_t iova)
 {
 	struct page *page;
 	unsigned int i;
-	s64 ret;
+	int ret;
 
-	mutex_lock(&vt->pin_lock);
-	for (i = 0; i < MAX_PINS && vt->pins[i].used; i++)
+	spin_lock(&vt->pin_lock);
+	for (i = 0; i < MAX_PINS && vt->pins[i].state != VT_PIN_FREE; i++)
 		;
 	if (i == MAX_PINS) {
-		ret = -ENOSPC;
-		goto out;
+		spin_unlock(&vt->pin_lock);
+		return -ENOSPC;
 	}
+	vt->pins[i].iova = iova;
+	vt->pins[i].state = VT_PIN_PINNING;
+	spin_unlock(&vt->pin_lock);
+
 	ret = vgpu_dma_pin(vt->vgpu, iova, 1, IOMMU_READ | IOMMU_WRITE, &page);
-	if (ret == 1) {
-		vt->pins[i].iova = iova;
-		vt->pins[i].used = true;
-		ret = 0;
-	}
-out:
-	mutex_unlock(&vt->pin_lock);
-	return ret;
+	spin_lock(&vt->pin_lock);
+	vt->pins[i].state = ret == 1 ? VT_PIN_PINNED : VT_PIN_FREE;
+	spin_unlock(&vt->pin_lock);
+	wake_up_all(&vt->pin_wq);
+	return ret == 1 ? 0 : ret;
 }
 
 static s64 vt_dma(struct vt_vgpu *vt, u64 cmd)
@@ -243,7 +278,8 @@ static int vt_create(struct vgpu_device *vgpu, const struct vgpu_type *type,
 	vt->small = type == &vt_types[0];
 	vt->broken = type == &vt_types[2];
 	vt->huge = huge;
-	mutex_init(&vt->pin_lock);
+	spin_lock_init(&vt->pin_lock);
+	init_waitqueue_head(&vt->pin_wq);
 	if (huge) {
 		vt->bar0_va = huge_va;
 		vt->bar0_pfn = PHYS_PFN(huge_base);
@@ -341,7 +377,6 @@ static void vt_destroy(struct vgpu_device *vgpu)
 	if (vt->huge)
 		huge_used = false;
 	mutex_unlock(&room_lock);
-	mutex_destroy(&vt->pin_lock);
 	kfree(vt);
 }
 
@@ -432,9 +467,7 @@ static int vt_region_read(struct vgpu_device *vgpu, unsigned int index,
 			v = atomic_read(&vt->pfn_calls);
 			break;
 		case VT_REG_PINNED:
-			mutex_lock(&vt->pin_lock);
 			v = vt_count_pins(vt);
-			mutex_unlock(&vt->pin_lock);
 			break;
 		}
 		v >>= 8 * (off & 7);

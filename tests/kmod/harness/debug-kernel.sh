@@ -4,8 +4,9 @@
 # KASAN, kmemleak, DEBUG_ATOMIC_SLEEP: tools/lab fetch --debug-kernel). Our modules and
 # vgpu_test are built for it here with Debian 13's toolchain; each batch is one boot, and
 # tools/lab fails a boot (125) on any report of the kernel's checkers or on a kmemleak leak
-# through our modules. TAP; one SKIP line when the debug kernel is not built (it takes about
-# an hour: CI does not build it).
+# through our modules; each boot's console is kept in BUILDDIR/tests/kmod/debug-kernel/
+# BATCH.log. TAP; one SKIP line when the debug kernel is not built (it takes about an hour:
+# CI does not build it).
 #
 # The fuzz batch runs vgpu-fuzz coverage-guided (KCOV): the corpus and 2000 programs.
 #
@@ -43,7 +44,8 @@ if ! kbuild "$src/kernel" "$out/kernel" "$kdir" >"$err" 2>&1 ||
 fi
 
 # sim-faultinject: fail-nth fails every allocation of the vGPU paths in turn (issue 13).
-batches=(core-vfio core-lifecycle sim sim-faultinject fuzz)
+# DEBUG_KERNEL_BATCHES="sim fuzz" runs only those.
+read -ra batches <<<"${DEBUG_KERNEL_BATCHES:-core-vfio core-lifecycle sim sim-faultinject fuzz}"
 echo "1..${#batches[@]}"
 n=0
 failed=0
@@ -54,9 +56,10 @@ for b in "${batches[@]}"; do
 	sim) cmd=("$run_sim" "$out" "$sim_test") ;;
 	sim-faultinject) cmd=("$run_sim" "$out" "$faultinject" "$out/tests/kmod/core/vgpu_test.ko") ;;
 	fuzz) cmd=("$run_sim" "$out" "$fuzz" -c "$src/tests/kmod/fuzz/corpus" -n 2000 -s 1) ;;
+	*) echo "Bail out! unknown batch '$b' in DEBUG_KERNEL_BATCHES"; exit 1 ;;
 	esac
 	t0=$SECONDS
-	"$lab" run --debug-kernel --builddir "$out" --timeout 600 -- "${cmd[@]}" >"$err.out" 2>"$err"
+	"$lab" run --debug-kernel --builddir "$out" --timeout 600 -- "${cmd[@]}" >"$err.out" 2>"$out/$b.log"
 	rc=$?
 	secs=$((SECONDS - t0))
 	sed 's/^/# /' "$err.out"
@@ -64,7 +67,7 @@ for b in "${batches[@]}"; do
 	if [ $rc = 0 ] && grep -q '^ok ' "$err.out" && ! grep -q '^not ok ' "$err.out"; then
 		echo "ok $n - $b on the debug kernel (${secs} s)"
 	else
-		tail -n 60 "$err" | sed 's/^/# /'
+		tail -n 60 "$out/$b.log" | sed 's/^/# /'
 		echo "not ok $n - $b on the debug kernel (status $rc, ${secs} s)"
 		failed=1
 	fi
