@@ -56,11 +56,15 @@ void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage)
 	might_sleep();
 	if (!vv || npage <= 0 || npage > VFIO_PIN_PAGES_MAX_ENTRIES)
 		return;
-	/* Unpinning must work even with bus mastering off. */
-	down_read(&vv->open_lock);
-	if (vv->open)
+	/*
+	 * Works with bus mastering off. No open_lock: dma_unmap calls this
+	 * under IOMMU backend locks that vgpu_dma_pin() takes inside
+	 * open_lock. Pins live only while open (the vendor's close drops them
+	 * before open clears), so a vendor unpinning what it pinned is never
+	 * racing the close.
+	 */
+	if (READ_ONCE(vv->open))
 		vfio_unpin_pages(&vv->vdev, iova, npage);
-	up_read(&vv->open_lock);
 }
 EXPORT_SYMBOL_GPL(vgpu_dma_unpin);
 

@@ -44,7 +44,7 @@ static int vgpu_vfio_open_device(struct vfio_device *vdev)
 	}
 	vgpu->opened_once = true;
 	down_write(&vv->open_lock);
-	vv->open = true;
+	WRITE_ONCE(vv->open, true);
 	WRITE_ONCE(vv->bus_master, false);
 	up_write(&vv->open_lock);
 	ret = 0;
@@ -67,7 +67,7 @@ static void vgpu_vfio_close_device(struct vfio_device *vdev)
 	if (vv->ops->close)
 		vv->ops->close(vgpu);
 	down_write(&vv->open_lock);
-	vv->open = false;
+	WRITE_ONCE(vv->open, false);
 	WRITE_ONCE(vv->bus_master, false);
 	up_write(&vv->open_lock);
 	/* No stale BARs or MSI state for the next user. */
@@ -255,6 +255,14 @@ static int vgpu_vfio_probe(struct vgpu_device *vgpu)
 	if (ret)
 		goto err_put;
 	vgpu_vfio_mig_init(vv);
+
+	/*
+	 * The VFIO core makes a singleton set itself but ignores its failure
+	 * (6.1 to 6.12), leaving dev_set NULL for the first open to oops on.
+	 */
+	ret = vfio_assign_device_set(&vv->vdev, &vv->vdev);
+	if (ret)
+		goto err_put;
 
 	/* Published before registration: a user may open it right away. */
 	vgpu->backend = vv;

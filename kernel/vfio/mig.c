@@ -367,22 +367,31 @@ static int save_next(struct vgpu_mig_file *mf)
 
 /* ---- data fds ----------------------------------------------------------- */
 
+/* Returns 0 with mf->lock held, or an errno without it. */
+static int mig_begin(struct vgpu_mig_file *mf, loff_t *ppos)
+{
+	/* A stream: no pread() or pwrite(). */
+	if (ppos)
+		return -ESPIPE;
+	mutex_lock(&mf->lock);
+	if (mf->disabled || !mf->buf) {
+		mutex_unlock(&mf->lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static ssize_t mig_read(struct file *filp, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
 	struct vgpu_mig_file *mf = filp->private_data;
 	size_t done = 0, n;
-	ssize_t ret = 0;
+	ssize_t ret;
 	int r = 0;
 
-	/* A stream: no pread(). */
-	if (ppos)
-		return -ESPIPE;
-	mutex_lock(&mf->lock);
-	if (mf->disabled || !mf->buf) {
-		ret = -ENODEV;
-		goto out;
-	}
+	ret = mig_begin(mf, ppos);
+	if (ret)
+		return ret;
 	while (done < count) {
 		if (mf->pos == mf->len) {
 			r = save_next(mf);
@@ -402,7 +411,6 @@ static ssize_t mig_read(struct file *filp, char __user *ubuf, size_t count,
 	}
 	/* PRE_COPY with nothing to send now: -ENOMSG, as the uAPI says */
 	ret = done ? done : (r == 1 ? 0 : r);
-out:
 	mutex_unlock(&mf->lock);
 	return ret;
 }
@@ -654,15 +662,11 @@ static ssize_t mig_write(struct file *filp, const char __user *ubuf,
 {
 	struct vgpu_mig_file *mf = filp->private_data;
 	size_t done = 0, n;
-	ssize_t ret = 0;
+	ssize_t ret;
 
-	if (ppos)
-		return -ESPIPE;
-	mutex_lock(&mf->lock);
-	if (mf->disabled || !mf->buf) {
-		ret = -ENODEV;
-		goto out;
-	}
+	ret = mig_begin(mf, ppos);
+	if (ret)
+		return ret;
 	/* Refused once: the rest of that stream means nothing. */
 	if (mf->failed) {
 		ret = -EINVAL;

@@ -64,7 +64,11 @@ struct vgpu_vfio {
 	bool gpu_lost;				/* the parent GPU is gone */
 	struct address_space *mapping;		/* of the device fd, once mapped */
 
-	/* open is true between open_device and close_device; DMA checks it */
+	/*
+	 * open is true between open_device and close_device: pin and rw check
+	 * it under open_lock (read), so close waits for them; unpin reads it
+	 * without the lock (dma.c says why).
+	 */
 	struct rw_semaphore open_lock;
 	bool open;
 	bool bus_master;

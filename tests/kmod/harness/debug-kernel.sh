@@ -63,6 +63,7 @@ for b in "${batches[@]}"; do
 	rc=$?
 	secs=$((SECONDS - t0))
 	sed 's/^/# /' "$err.out"
+	{ grep -a 'known kernel report' "$out/$b.log" || true; } | sed 's/^/# /'
 	# A batch passes only when it ran checks and none failed (a skipped batch is no pass).
 	if [ $rc = 0 ] && grep -q '^ok ' "$err.out" && ! grep -q '^not ok ' "$err.out"; then
 		echo "ok $n - $b on the debug kernel (${secs} s)"
