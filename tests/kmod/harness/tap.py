@@ -24,6 +24,13 @@ def tap(ok, what, diag=(), todo=None):
     return ok
 
 
+def skip(what, why):
+    """One result that does not apply in this run (TAP's SKIP directive)."""
+    global count
+    count += 1
+    print(f"ok {count} - {what} # SKIP {why}", flush=True)
+
+
 def note(*lines):
     """Diagnostics: every line of every item as a TAP comment (a message of
     several lines must not leave bare lines in the TAP stream)."""

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import innerguest  # noqa: E402
 import pixels  # noqa: E402
 import tap as taplib  # noqa: E402
-from tap import bail, note, tap, write  # noqa: E402
+from tap import bail, note, skip, tap, write  # noqa: E402
 
 builddir, mig, init, outdir = sys.argv[1:5]
 gpu = os.environ.get("LAB_GPU", "")
@@ -50,7 +50,7 @@ if not gpu:
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
     sys.exit(0)
-print("1..13", flush=True)
+print("1..14", flush=True)
 note(version.splitlines()[0])
 
 # -- the vGPUs: A and B of one type, C of another ---------------------------
@@ -84,8 +84,9 @@ procs = []
 class Qemu:
     """One inner QEMU with a vGPU and a QMP socket; @incoming: a destination."""
 
-    def __init__(self, name, vgpu, incoming=False, migration="on", start=True):
+    def __init__(self, name, vgpu, incoming=False, migration="on", start=True, trace=()):
         self.name = name
+        self.trace = f"/run/simmig-{os.getpid()}-trace-{name}.log"
         # in the lab's own memory: read back through the 9p share, a file
         # QEMU writes byte by byte shows holes
         self.console = f"/run/simmig-{os.getpid()}-console-{name}.log"
@@ -106,6 +107,8 @@ class Qemu:
             args += ["-incoming", "defer"]
         if not start:
             args += ["-S"]
+        for pattern in trace:
+            args += ["-trace", f"enable={pattern},file={self.trace}"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         procs.append(self)
@@ -250,7 +253,9 @@ except Exception as e:
     tap(False, "enable-migration=auto (QEMU's default)", [repr(e)])
 
 # -- the source guest ----------------------------------------------------------
-src = Qemu("A", vgpus["A"])
+QTRACE = ("vfio_intx*", "pci_route_irq", "vfio_migration_set_state",
+          "vfio_load_device_config_state*", "vfio_pci_write_config", "kvm_irqchip*")
+src = Qemu("A", vgpus["A"], trace=QTRACE)
 wait_for(lambda: len(src.ticks()) >= 2 or src.failures() or src.proc.poll() is not None,
                  300)
 if not tap(len(src.ticks()) >= 2 and not src.failures(),
@@ -304,14 +309,14 @@ try:
     write(f"{tracing}/events/vgpu_vfio/vgpu_vfio_access/filter", "index == 7")
     write(f"{tracing}/events/vgpu_vfio/vgpu_vfio_access/enable", "1")
     # the vGPU's line in the inner guest (i440FX: IRQ 10/11), not the timer's or the UART's
-    for ev, filt in (("kvm_set_irq", "gsi >= 5"), ("kvm_ack_irq", "pin >= 5"),
+    for ev, filt in (("kvm_set_irq", "gsi >= 5 || irq_source_id == 1"), ("kvm_ack_irq", "pin >= 5"),
                      ("kvm_ioapic_set_irq", "pin >= 5")):
         if os.path.exists(f"{tracing}/events/kvm/{ev}"):
             write(f"{tracing}/events/kvm/{ev}/filter", filt)
             write(f"{tracing}/events/kvm/{ev}/enable", "1")
 except OSError as e:
     note(f"no trace events: {e}")
-dst = Qemu("B", vgpus["B"], incoming=True)
+dst = Qemu("B", vgpus["B"], incoming=True, trace=QTRACE)
 before = max(src.ticks())
 t0 = time.monotonic()
 info = migrate(src, dst, 900)
@@ -343,34 +348,87 @@ tap(bool(b_ticks) and min(b_ticks) > last_a and max(b_ticks) >= last_a + 24
     dst.failures() + [f"A's last frame {last_a}, B's frames "
                       f"{min(b_ticks) if b_ticks else '-'}..{max(b_ticks) if b_ticks else '-'}"]
     + dst.text().splitlines()[-5:])
-# INTx: the guest polls for completions, so a lost interrupt shows here only
-ia, ib = src.intx(), dst.intx()
-intx_a = max((n for f, n in ia), default=0)
-b_first = min(ib, default=(0, 0))
-b_last = max(ib, default=(0, 0))
-intx_ok = bool(ib) and b_last[1] - b_first[1] >= (b_last[0] - b_first[0]) * 2 * 4 // 2
-# TODO: known bug, found by this test: after migration B signals its INTx
-# eventfd (trace: vgpu_vfio_irq ret 0) but the guest takes none. Once fixed,
-# meson reports an unexpected pass here: drop the TODO then.
-tap(intx_ok, "INTx keeps coming on B: at least half the copies after migration raise one "
-    "the guest takes",
-    [f"A: {intx_a} INTx up to frame {max((f for f, n in ia), default=0)}; B: frame "
-     f"{b_first[0]} {b_first[1]} INTx, frame {b_last[0]} {b_last[1]} INTx"],
-    todo="INTx is lost after migration (known bug)")
-if not intx_ok:
+# INTx: the guest polls for completions, so a lost interrupt shows here only.
+# If INTx stops, the guest rewrites the PIIX's PIRQ routing once with its own
+# value (guest/mig.c), which makes QEMU route the vGPU's KVM irqfd again.
+LOST, REWRITE = "MIG-INTX-LOST", "MIG-PIRQ-REWRITE"
+
+
+def intx_ticks(q, after=None):
+    """(frame, INTx count) of the ticks printed after the line @after."""
+    text = q.text()
+    if after:
+        at = text.find(after)
+        text = text[text.index("\n", at):] if at >= 0 and "\n" in text[at:] else ""
+    return [(int(a), int(b)) for a, b in
+            re.findall(r"^MIG-TICK (\d+) ce_done \d+ intx (\d+)$", text, re.M)]
+
+
+def intx_kept(ticks):
+    """At least half of the 2 * 4 copies a frame raised an INTx the guest took."""
+    first, last = min(ticks, default=(0, 0)), max(ticks, default=(0, 0))
+    return (last[0] - first[0] >= 8 and last[1] - first[1] >= (last[0] - first[0]) * 4,
+            f"frame {first[0]} {first[1]} INTx, frame {last[0]} {last[1]} INTx")
+
+
+ia = src.intx()
+lost = LOST in dst.text()
+intx_ok, b_span = intx_kept(dst.intx())
+# TODO: QEMU bug, found by this test (kernel/README.md, "INTx after
+# migration"): the destination's KVM irqfd stays on GSI 0, the route QEMU
+# computed before the PIIX state arrived. Our side delivers (trace:
+# vgpu_vfio_irq ret 0, kvm_set_irq gsi 0 source 1). Once QEMU routes it
+# again after loading, meson reports an unexpected pass here: drop the TODO.
+tap(intx_ok and not lost, "INTx keeps coming on B: at least half the copies after migration "
+    "raise one the guest takes, none lost",
+    [f"A: {max((n for f, n in ia), default=0)} INTx up to frame "
+     f"{max((f for f, n in ia), default=0)}; B: {b_span}"]
+    + [l for l in dst.text().splitlines() if l.startswith((LOST, REWRITE))],
+    todo="QEMU 10 leaves the vGPU's INTx irqfd on a stale GSI after migration")
+if lost:
+    wait_for(lambda: intx_kept(intx_ticks(dst, REWRITE))[0] or dst.failures()
+             or dst.proc.poll() is not None, 300)
+    rewrote = [l for l in dst.text().splitlines() if l.startswith(REWRITE)]
+    ok_after, span = intx_kept(intx_ticks(dst, REWRITE))
+    tap(ok_after and rewrote and "failed" not in rewrote[0],
+        "once the guest rewrites the PIIX's PIRQ routing with its own value (QEMU routes the "
+        "irqfd again), INTx comes on B for at least 8 frames: the loss is QEMU's stale route",
+        rewrote + [f"B after the rewrite: {span}"] + dst.failures())
+else:
+    skip("INTx after the guest rewrites the PIIX's PIRQ routing",
+         "INTx was not lost on B: nothing to re-route")
+if not intx_ok or lost:
+    # our raises, KVM's injections (source 1: a resampling irqfd, any GSI)
     try:
         lines = [l for l in open(f"{tracing}/trace").read().splitlines()
                  if not l.startswith("#")]
         kinds = {}
         for l in lines:
-            m = re.search(r"(vgpu_vfio_irq: vgpu \d+ .* ret -?\d+|kvm_set_irq: gsi \d+ level \d"
+            m = re.search(r"(vgpu_vfio_irq: vgpu \d+ .* ret -?\d+"
+                          r"|kvm_set_irq: gsi \d+ level \d source \d+"
                           r"|kvm_ack_irq: \S+ \S+|kvm_ioapic_set_irq: pin \d+)", l)
             if m:
                 kinds[m.group(1)] = kinds.get(m.group(1), 0) + 1
         note("trace event counts since B started:",
-             *[f"  {n:6} {k}" for k, n in sorted(kinds.items())], *lines[-40:])
+             *[f"  {n:6} {k}" for k, n in sorted(kinds.items())])
     except OSError:
         pass
+    # QEMU's INTx set-up: B routes no more after it loads the PIIX state
+    for q in (src, dst):
+        try:
+            qt = open(q.trace, errors="replace").read().splitlines()
+        except OSError:
+            continue
+        counts = {}
+        for l in qt:
+            m = re.match(r"(?:\d+@[\d.]+:)?(\w+)", l)
+            if m:
+                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        note(f"QEMU {q.name} trace events:", *[f"  {n:6} {k}" for k, n in sorted(counts.items())])
+    qt = open(dst.trace, errors="replace").read().splitlines() if os.path.exists(dst.trace) else []
+    note(*[f"B: {l}" for l in qt
+           if not re.search(r"vfio_intx_(interrupt|eoi)|vfio_pci_write_config|pci_route_irq",
+                            l)][-40:])
 png_b = os.path.join(outdir, "screen-B.png")
 try:
     w, h, px_b = dst.screendump(os.path.join(outdir, "screen-B.ppm"))

@@ -11,8 +11,10 @@
  * and copies NPAGES pages guest -> VRAM -> guest, polling for each
  * completion and counting the INTx that come through uio_pci_generic. Whenever the guest is frozen, its VRAM,
  * engine and interrupt state move to the other vGPU; the checks of the next
- * frame notice any loss. Prints MIG-READY, MIG-TICK every 4th frame, and
- * MIG-FAIL with the reason before exiting on any mismatch.
+ * frame notice any loss. Prints MIG-READY, MIG-TICK every 4th frame,
+ * MIG-INTX-LOST and MIG-PIRQ-REWRITE once if INTx stops coming (see
+ * rewrite_pirq_routing()), and MIG-FAIL with the reason before exiting on
+ * any mismatch.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -69,16 +71,52 @@ static void dispi(unsigned int idx, uint16_t v)
  */
 static unsigned long intx_seen;
 
+/* Completed copies since the last INTx; QUIET_LOST of them: INTx is lost. */
+static unsigned int quiet_copies;
+#define QUIET_LOST	32
+#define PIIX_CONFIG	"/sys/bus/pci/devices/0000:00:01.0/config"
+
+/*
+ * After a migration QEMU 10 keeps the KVM irqfd of the vGPU's INTx on the
+ * line it computed before the PIIX state arrived (see kernel/README.md): a
+ * guest write of the PIIX's PIRQ routing registers, even of their own value,
+ * makes QEMU route it again. Done once, when INTx is seen lost, so that the
+ * host can tell a loss that this cures from one it does not.
+ */
+static void rewrite_pirq_routing(void)
+{
+	uint32_t id = 0, route = 0;
+	int fd = open(PIIX_CONFIG, O_RDWR);
+
+	if (fd < 0 || pread(fd, &id, 4, 0) != 4 || id != 0x70008086 ||
+	    pread(fd, &route, 4, 0x60) != 4 || pwrite(fd, &route, 4, 0x60) != 4) {
+		printf("MIG-PIRQ-REWRITE failed (ISA bridge id %#x)\n", id);
+	} else {
+		printf("MIG-PIRQ-REWRITE frame %lu routing %#x\n", frame, route);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void take_intx(void)
 {
 	struct pollfd p = { .fd = uio, .events = POLLIN };
+	static int rewritten;
 	char path[400];
 	uint32_t count;
 	uint16_t cmd;
 	int fd;
 
-	if (poll(&p, 1, 0) != 1 || read(uio, &count, 4) != 4)
+	if (poll(&p, 1, 0) != 1 || read(uio, &count, 4) != 4) {
+		if (++quiet_copies == QUIET_LOST && !rewritten) {
+			printf("MIG-INTX-LOST frame %lu: %u copies completed without an INTx\n",
+			       frame, quiet_copies);
+			rewrite_pirq_routing();
+			rewritten = 1;
+		}
 		return;
+	}
+	quiet_copies = 0;
 	intx_seen++;
 	snprintf(path, sizeof(path), "%s/config", dev);
 	fd = open(path, O_RDWR);
