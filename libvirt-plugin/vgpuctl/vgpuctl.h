@@ -32,6 +32,7 @@ struct VgpuctlVerb {
     const char *params;        /* parameter string for --help (untranslated syntax) */
     const char *summary;       /* N_() one-line description */
     int (*run) (const VgpuctlVerb *verb, int argc, char **argv);
+    const char *virt_symbol;   /* a verb of vgpuctl-virt.so: its function */
 };
 
 /* Prints "vgpuctl: MESSAGE" as one line on standard error (newlines inside
@@ -74,6 +75,7 @@ int vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_from_native (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv);
+/* In vgpuctl-virt.so, loaded by the verbs that need libvirt (vgpuctl.c). */
 int vgpuctl_cmd_define (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv);
