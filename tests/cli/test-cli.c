@@ -666,11 +666,12 @@ test_translate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
 /* ------------------------------------------------ libvirt test driver */
 
-/* The libvirt verbs live in vgpuctl-virt.so, found through vgpuctl's RUNPATH:
- * a vgpuctl that cannot find it still runs every other verb and says what is
- * missing for those. */
+/* The libvirt verbs live in vgpuctl-virt.so, the sysfs ones in
+ * vgpuctl-sysfs.so, both found through vgpuctl's RUNPATH: a vgpuctl that
+ * cannot find them still runs the document verbs and says what is missing for
+ * the others. */
 static void
-test_virt_module_missing (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+test_modules_missing (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
     const char *built = g_getenv ("VGPUCTL");
     g_autofree char *builddir = g_path_get_dirname (built);
@@ -699,6 +700,13 @@ test_virt_module_missing (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint (d.status, ==, 1);
     assert_one_line_error (&d, "vgpuctl: ");
     g_assert_nonnull (strstr (d.err, "vgpuctl-virt.so"));
+
+    const char *types[] = { copy, "types", NULL };
+    g_auto (Result) t = { 0 };
+    run_full (f, types, env, NULL, &t);
+    g_assert_cmpint (t.status, ==, 1);
+    assert_one_line_error (&t, "vgpuctl: ");
+    g_assert_nonnull (strstr (t.err, "vgpuctl-sysfs.so"));
 }
 
 static void
@@ -1885,7 +1893,7 @@ main (int argc, char **argv)
     ADD ("/vgpuctl/qemu-args-handoff", test_qemu_args_handoff);
     ADD ("/vgpuctl/validate", test_validate);
     ADD ("/vgpuctl/translate", test_translate);
-    ADD ("/vgpuctl/virt-module-missing", test_virt_module_missing);
+    ADD ("/vgpuctl/modules-missing", test_modules_missing);
     ADD ("/vgpuctl/define", test_define);
     ADD ("/vgpuctl/define-checks", test_define_checks);
     ADD ("/vgpuctl/attach-undo", test_attach_undo);
