@@ -220,8 +220,30 @@ read_optional (const char *dir, const char *attr, char **out, GError **error)
     return TRUE;
 }
 
-static VgpuType *
-load_type (const char *sysfs_parent, const char *type, GError **error)
+/* available_instances of the type in @dir: -1 when the file is absent. */
+static gboolean
+read_available (const char *dir, gint64 *out, GError **error)
+{
+    g_autofree char *avail = NULL;
+    *out = -1;
+    if (!read_optional (dir, "available_instances", &avail, error))
+        return FALSE;
+    if (avail) {
+        guint64 v;
+        if (!g_ascii_string_to_unsigned (avail, 10, 0, G_MAXINT64, &v, NULL)) {
+            g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
+                         _("%1$s/available_instances holds '%2$s', not a number; the "
+                           "vGPU driver is misbehaving, check its kernel log."),
+                         dir, avail);
+            return FALSE;
+        }
+        *out = (gint64) v;
+    }
+    return TRUE;
+}
+
+static char *
+existing_type_dir (const char *sysfs_parent, const char *type, GError **error)
 {
     g_autofree char *dir = type_dir (sysfs_parent, type);
     if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
@@ -231,31 +253,37 @@ load_type (const char *sysfs_parent, const char *type, GError **error)
                      sysfs_parent, type);
         return NULL;
     }
+    return g_steal_pointer (&dir);
+}
+
+/* Only the free instances of @type on @sysfs_parent: what choosing a GPU
+ * needs, without the name, description and devices load_type() reads (the
+ * hook does this for every GPU at every domain start, figure 12). */
+static gboolean
+type_available (const char *sysfs_parent, const char *type, gint64 *out, GError **error)
+{
+    g_autofree char *dir = existing_type_dir (sysfs_parent, type, error);
+    return dir != NULL && read_available (dir, out, error);
+}
+
+static VgpuType *
+load_type (const char *sysfs_parent, const char *type, GError **error)
+{
+    g_autofree char *dir = existing_type_dir (sysfs_parent, type, error);
+    if (dir == NULL)
+        return NULL;
 
     g_autoptr (VgpuType) t = g_new0 (VgpuType, 1);
     t->id = g_strdup (type);
     t->parent = g_strdup (sysfs_parent);
-    t->available = -1;
     if (!read_optional (dir, "name", &t->name, error) ||
         !read_optional (dir, "description", &t->description, error) ||
         !read_optional (dir, "device_api", &t->device_api, error))
         return NULL;
     t->fields = vgpu_description_parse (t->description);
 
-    g_autofree char *avail = NULL;
-    if (!read_optional (dir, "available_instances", &avail, error))
+    if (!read_available (dir, &t->available, error))
         return NULL;
-    if (avail) {
-        guint64 v;
-        if (!g_ascii_string_to_unsigned (avail, 10, 0, G_MAXINT64, &v, NULL)) {
-            g_set_error (error, VGPU_ERROR, VGPU_ERROR_IO,
-                         _("%1$s/available_instances holds '%2$s', not a number; the "
-                           "vGPU driver is misbehaving, check its kernel log."),
-                         dir, avail);
-            return NULL;
-        }
-        t->available = (gint64) v;
-    }
 
     g_autofree char *devdir = g_build_filename (dir, "devices", NULL);
     if (g_file_test (devdir, G_FILE_TEST_IS_DIR)) {
@@ -446,11 +474,11 @@ candidate_parents (const char *type, GError **error)
             g_autofree char *dir = type_dir (n, type);
             if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
                 continue;
-            g_autoptr (VgpuType) t = load_type (n, type, error);
-            if (t == NULL)
+            gint64 available;
+            if (!read_available (dir, &available, error))
                 return NULL;
             seen = TRUE;
-            if (t->available > 0)
+            if (available > 0)
                 g_ptr_array_add (out, g_strdup (n));
         }
     }
@@ -485,8 +513,8 @@ vgpu_pick_parent (const char *parent, const char *type, GError **error)
                          parent);
             return NULL;
         }
-        g_autoptr (VgpuType) t = load_type (p, type, error);
-        if (t == NULL)
+        gint64 available;
+        if (!type_available (p, type, &available, error))
             return NULL;
         return g_steal_pointer (&p);
     }
@@ -656,8 +684,8 @@ vgpu_set_attrs (const char *uuid, GPtrArray *attrs, GError **error)
 static gboolean
 lost_race (const char *p, const char *type)
 {
-    g_autoptr (VgpuType) t = load_type (p, type, NULL);
-    return t != NULL && t->available == 0;
+    gint64 available;
+    return type_available (p, type, &available, NULL) && available == 0;
 }
 
 gboolean
@@ -704,12 +732,12 @@ vgpu_create (const char *parent, const char *type, const char *uuid,
 
     for (guint i = 0; i < parents->len; i++) {
         const char *p = parents->pdata[i];
-        g_autoptr (VgpuType) t = load_type (p, type, error);
-        if (t == NULL)
+        gint64 available;
+        if (!type_available (p, type, &available, error))
             return FALSE;
-        if (t->available == 0 && parent == NULL)
+        if (available == 0 && parent == NULL)
             continue;           /* taken since the list was made */
-        if (t->available == 0) {
+        if (available == 0) {
             g_set_error (error, VGPU_ERROR, VGPU_ERROR_NO_INSTANCES,
                          _("GPU %1$s has no free instance of vGPU type '%2$s'; remove a "
                            "vGPU or choose another parent or type."),

@@ -314,18 +314,49 @@ collect_error (void *data, VgpuXmlError err)
         g_string_append (el->text, msg);
 }
 
-gboolean
-vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path, GError **error)
+/* Compiled schemas, kept while the process runs: compiling a grammar (for a
+ * domain, libvirt's whole domain schema) costs most of a validation, and
+ * freeing it again at exit a few more per cent (docs/benchmarks.md, figure
+ * 10); "vgpuctl validate A B" compiles it once. An entry is the schema file's
+ * path and identity, so a file replaced at that path is compiled again; the
+ * files it includes are taken as unchanged while the process runs. One lock:
+ * libxml2 does not promise that validations may share a schema concurrently. */
+typedef struct {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    gint64 mtime_ns;
+    goffset size;
+    xmlRelaxNGPtr schema;
+} CachedSchema;
+
+static GMutex schema_lock;
+static GPtrArray *schema_cache;     /* CachedSchema *, never freed */
+
+static gboolean
+cached_schema_is (const CachedSchema *c, const char *path, const struct stat *sb)
 {
-    if (!g_file_test (schema_path, G_FILE_TEST_IS_REGULAR)) {
-        g_set_error (error, VGPU_ERROR, VGPU_ERROR_SCHEMA,
-                     _("Schema %1$s does not exist; reinstall vgpu or point "
-                       "VGPU_SCHEMA_DIR at the schemas."),
-                     schema_path);
-        return FALSE;
+    return strcmp (c->path, path) == 0 && c->dev == sb->st_dev && c->ino == sb->st_ino &&
+           c->mtime_ns == (gint64) sb->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) +
+                          sb->st_mtim.tv_nsec &&
+           c->size == (goffset) sb->st_size;
+}
+
+/* The compiled schema of @schema_path; called with schema_lock held. */
+static xmlRelaxNGPtr
+schema_get (const char *schema_path, const struct stat *sb, GError **error)
+{
+    if (schema_cache == NULL)
+        schema_cache = g_ptr_array_new ();
+    CachedSchema *slot = NULL;
+    for (guint i = 0; i < schema_cache->len; i++) {
+        CachedSchema *c = schema_cache->pdata[i];
+        if (cached_schema_is (c, schema_path, sb))
+            return c->schema;
+        if (strcmp (c->path, schema_path) == 0)
+            slot = c;       /* the file changed: compile it again */
     }
 
-    xml_init_once ();
     ErrorList el = { g_string_new (NULL), 0 };
     xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewParserCtxt (schema_path);
     xmlRelaxNGSetParserStructuredErrors (pctxt, collect_error, &el);
@@ -337,16 +368,49 @@ vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path, GError **error)
                        "schemas."),
                      schema_path, el.text->str);
         g_string_free (el.text, TRUE);
+        return NULL;
+    }
+    g_string_free (el.text, TRUE);
+
+    if (slot == NULL) {
+        slot = g_new0 (CachedSchema, 1);
+        slot->path = g_strdup (schema_path);
+        g_ptr_array_add (schema_cache, slot);
+    } else {
+        xmlRelaxNGFree (slot->schema);
+    }
+    slot->dev = sb->st_dev;
+    slot->ino = sb->st_ino;
+    slot->mtime_ns = (gint64) sb->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) +
+                     sb->st_mtim.tv_nsec;
+    slot->size = (goffset) sb->st_size;
+    slot->schema = schema;
+    return schema;
+}
+
+gboolean
+vgpu_xml_validate_with (xmlDoc *doc, const char *schema_path, GError **error)
+{
+    struct stat sb;
+    if (stat (schema_path, &sb) != 0 || !S_ISREG (sb.st_mode)) {
+        g_set_error (error, VGPU_ERROR, VGPU_ERROR_SCHEMA,
+                     _("Schema %1$s does not exist; reinstall vgpu or point "
+                       "VGPU_SCHEMA_DIR at the schemas."),
+                     schema_path);
         return FALSE;
     }
-    g_string_truncate (el.text, 0);
-    el.count = 0;
 
+    xml_init_once ();
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&schema_lock);
+    xmlRelaxNGPtr schema = schema_get (schema_path, &sb, error);
+    if (schema == NULL)
+        return FALSE;
+
+    ErrorList el = { g_string_new (NULL), 0 };
     xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt (schema);
     xmlRelaxNGSetValidStructuredErrors (vctxt, collect_error, &el);
     int rc = xmlRelaxNGValidateDoc (vctxt, doc);
     xmlRelaxNGFreeValidCtxt (vctxt);
-    xmlRelaxNGFree (schema);
 
     if (rc != 0) {
         const char *name = doc->URL ? (const char *) doc->URL : _("The document");

@@ -3,45 +3,76 @@
  * vgpuctl — the verb table, option parsing, messages and exit codes shared by
  * every verb. The verbs themselves live in vgpuctl-sysfs.c (vGPUs on this
  * host), vgpuctl-xml.c (documents) and vgpuctl-virt.c (libvirt domains).
+ *
+ * vgpuctl-sysfs.c and vgpuctl-virt.c are modules (vgpuctl-sysfs.so,
+ * vgpuctl-virt.so) loaded only by their own verbs: libvirt with its ~50
+ * libraries, and json-glib with GIO and its 7, made the start-up of every verb
+ * several times slower (docs/benchmarks.md, figure 10).
  */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "vgpuctl.h"
 #include "vgpu-program.h"
 
+/* A verb of a module: loads it (found through vgpuctl's RUNPATH, which names
+ * its install directory, or the build directory uninstalled) and runs the
+ * function the verb names. */
+static int
+run_module_verb (const VgpuctlVerb *verb, int argc, char **argv)
+{
+    void *module = dlopen (verb->module, RTLD_NOW | RTLD_LOCAL);
+    if (module == NULL) {
+        vgpuctl_error (_("'vgpuctl %1$s' needs %2$s, which cannot be loaded (%3$s); "
+                         "reinstall vgpu."), verb->name, verb->module, dlerror ());
+        return VGPUCTL_EXIT_FAILED;
+    }
+    int (*run) (const VgpuctlVerb *, int, char **);
+    *(void **) &run = dlsym (module, verb->symbol);
+    if (run == NULL) {
+        vgpuctl_error (_("%1$s has no %2$s; reinstall vgpu."), verb->module, verb->symbol);
+        return VGPUCTL_EXIT_FAILED;
+    }
+    /* Never unloaded: libvirt keeps its threads and handlers until exit. */
+    return run (verb, argc, argv);
+}
+
+#define SYSFS_VERB(fn) run_module_verb, VGPUCTL_SYSFS_MODULE, #fn
+#define VIRT_VERB(fn) run_module_verb, VGPUCTL_VIRT_MODULE, #fn
+
 static const VgpuctlVerb verbs[] = {
     { "list", "", N_("List the vGPUs that exist on this host"),
-      vgpuctl_cmd_list },
+      SYSFS_VERB (vgpuctl_cmd_list) },
     { "types", "[GPU]", N_("List the GPUs and the vGPU types they offer"),
-      vgpuctl_cmd_types },
+      SYSFS_VERB (vgpuctl_cmd_types) },
     { "create", "", N_("Create a vGPU"),
-      vgpuctl_cmd_create },
+      SYSFS_VERB (vgpuctl_cmd_create) },
     { "remove", "UUID", N_("Remove a vGPU"),
-      vgpuctl_cmd_remove },
+      SYSFS_VERB (vgpuctl_cmd_remove) },
     { "domxml-to-native", "FILE|-",
       N_("Translate vGPU hostdevs of a domain or hostdev document to libvirt's native XML"),
-      vgpuctl_cmd_to_native },
+      vgpuctl_cmd_to_native, NULL, NULL },
     { "domxml-from-native", "FILE|-",
       N_("Translate a native domain document back to the vGPU hostdev dialect"),
-      vgpuctl_cmd_from_native },
+      vgpuctl_cmd_from_native, NULL, NULL },
     { "validate", "FILE…", N_("Check documents against their schema (the kind is detected)"),
-      vgpuctl_cmd_validate },
+      vgpuctl_cmd_validate, NULL, NULL },
     { "define", "FILE", N_("Define a libvirt domain whose XML uses vGPU hostdevs"),
-      vgpuctl_cmd_define },
+      VIRT_VERB (vgpuctl_cmd_define) },
     { "attach-device", "DOMAIN FILE",
       N_("Attach a vGPU hostdev to a domain (creating the vGPU when managed)"),
-      vgpuctl_cmd_attach },
+      VIRT_VERB (vgpuctl_cmd_attach) },
     { "detach-device", "DOMAIN FILE",
       N_("Detach a vGPU hostdev from a domain (removing the vGPU when managed)"),
-      vgpuctl_cmd_detach },
+      VIRT_VERB (vgpuctl_cmd_detach) },
     { "orphans", "DOMAIN",
       N_("List (or prune) vGPU metadata entries whose hostdev the domain no longer has"),
-      vgpuctl_cmd_orphans },
+      VIRT_VERB (vgpuctl_cmd_orphans) },
     { "qemu-args", "UUID", N_("Print the QEMU options that give a vGPU to a guest"),
-      vgpuctl_cmd_qemu_args },
+      SYSFS_VERB (vgpuctl_cmd_qemu_args) },
     { "handoff", "UUID", N_("Give a vGPU's VFIO group to a user for an unprivileged QEMU"),
-      vgpuctl_cmd_handoff },
+      SYSFS_VERB (vgpuctl_cmd_handoff) },
 };
 
 void

@@ -32,6 +32,8 @@ struct VgpuctlVerb {
     const char *params;        /* parameter string for --help (untranslated syntax) */
     const char *summary;       /* N_() one-line description */
     int (*run) (const VgpuctlVerb *verb, int argc, char **argv);
+    const char *module;        /* a verb of a module (vgpuctl.c): its file name */
+    const char *symbol;        /* and the function that runs it there */
 };
 
 /* Prints "vgpuctl: MESSAGE" as one line on standard error (newlines inside
@@ -64,16 +66,18 @@ int vgpuctl_validate_doc (const char *path, xmlDoc *doc, VgpuDocKind kind);
 /* Writes @doc formatted to standard output. */
 void vgpuctl_print_doc (xmlDoc *doc);
 
-/* Verbs. */
+/* Verbs. In vgpuctl-sysfs.so, loaded by the verbs that need it (vgpuctl.c). */
 int vgpuctl_cmd_list (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_types (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_create (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_remove (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_qemu_args (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_handoff (const VgpuctlVerb *verb, int argc, char **argv);
+/* In vgpuctl itself. */
 int vgpuctl_cmd_to_native (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_from_native (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_validate (const VgpuctlVerb *verb, int argc, char **argv);
+/* In vgpuctl-virt.so, loaded by the verbs that need libvirt (vgpuctl.c). */
 int vgpuctl_cmd_define (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_attach (const VgpuctlVerb *verb, int argc, char **argv);
 int vgpuctl_cmd_detach (const VgpuctlVerb *verb, int argc, char **argv);

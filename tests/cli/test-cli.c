@@ -666,6 +666,49 @@ test_translate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
 /* ------------------------------------------------ libvirt test driver */
 
+/* The libvirt verbs live in vgpuctl-virt.so, the sysfs ones in
+ * vgpuctl-sysfs.so, both found through vgpuctl's RUNPATH: a vgpuctl that
+ * cannot find them still runs the document verbs and says what is missing for
+ * the others. */
+static void
+test_modules_missing (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    const char *built = g_getenv ("VGPUCTL");
+    g_autofree char *builddir = g_path_get_dirname (built);
+    g_autofree char *libdir = g_build_filename (builddir, "..", "lib", NULL);
+    g_autofree char *bin = g_build_filename (f->tmp, "bin", NULL);
+    g_autofree char *copy = g_build_filename (bin, "vgpuctl", NULL);
+    g_autofree char *text = NULL;
+    gsize len;
+    g_autoptr (GError) err = NULL;
+    g_assert_true (g_file_get_contents (built, &text, &len, &err));
+    g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (copy, text, len, &err));
+    g_assert_cmpint (chmod (copy, 0755), ==, 0);
+    g_autofree char *ld = g_strconcat ("LD_LIBRARY_PATH=", libdir, NULL);
+    const char *env[] = { ld, NULL };
+
+    g_autofree char *managed = src ("xml-examples/domain-managed-vgpu.xml");
+    const char *to_native[] = { copy, "domxml-to-native", managed, NULL };
+    g_auto (Result) n = { 0 };
+    run_full (f, to_native, env, NULL, &n);
+    g_assert_cmpint (n.status, ==, 0);
+
+    const char *define[] = { copy, "define", "-c", "test:///default", managed, NULL };
+    g_auto (Result) d = { 0 };
+    run_full (f, define, env, NULL, &d);
+    g_assert_cmpint (d.status, ==, 1);
+    assert_one_line_error (&d, "vgpuctl: ");
+    g_assert_nonnull (strstr (d.err, "vgpuctl-virt.so"));
+
+    const char *types[] = { copy, "types", NULL };
+    g_auto (Result) t = { 0 };
+    run_full (f, types, env, NULL, &t);
+    g_assert_cmpint (t.status, ==, 1);
+    assert_one_line_error (&t, "vgpuctl: ");
+    g_assert_nonnull (strstr (t.err, "vgpuctl-sysfs.so"));
+}
+
 static void
 test_define (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -1850,6 +1893,7 @@ main (int argc, char **argv)
     ADD ("/vgpuctl/qemu-args-handoff", test_qemu_args_handoff);
     ADD ("/vgpuctl/validate", test_validate);
     ADD ("/vgpuctl/translate", test_translate);
+    ADD ("/vgpuctl/modules-missing", test_modules_missing);
     ADD ("/vgpuctl/define", test_define);
     ADD ("/vgpuctl/define-checks", test_define_checks);
     ADD ("/vgpuctl/attach-undo", test_attach_undo);

@@ -3,7 +3,9 @@
  * metadata document, the devices the hook reads, and kind detection. The
  * whole-domain golden tests are in tests/xml2xml. */
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libvgpu.h"
 #include "vgpu-autoptr.h"
@@ -222,6 +224,46 @@ test_schema_missing (void)
     g_assert_nonnull (strstr (err->message, "VGPU_SCHEMA_DIR"));
 }
 
+/* libvgpu keeps compiled schemas while the process runs; one replaced at the
+ * same path must be compiled again, not answered from the kept one. */
+static void
+validate_with (const char *schema, const char *xml, gboolean valid)
+{
+    g_autoptr (GError) err = NULL;
+    g_autoptr (xmlDoc) doc = parse (xml);
+    g_assert_cmpint (vgpu_xml_validate_with (doc, schema, &err), ==, valid);
+    if (!valid)
+        g_assert_error (err, VGPU_ERROR, VGPU_ERROR_XML_INVALID);
+}
+
+static void
+write_schema (const char *dir, const char *path, const char *element)
+{
+    g_autofree char *text = g_strdup_printf (
+        "<element name='%s' xmlns='http://relaxng.org/ns/structure/1.0'><empty/></element>\n",
+        element);
+    g_autofree char *tmp = g_build_filename (dir, "next.rng", NULL);
+    g_assert_true (g_file_set_contents (tmp, text, -1, NULL));
+    g_assert_cmpint (rename (tmp, path), ==, 0);
+}
+
+static void
+test_schema_replaced (void)
+{
+    g_autofree char *dir = g_dir_make_tmp ("vgpu-schema-XXXXXX", NULL);
+    g_assert_nonnull (dir);
+    g_autofree char *path = g_build_filename (dir, "s.rng", NULL);
+    write_schema (dir, path, "a");
+    validate_with (path, "<a/>", TRUE);
+    validate_with (path, "<a/>", TRUE);
+    validate_with (path, "<b/>", FALSE);
+    write_schema (dir, path, "bb");
+    validate_with (path, "<a/>", FALSE);
+    validate_with (path, "<bb/>", TRUE);
+    g_assert_cmpint (unlink (path), ==, 0);
+    g_assert_cmpint (rmdir (dir), ==, 0);
+}
+
 /* Validation through the project's schemas (VGPU_SCHEMA_DIR = source tree)
  * and libvirt's installed nodedev.rng. */
 static void
@@ -282,5 +324,6 @@ main (int argc, char **argv)
     g_test_add_func ("/translate/detect-kind", test_detect_kind);
     g_test_add_func ("/translate/validate", test_validate);
     g_test_add_func ("/translate/schema-missing", test_schema_missing);
+    g_test_add_func ("/translate/schema-replaced", test_schema_replaced);
     return g_test_run ();
 }
