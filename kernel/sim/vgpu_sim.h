@@ -118,6 +118,11 @@ void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size);
 unsigned int vsim_get_available(struct vgpu_gpu *gpu,
 				const struct vgpu_type *type);
 
+/* vgpu_sim_vram.c */
+void vsim_vram_copy_to(void __iomem *dst, const void *src, size_t n);
+void vsim_vram_copy_from(void *dst, const void __iomem *src, size_t n);
+void vsim_vram_zero(void __iomem *dst, size_t n);
+
 /* vgpu_sim_ce.c */
 void vsim_ce_init(struct vsim_vgpu *v);
 void vsim_ce_doorbell(struct vsim_vgpu *v);

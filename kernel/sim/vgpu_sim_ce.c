@@ -114,9 +114,9 @@ static u32 vsim_ce_run(struct vsim_vgpu *v, const struct vsim_ce_job *job)
 			goto out_unpin;
 		kaddr = kmap_local_page(pages[i]);
 		if (job->to_guest) {
-			memcpy_fromio(kaddr + off, vram, chunk);
+			vsim_vram_copy_from(kaddr + off, vram, chunk);
 		} else {
-			memcpy_toio(vram, kaddr + off, chunk);
+			vsim_vram_copy_to(vram, kaddr + off, chunk);
 			/* after the write, for a migration pass in progress */
 			vgpu_vram_dirty(v->vgpu,
 					job->vram_offset + job->length - left,

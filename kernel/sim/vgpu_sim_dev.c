@@ -891,9 +891,9 @@ static int vsim_vram_rw(struct vgpu_device *vgpu, u64 offset, void *buf,
 	if (offset > v->vram_area.size || len > v->vram_area.size - offset)
 		return -EINVAL;
 	if (write)
-		memcpy_toio(v->vram + offset, buf, len);
+		vsim_vram_copy_to(v->vram + offset, buf, len);
 	else
-		memcpy_fromio(buf, v->vram + offset, len);
+		vsim_vram_copy_from(buf, v->vram + offset, len);
 	return 0;
 }
 

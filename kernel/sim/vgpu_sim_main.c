@@ -90,7 +90,7 @@ unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size)
  */
 /*
  * Zeroes VRAM a chunk at a time: a slice can be gigabytes on a real GPU, and
- * one memset_io of it would hold the CPU for seconds on a kernel without full
+ * one pass over it would hold the CPU for seconds on a kernel without full
  * preemption (under TCG a 16 MiB scrub already takes a quarter of a second).
  */
 static void vsim_scrub(struct vsim_gpu *g, u64 offset, u64 size)
@@ -99,7 +99,7 @@ static void vsim_scrub(struct vsim_gpu *g, u64 offset, u64 size)
 
 	for (done = 0; done < size; done += n) {
 		n = min_t(u64, size - done, SZ_1M);
-		memset_io(g->vram + offset + done, 0, n);
+		vsim_vram_zero(g->vram + offset + done, n);
 		cond_resched();
 	}
 }

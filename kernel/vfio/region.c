@@ -147,6 +147,76 @@ static int region_access(struct vgpu_vfio *vv, unsigned int index, u64 off,
 	return vv->ops->region_read(vgpu, index, off, size, val);
 }
 
+/*
+ * One chunk (1, 2, 4 or 8 bytes, little endian) between user memory and
+ * @val. Constant sizes: no hardened-usercopy check per access, which a
+ * copy of a variable length costs. A buffer not aligned to the chunk takes
+ * the byte copy: not every architecture's get_user() takes that.
+ */
+static int chunk_from_user(u64 *val, const char __user *p, unsigned int sz)
+{
+	u8 bytes[8] = { 0 };
+	int ret;
+
+	if (!IS_ALIGNED((unsigned long)p, sz)) {
+		if (copy_from_user(bytes, p, sz))
+			return -EFAULT;
+		*val = get_unaligned_le64(bytes);
+		return 0;
+	}
+	switch (sz) {
+	case 1: {
+		u8 v;
+
+		ret = get_user(v, (const u8 __user *)p);
+		*val = v;
+		break;
+	}
+	case 2: {
+		__le16 v;
+
+		ret = get_user(v, (const __le16 __user *)p);
+		*val = le16_to_cpu(v);
+		break;
+	}
+	case 4: {
+		__le32 v;
+
+		ret = get_user(v, (const __le32 __user *)p);
+		*val = le32_to_cpu(v);
+		break;
+	}
+	default: {
+		__le64 v;
+
+		ret = get_user(v, (const __le64 __user *)p);
+		*val = le64_to_cpu(v);
+		break;
+	}
+	}
+	return ret;
+}
+
+static int chunk_to_user(char __user *p, u64 val, unsigned int sz)
+{
+	u8 bytes[8];
+
+	if (!IS_ALIGNED((unsigned long)p, sz)) {
+		put_unaligned_le64(val, bytes);
+		return copy_to_user(p, bytes, sz) ? -EFAULT : 0;
+	}
+	switch (sz) {
+	case 1:
+		return put_user((u8)val, (u8 __user *)p);
+	case 2:
+		return put_user(cpu_to_le16(val), (__le16 __user *)p);
+	case 4:
+		return put_user(cpu_to_le32(val), (__le32 __user *)p);
+	default:
+		return put_user(cpu_to_le64(val), (__le64 __user *)p);
+	}
+}
+
 ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
 		     loff_t *ppos, bool write)
 {
@@ -168,16 +238,12 @@ ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
 
 	while (done < count) {
 		unsigned int sz = vgpu_chunk(off + done, count - done, max);
-		u8 bytes[8] = { 0 };
 		u64 val = 0;
 
 		/* User memory is never touched with the vGPU mutex held. */
-		if (write) {
-			if (copy_from_user(bytes, buf + done, sz)) {
-				ret = -EFAULT;
-				break;
-			}
-			val = get_unaligned_le64(bytes);
+		if (write && chunk_from_user(&val, buf + done, sz)) {
+			ret = -EFAULT;
+			break;
 		}
 		mutex_lock(&vv->vgpu->lock);
 		ret = region_access(vv, index, off + done, sz, &val, write);
@@ -186,19 +252,19 @@ ssize_t vgpu_vfio_rw(struct vgpu_vfio *vv, char __user *buf, size_t count,
 				       val, ret);
 		if (ret)
 			break;
-		if (!write) {
-			put_unaligned_le64(val, bytes);
-			if (copy_to_user(buf + done, bytes, sz)) {
-				ret = -EFAULT;
-				break;
-			}
-		}
-		done += sz;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
+		if (!write && chunk_to_user(buf + done, val, sz)) {
+			ret = -EFAULT;
 			break;
 		}
-		cond_resched();
+		done += sz;
+		/* between chunks only: a single access returns at once */
+		if (done < count) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
 	}
 	if (!done)
 		return ret;
