@@ -874,6 +874,13 @@ static int t_rw_bounds(void)
 	CHECK_EQ(buf[0], 0x55);	/* bytes 3..7 of the little-endian value */
 	CHECK_EQ(buf[1], 0x44);
 	CHECK_EQ(buf[4], 0x11);
+	/* a user buffer not aligned to the chunk, both ways */
+	memcpy(buf + 1, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	CHECK_EQ(wr(&D, 2, VT_REG_SCRATCH, buf + 1, 8), 8);
+	CHECK_EQ(reg_rd(&D, VT_REG_SCRATCH), 0x0807060504030201ULL);
+	memset(buf, 0, 16);
+	CHECK_EQ(rd(&D, 2, VT_REG_SCRATCH, buf + 3, 8), 8);
+	CHECK(!memcmp(buf + 3, "\x01\x02\x03\x04\x05\x06\x07\x08", 8));
 	CHECK_EQ(rd(&D, 2, VT_BAR2_SIZE - 8, buf, 8), 8);
 	CHECK_ERRNO(rd(&D, 2, VT_BAR2_SIZE - 4, buf, 8), EINVAL);
 	CHECK_ERRNO(rd(&D, 2, VT_BAR2_SIZE, buf, 1), EINVAL);
