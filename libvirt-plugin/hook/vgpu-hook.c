@@ -20,7 +20,10 @@
  *                  domain. If one step fails, the vGPUs created by this run
  *                  are removed again and the hook exits 1 with one line on
  *                  standard error, which libvirt shows when it aborts the
- *                  start.
+ *                  start. libvirt runs it on its common start path, also at
+ *                  virsh restore (e2e-save-restore) and for an incoming
+ *                  migration (not tested): the saved or migrated XML's
+ *                  metadata brings back the same uuids.
  *   release end    the vGPUs this domain owns are removed (never another
  *                  domain's, never an unmanaged one). A vGPU still held by a
  *                  process is reported with that process, never waited for
