@@ -128,6 +128,5 @@ void vsim_ce_init(struct vsim_vgpu *v);
 void vsim_ce_doorbell(struct vsim_vgpu *v);
 void vsim_ce_stop(struct vsim_vgpu *v);
 void vsim_ce_dma_unmap(struct vgpu_device *vgpu, u64 iova, u64 length);
-void vsim_raise(struct vsim_vgpu *v, u32 cause);
 
 #endif /* VGPU_SIM_H */

@@ -18,18 +18,20 @@
 
 #include "vgpu_sim.h"
 
-/* Any context: records the cause and signals its vector. */
-void vsim_raise(struct vsim_vgpu *v, u32 cause)
+/*
+ * Records the cause and signals its vector. Under ce_lock, with the status
+ * change that caused it: a guest that reads the engine idle then finds its
+ * interrupt already sent, or dropped if bus mastering was off, never one
+ * arriving after it turned bus mastering back on or started the next job.
+ */
+static void vsim_raise(struct vsim_vgpu *v, u32 cause)
 {
 	unsigned int vec = cause == VGPU_SIM_IRQ_ERROR ?
 			   VGPU_SIM_MSIX_VEC_ERROR : VGPU_SIM_MSIX_VEC_COMPLETE;
-	unsigned long flags;
 	int ret;
 
-	spin_lock_irqsave(&v->ce_lock, flags);
+	lockdep_assert_held(&v->ce_lock);
 	v->irq_status |= cause;
-	spin_unlock_irqrestore(&v->ce_lock, flags);
-
 	ret = vgpu_raise_irq(v->vgpu, vec);
 	/*
 	 * One vector for both causes: MSI has only vector 0 (-EINVAL), a
@@ -168,8 +170,8 @@ static void vsim_ce_work(struct work_struct *work)
 		v->ce_status |= VGPU_SIM_CE_STATUS_DONE;
 		v->ce_done_count++;
 	}
-	spin_unlock_irq(&v->ce_lock);
 	vsim_raise(v, code ? VGPU_SIM_IRQ_ERROR : VGPU_SIM_IRQ_COMPLETE);
+	spin_unlock_irq(&v->ce_lock);
 }
 
 void vsim_ce_init(struct vsim_vgpu *v)
@@ -203,8 +205,8 @@ void vsim_ce_doorbell(struct vsim_vgpu *v)
 		v->ce_status |= VGPU_SIM_CE_STATUS_ERROR;
 		v->ce_error = code;
 		v->ce_error_count++;
-		spin_unlock_irq(&v->ce_lock);
 		vsim_raise(v, VGPU_SIM_IRQ_ERROR);
+		spin_unlock_irq(&v->ce_lock);
 		return;
 	}
 	v->ce_busy = true;
