@@ -238,8 +238,8 @@ static int vgpu_check_ops(const struct vgpu_ops *ops)
 	    !!ops->save_state + !!ops->load_state;
 	if (n && n != 5)
 		return -EINVAL;
-	/* The core moves VRAM only as part of a migration. */
-	if (ops->vram_rw && !n)
+	/* The core moves VRAM and checks blobs only as part of a migration. */
+	if ((ops->vram_rw || ops->check_state) && !n)
 		return -EINVAL;
 	return 0;
 }

@@ -398,6 +398,11 @@ struct vgpu_attribute {
  *	validates @buf (@size bytes, blob format @version) completely before
  *	changing anything, returns -EINVAL for a blob it does not accept with
  *	nothing applied, else applies it and returns 0. The vGPU is frozen.
+ * @check_state: optional, with the five above: the checks of @load_state
+ *	alone, applying nothing; 0 or -EINVAL. Called when the stream's END is
+ *	written (RESUMING, without the vGPU mutex), so that a blob the vGPU
+ *	would refuse fails that write() and the VMM's load, not its later
+ *	RESUMING -> STOP. @load_state must still check.
  * @vram_rw: optional, with the five above: the vendor's VRAM is the first
  *	&vgpu_device_info.vram_size bytes (page multiple) of mmap-able region
  *	&vgpu_device_info.vram_index. The core then streams VRAM itself, page
@@ -453,6 +458,8 @@ struct vgpu_ops {
 	int (*save_state)(struct vgpu_device *vgpu, void *buf, size_t size);
 	int (*load_state)(struct vgpu_device *vgpu, const void *buf,
 			  size_t size, unsigned int version);
+	int (*check_state)(struct vgpu_device *vgpu, const void *buf,
+			   size_t size, unsigned int version);
 	int (*vram_rw)(struct vgpu_device *vgpu, u64 offset, void *buf,
 		       size_t len, bool write);
 };

@@ -24,8 +24,10 @@
  * vgpu_mig_vram with crc set to 0, then the pages.
  *
  * The destination checks the header as soon as it is written, applies each
- * VRAM section as it arrives once its crc and bounds are checked, and
- * keeps the device state (CONFIG to END) until RESUMING -> STOP. It
+ * VRAM section as it arrives once its crc and bounds are checked, checks
+ * the device state (CONFIG to END) when END is written and applies it at
+ * RESUMING -> STOP, where the vendor checks its blob. Everything but the
+ * vendor's blob and a missing END fails the write() that brings it. It
  * refuses, applying nothing of the device state: another magic, format
  * version or header size; other PCI IDs, vendor driver or vGPU type; a
  * header or VRAM crc mismatch; a missing, unknown, misplaced or wrongly

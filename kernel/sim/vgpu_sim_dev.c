@@ -844,6 +844,14 @@ static int vsim_check_state(struct vsim_vgpu *v, const struct vsim_state *st)
 	return 0;
 }
 
+static int vsim_check_blob(struct vgpu_device *vgpu, const void *buf,
+			   size_t size, unsigned int version)
+{
+	if (version != VSIM_STATE_VERSION || size != vsim_state_size(vgpu))
+		return -EINVAL;
+	return vsim_check_state(to_vsim(vgpu), buf);
+}
+
 static int vsim_load_state(struct vgpu_device *vgpu, const void *buf,
 			   size_t size, unsigned int version)
 {
@@ -852,9 +860,7 @@ static int vsim_load_state(struct vgpu_device *vgpu, const void *buf,
 	unsigned int i;
 	int ret;
 
-	if (version != VSIM_STATE_VERSION || size != vsim_state_size(vgpu))
-		return -EINVAL;
-	ret = vsim_check_state(v, st);
+	ret = vsim_check_blob(vgpu, buf, size, version);
 	if (ret)
 		return ret;
 
@@ -916,5 +922,6 @@ const struct vgpu_ops vsim_ops = {
 	.state_size = vsim_state_size,
 	.save_state = vsim_save_state,
 	.load_state = vsim_load_state,
+	.check_state = vsim_check_blob,
 	.vram_rw = vsim_vram_rw,
 };

@@ -465,6 +465,22 @@ static int get_section(struct vgpu_vfio *vv, const u8 **p, const u8 *end,
 	return 0;
 }
 
+/* The vendor checks (@apply false) or loads its blob; says why it refused. */
+static int vendor_state(struct vgpu_vfio *vv, const struct mig_parsed *m,
+			u32 version, bool apply)
+{
+	int ret = apply ? vv->ops->load_state(vv->vgpu, m->vendor,
+					      m->vendor_len, version) :
+			  vv->ops->check_state(vv->vgpu, m->vendor,
+					       m->vendor_len, version);
+
+	if (ret)
+		dev_warn_ratelimited(vgpu_dev(vv->vgpu),
+				     "migration stream refused: vendor state (%d)\n",
+				     ret);
+	return ret;
+}
+
 /* The device state sections, all in: CONFIG, MSIX, IRQ, VENDOR. */
 static int mig_parse_state(struct vgpu_vfio *vv, const u8 *buf, size_t len,
 			   struct mig_parsed *m)
@@ -614,12 +630,25 @@ static int rx_data(struct vgpu_mig_file *mf)
 		if (ret)
 			return refuse_err(vv, ret, "VRAM not written");
 		break;
-	case VGPU_MIG_SEC_END:
+	case VGPU_MIG_SEC_END: {
+		struct mig_parsed m;
+
 		if (le64_to_cpu(e->payload_len) != mf->bytes ||
 		    le32_to_cpu(e->crc) != ~mf->crc || e->reserved)
 			return refuse(vv, "stream length or checksum mismatch");
+		/*
+		 * The device state is whole: check it now, so a bad one fails
+		 * this write (and the VMM's load, which can still report it)
+		 * rather than RESUMING -> STOP; it is applied only there.
+		 */
+		ret = mig_parse_state(vv, mf->state, mf->state_len, &m);
+		if (!ret && vv->ops->check_state)
+			ret = vendor_state(vv, &m, mf->state_version, false);
+		if (ret)
+			return ret;
 		mf->rx = RX_DONE;
 		return 0;
+	}
 	default:
 		memcpy(mf->state + mf->state_len + SEC_HDR, mf->buf, pad);
 		mf->state_len += SEC_HDR + pad;
@@ -911,14 +940,8 @@ static int mig_load(struct vgpu_vfio *vv)
 		ret = refuse(vv, "truncated stream");
 	else
 		ret = mig_parse_state(vv, mf->state, mf->state_len, &m);
-	if (!ret) {
-		ret = vv->ops->load_state(vv->vgpu, m.vendor, m.vendor_len,
-					  mf->state_version);
-		if (ret)
-			dev_warn_ratelimited(vgpu_dev(vv->vgpu),
-					     "migration stream refused: vendor state (%d)\n",
-					     ret);
-	}
+	if (!ret)
+		ret = vendor_state(vv, &m, mf->state_version, true);
 	if (!ret)
 		mig_apply_core(vv, &m);
 	mutex_unlock(&mf->lock);

@@ -3019,6 +3019,23 @@ static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
 	mig_refused_vram(d, s, len, want, why, true);
 }
 
+/* Refused by the write() of the stream itself (at END), nothing applied. */
+static void mig_refused_write(struct mig_dev *d, const uint8_t *s, size_t len,
+			      const char *why)
+{
+	struct vgpu *g = &d->e.g;
+	unsigned int before = klog_refused(why);
+	int fd = mig_set(g, VFIO_DEVICE_STATE_RESUMING);
+
+	ASSERT_CMP(write_stream(fd, s, len), ==, -EINVAL);
+	close(fd);
+	ASSERT_CMP(klog_refused(why), ==, before + 1);
+	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RESUMING);
+	mig_reset(g);
+	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
+}
+
 static void t_mig_refuse(void)
 {
 	static struct mig_dev a, b, other;
@@ -3112,6 +3129,15 @@ static void t_mig_refuse(void)
 	((uint8_t *)(sec + 1))[PCI_INTERRUPT_LINE] ^= 1;
 	mig_refused_vram(&b, bad, len, -EINVAL,
 			 "stream length or checksum mismatch", false);
+	/*
+	 * A core state section that is wrong, crcs right: refused by the
+	 * write of END itself, where a VMM can still fail its load.
+	 */
+	memcpy(bad, s, len);
+	((struct vgpu_mig_irq *)(stream_section(bad, len, VGPU_MIG_SEC_IRQ, 0) + 1))
+		->intx_pending = 2;
+	fix_end(bad, len);
+	mig_refused_write(&b, bad, len, "bad interrupt state");
 	/* a vendor blob the sim refuses (XRES beyond the maximum), crcs right */
 	memcpy(bad, s, len);
 	{
@@ -3125,7 +3151,7 @@ static void t_mig_refuse(void)
 		v[65 + 2 * VGPU_SIM_DISPI_XRES] = 0xff;
 	}
 	fix_end(bad, len);
-	mig_refused_vram(&b, bad, len, -EINVAL, "vendor state (-22)", false);
+	mig_refused_write(&b, bad, len, "vendor state (-22)");
 	/* a section out of its place */
 	memcpy(bad, s, len);
 	stream_section(bad, len, VGPU_MIG_SEC_MSIX, 0)->id = VGPU_MIG_SEC_IRQ;
