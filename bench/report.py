@@ -74,6 +74,13 @@ FIGURES = [
      'one `mdevctl list` of the same tree', ratio_time, '<=', 1.0),
     ('10v', '10v', 'the same', '`xmllint --noout --relaxng` with our domain schema', ratio_time,
      None, None),
+] + [
+    # issue 11: a vGPU migrated with PRE_COPY against STOP_COPY alone (6.2+ only)
+    (f'm{rate}{part}', f'm{rate}{part}',
+     f'migration {what}, the guest writing {rate}% of VRAM a second (64 MiB vGPU)',
+     'STOP_COPY alone', ratio_time, None, None)
+    for rate in (1, 10, 50)
+    for part, what in (('', 'downtime (pause to B running)'), ('b', 'bytes sent in STOP_COPY'))
 ]
 
 

@@ -731,6 +731,260 @@ static void fig_memory(void)
 	}
 }
 
+/* ---- m: migration downtime and STOP_COPY bytes, PRE_COPY against none ---- */
+
+/* PRE_COPY (6.2+) by value: the build's uAPI headers may predate it */
+#define MIG_PRE_COPY		6
+#define MIG_PRE_COPY_P2P	7
+#define MIG_FLAG_PRE_COPY	(1 << 2)
+struct mig_precopy_info {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t initial_bytes;
+	uint64_t dirty_bytes;
+};
+#define MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+
+/*
+ * The guest, as far as migration sees it: a thread storing to @rate
+ * percent of the VRAM pages a second, spread by a prime stride, into the
+ * mapping (whose write faults PRE_COPY tracks) and into a shadow copy
+ * that B must equal at the end. "pause" is the VMM stopping the vCPUs.
+ */
+struct mig_guest {
+	volatile uint64_t *vram;
+	uint64_t *shadow;
+	size_t pages;
+	unsigned int rate;
+	int stop, pause, paused;	/* __atomic */
+	uint64_t stores;		/* made while not paused */
+	double busy_ns;			/* time not paused */
+	pthread_t thread;
+};
+
+/*
+ * Paced in 1 ms ticks. A tick that comes late (faults, a busy vCPU) is
+ * counted as at most 10 ms: a slowed guest writes less, it does not catch
+ * up in a burst, so the rate achieved (reported) can fall short of @rate.
+ */
+static void *mig_guest_run(void *arg)
+{
+	struct mig_guest *g = arg;
+	double last = now_ns(), budget = 0;
+	uint64_t k = 0;
+
+	while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
+		double t = now_ns(), dt = t - last;
+
+		last = t;
+		if (__atomic_load_n(&g->pause, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&g->paused, 1, __ATOMIC_RELEASE);
+			budget = 0;
+			usleep(200);
+			continue;
+		}
+		__atomic_store_n(&g->paused, 0, __ATOMIC_RELEASE);
+		g->busy_ns += dt;
+		budget += (dt < 1e7 ? dt : 1e7) / 1e9 * g->pages * g->rate / 100;
+		for (; budget >= 1 && !__atomic_load_n(&g->pause, __ATOMIC_ACQUIRE); budget--) {
+			size_t w = (k * 7919 % g->pages) * 512 + k % 512;
+
+			g->vram[w] = ++k;
+			g->shadow[w] = k;
+		}
+		usleep(1000);
+	}
+	g->stores = k;
+	return NULL;
+}
+
+static void mig_guest_pause(struct mig_guest *g, int on)
+{
+	__atomic_store_n(&g->pause, on, __ATOMIC_RELEASE);
+	while (on && !__atomic_load_n(&g->paused, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+/* Sets @d's migration state; returns the new data fd or -1. */
+static int mig_set(struct bench_dev *d, uint32_t state)
+{
+	uint64_t buf[4] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_state *s = (void *)f->data;
+
+	f->argsz = sizeof(*f) + sizeof(*s);
+	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	s->device_state = state;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		bench_die("%s: migration state %u", d->uuid, state);
+	return s->data_fd;
+}
+
+static uint64_t mig_flags(struct bench_dev *d)
+{
+	uint64_t buf[4] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_migration *m = (void *)f->data;
+
+	f->argsz = sizeof(*f) + sizeof(*m);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	return ioctl(d->fd, VFIO_DEVICE_FEATURE, f) ? 0 : m->flags;
+}
+
+/*
+ * Moves what @from has now to @to. 0 at the end of the stream, 1 when a
+ * PRE_COPY fd has nothing more now (ENOMSG) or @max bytes went.
+ */
+static int mig_pump(int from, int to, void *buf, size_t max, uint64_t *bytes)
+{
+	size_t moved = 0;
+
+	while (moved < max) {
+		ssize_t n = read(from, buf, 1 * MiB), w;
+
+		if (n < 0 && errno == ENOMSG)
+			return 1;
+		if (n < 0)
+			bench_die("read of the migration stream");
+		if (!n)
+			return 0;
+		for (w = 0; w < n;) {
+			ssize_t k = write(to, (char *)buf + w, n - w);
+
+			if (k <= 0)
+				bench_die("write of the migration stream");
+			w += k;
+		}
+		moved += n;
+		*bytes += n;
+	}
+	return 1;
+}
+
+/*
+ * One migration of a running vGPU A to a fresh B of the same type, as a
+ * VMM moves it. Returns the downtime in ns: from the guest's pause to B
+ * running (device work only: no network, no guest RAM); *stop_bytes gets
+ * what STOP_COPY carried. With @precopy, PRE_COPY iterates while the guest
+ * writes and switches over once what is dirty is at most 1/32 of VRAM (or
+ * after 4 times VRAM was sent: a rate it cannot outrun).
+ */
+static double mig_once(const char *type, unsigned int rate, bool precopy, uint64_t *stop_bytes,
+		       double *achieved)
+{
+	struct mig_guest g = { .rate = rate };
+	struct bench_dev a, b;
+	size_t vram_len;
+	uint64_t sent = 0, dirty = ~0ull;
+	volatile uint64_t *bv;
+	void *buf = malloc(1 * MiB);
+	int fa, fb;
+	double t;
+	size_t i;
+
+	if (!buf)
+		bench_die("malloc");
+	get_dev(&a, gpus[0], type);
+	get_dev(&b, gpus[0], type);
+	/* VRAM: BAR0's mmap-able part (the mailbox page after it traps) */
+	vram_len = a.reg[VFIO_PCI_BAR0_REGION_INDEX].mmap_size;
+	g.pages = vram_len / 4096;
+	g.vram = bench_map(&a, VFIO_PCI_BAR0_REGION_INDEX, vram_len);
+	g.shadow = anon(vram_len);
+	for (i = 0; i < vram_len / 8; i++)
+		g.vram[i] = g.shadow[i] = i * 0x9e3779b97f4a7c15ull;
+	mig_set(&b, VFIO_DEVICE_STATE_STOP);
+	fb = mig_set(&b, VFIO_DEVICE_STATE_RESUMING);
+	if (pthread_create(&g.thread, NULL, mig_guest_run, &g))
+		bench_die("pthread_create");
+	usleep(200000);
+	fa = -1;
+	if (precopy) {
+		fa = mig_set(&a, MIG_PRE_COPY);
+		while (sent < 4 * vram_len) {
+			struct mig_precopy_info pi = { .argsz = sizeof(pi) };
+
+			mig_pump(fa, fb, buf, 1 * MiB, &sent);
+			if (ioctl(fa, MIG_GET_PRECOPY_INFO, &pi))
+				bench_die("VFIO_MIG_GET_PRECOPY_INFO");
+			dirty = pi.initial_bytes + pi.dirty_bytes;
+			if (!pi.initial_bytes && dirty <= vram_len / 32)
+				break;
+		}
+	}
+	mig_guest_pause(&g, 1);
+	t = now_ns();
+	*stop_bytes = 0;
+	if (precopy) {
+		mig_set(&a, MIG_PRE_COPY_P2P);
+		mig_set(&a, VFIO_DEVICE_STATE_STOP_COPY);
+	} else {
+		mig_set(&a, VFIO_DEVICE_STATE_STOP);
+		fa = mig_set(&a, VFIO_DEVICE_STATE_STOP_COPY);
+	}
+	while (mig_pump(fa, fb, buf, SIZE_MAX, stop_bytes))
+		;
+	mig_set(&a, VFIO_DEVICE_STATE_STOP);
+	mig_set(&b, VFIO_DEVICE_STATE_STOP);
+	mig_set(&b, VFIO_DEVICE_STATE_RUNNING);
+	t = now_ns() - t;
+	__atomic_store_n(&g.stop, 1, __ATOMIC_RELEASE);
+	mig_guest_pause(&g, 0);
+	pthread_join(g.thread, NULL);
+	/* percent of the pages a second, over the time the guest ran */
+	*achieved = g.busy_ns > 0 ? g.stores / (g.busy_ns / 1e9) / g.pages * 100 : 0;
+	close(fa);
+	close(fb);
+	/* nothing the guest wrote may be lost */
+	bv = bench_map(&b, VFIO_PCI_BAR0_REGION_INDEX, vram_len);
+	for (i = 0; i < vram_len / 8; i++)
+		if (bv[i] != g.shadow[i])
+			bench_die("migration lost a write: B's VRAM word %zu is %#llx, not %#llx",
+				  i, (unsigned long long)bv[i], (unsigned long long)g.shadow[i]);
+	munmap((void *)bv, vram_len);
+	munmap((void *)g.vram, vram_len);
+	munmap(g.shadow, vram_len);
+	free(buf);
+	put_dev(&b);
+	put_dev(&a);
+	return t;
+}
+
+static void fig_migration(void)
+{
+	static const unsigned int rates[] = { 1, 10, 50 };
+	const char *type = type_of(scale < 1 ? "16m" : "64m");
+	struct bench_dev probe;
+	unsigned int r, k;
+
+	get_dev(&probe, gpus[0], type);
+	k = !!(mig_flags(&probe) & MIG_FLAG_PRE_COPY);
+	put_dev(&probe);
+	if (!k) {
+		fprintf(stderr, "vgpu-bench: no PRE_COPY on this kernel (6.2+): no figure m\n");
+		return;
+	}
+	for (r = 0; r < runs; r++) {
+		for (k = 0; k < sizeof(rates) / sizeof(rates[0]); k++) {
+			uint64_t bw, bn;
+			double aw, an;
+			/* which goes first alternates, so drift hits both alike */
+			double dn = r % 2 ? 0 : mig_once(type, rates[k], false, &bn, &an);
+			double dw = mig_once(type, rates[k], true, &bw, &aw);
+
+			if (r % 2)
+				dn = mig_once(type, rates[k], false, &bn, &an);
+			printf("{\"fig\":\"m%u\",\"run\":%u,\"unit\":\"ns\",\"ours\":%.1f,"
+			       "\"ref\":%.1f,\"rate\":%u,\"ours_rate\":%.2f,\"ref_rate\":%.2f}\n",
+			       rates[k], r, dw, dn, rates[k], aw, an);
+			printf("{\"fig\":\"m%ub\",\"run\":%u,\"unit\":\"bytes\",\"ours\":%llu,"
+			       "\"ref\":%llu}\n", rates[k], r, (unsigned long long)bw,
+			       (unsigned long long)bn);
+			fflush(stdout);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 
 static bool have(const char *path)
@@ -754,6 +1008,7 @@ int main(int argc, char **argv)
 		{ "7", fig_doorbell },
 		{ "8", fig_copy_engine },
 		{ "9", fig_memory },
+		{ "m", fig_migration },
 	};
 	unsigned int i;
 
