@@ -33,7 +33,7 @@ expect() { # description regex
 
 if [ ! -e /dev/kvm ] || [ ! -f "$kernel" ] || ! command -v lspci >/dev/null; then
 	echo "1..0 # SKIP needs the lab's --nested (/dev/kvm), $kernel and lspci (pciutils)"
-	exit 4
+	exit 0
 fi
 
 if insmod "$ko"; then ok "load vgpu_test"; else not_ok "load vgpu_test"; finish; fi

@@ -34,10 +34,10 @@ gpu = os.environ.get("LAB_GPU", "")
 
 if not gpu:
     print("1..0 # SKIP no physical GPU in this lab")
-    sys.exit(4)
+    sys.exit(0)
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
-    sys.exit(4)
+    sys.exit(0)
 print("1..8", flush=True)
 
 # -- the vGPU on the host side ------------------------------------------

@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "simtest.h"
@@ -279,6 +281,29 @@ static void device_opened(struct vgpu *g)
 	cfg_write(g, 0x04, 2, cfg_read(g, 0x04, 2) | 0x2);
 }
 
+/*
+ * The group's node, made from sysfs if devtmpfs has none, as udev would:
+ * device_add() ignores a failed devtmpfs node (its name is allocated in
+ * the caller, where fault injection can fail it), and the lab has no udev.
+ */
+static void group_node(const char *group, const char *dev)
+{
+	char p[PATH_MAX], buf[32];
+	unsigned int maj, min;
+	FILE *f;
+
+	if (!access(dev, F_OK))
+		return;
+	snprintf(p, sizeof(p), "/sys/class/vfio/%s/dev", group);
+	f = fopen(p, "r");
+	ASSERT(f);
+	ASSERT(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ASSERT(sscanf(buf, "%u:%u", &maj, &min) == 2);
+	ASSERT(mknod(dev, S_IFCHR | 0600, makedev(maj, min)) == 0);
+	st_diag("%s: no devtmpfs node, made from %s as udev would", dev, p);
+}
+
 void vgpu_open_in(struct vgpu *g, int container)
 {
 	char p[PATH_MAX], link[PATH_MAX], dev[64];
@@ -290,6 +315,7 @@ void vgpu_open_in(struct vgpu *g, int container)
 	ASSERT(n > 0);
 	link[n] = 0;
 	snprintf(dev, sizeof(dev), "/dev/vfio/%s", basename(link));
+	group_node(basename(link), dev);
 
 	/* our own reference to a shared container: vgpu_close() drops it */
 	g->container = container >= 0 ? dup(container) : open("/dev/vfio/vfio", O_RDWR);
@@ -332,7 +358,7 @@ bool vgpu_open_iommufd(struct vgpu *g, const char **why)
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
-	char p[PATH_MAX], name[64] = "";
+	char p[PATH_MAX], name[256] = "";
 	struct dirent *d;
 	DIR *dir;
 

@@ -6,7 +6,6 @@
  * no vIOMMU), taking each completion or error as INTx through
  * uio_pci_generic. Prints SIMTEST-CE lines.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -95,40 +94,14 @@ static uint32_t copy(uint64_t iova, uint32_t vram_off, uint32_t len, int to_gues
 int main(void)
 {
 	uint8_t *a, *b;
-	uint16_t cmd;
 	uint32_t st;
-	char p[400];
-	int fd, i;
+	int i;
 
-	if (find_vgpu())
-		fail("no vgpu_sim device");
-	/* memory decoding and bus mastering, as a driver's probe would */
-	snprintf(p, sizeof(p), "%s/config", dev);
-	fd = open(p, O_RDWR);
-	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
-		fail("config");
-	cmd |= 0x6;
-	if (pwrite(fd, &cmd, 2, 4) != 2)
-		fail("config write");
-	close(fd);
+	uio = open_vgpu();
 	mmio = map_bar(VGPU_SIM_MMIO_BAR, VGPU_SIM_MMIO_SIZE);
 	vram = map_bar(VGPU_SIM_VRAM_BAR, 1 << 20);
 	if (rd(VGPU_SIM_REG_ID) != VGPU_SIM_ID_VALUE)
 		fail("ID register reads %#x", rd(VGPU_SIM_REG_ID));
-	{
-		struct dirent *d;
-		DIR *dir;
-
-		snprintf(p, sizeof(p), "%s/uio", dev);
-		dir = opendir(p);
-		while (dir && (d = readdir(dir)))
-			if (!strncmp(d->d_name, "uio", 3)) {
-				snprintf(p, sizeof(p), "/dev/%s", d->d_name);
-				uio = open(p, O_RDWR);
-			}
-		if (uio < 0)
-			fail("vGPU not bound to uio_pci_generic");
-	}
 
 	a = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
 		 -1, 0);

@@ -2,7 +2,8 @@
 /*
  * What the inner guest's programs share: finding vgpu_sim's vGPU among the
  * guest's PCI devices, mapping its BARs through sysfs and the guest-physical
- * address of a page (QEMU maps guest RAM 1:1 for DMA, no vIOMMU). Include it
+ * address of a page (QEMU maps guest RAM 1:1 for DMA, no vIOMMU), the vGPU's
+ * INTx through uio_pci_generic. Include it
  * after defining fail(...), which prints a line and exits, and
  * `static char dev[300]`, which gets the vGPU's sysfs directory.
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -47,6 +49,42 @@ static int find_vgpu(void)
 		}
 	}
 	return -1;
+}
+
+/*
+ * Find the vGPU, turn on memory decoding and bus mastering as a driver's
+ * probe would, and open the uio_pci_generic node its INTx comes through.
+ */
+static int open_vgpu(void)
+{
+	char p[600];
+	struct dirent *d;
+	uint16_t cmd;
+	int fd, uio = -1;
+	DIR *dir;
+
+	if (find_vgpu())
+		fail("no vgpu_sim device");
+	snprintf(p, sizeof(p), "%s/config", dev);
+	fd = open(p, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
+		fail("config");
+	cmd |= 0x6;
+	if (pwrite(fd, &cmd, 2, 4) != 2)
+		fail("config write");
+	close(fd);
+	snprintf(p, sizeof(p), "%s/uio", dev);
+	dir = opendir(p);
+	while (dir && (d = readdir(dir)))
+		if (!strncmp(d->d_name, "uio", 3)) {
+			snprintf(p, sizeof(p), "/dev/%s", d->d_name);
+			uio = open(p, O_RDWR);
+		}
+	if (dir)
+		closedir(dir);
+	if (uio < 0)
+		fail("vGPU not bound to uio_pci_generic");
+	return uio;
 }
 
 static void *map_bar(int bar, size_t len)

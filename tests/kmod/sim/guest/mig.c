@@ -16,7 +16,6 @@
  * rewrite_pirq_routing()), and MIG-FAIL with the reason before exiting on
  * any mismatch.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -180,39 +179,13 @@ int main(void)
 	uint32_t done0, want;
 	uint8_t *a, *b;
 	unsigned int p, i, x, y;
-	uint16_t cmd;
-	char path[400];
-	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (find_vgpu())
-		fail("no vgpu_sim device");
-	snprintf(path, sizeof(path), "%s/config", dev);
-	fd = open(path, O_RDWR);
-	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
-		fail("config");
-	cmd |= 0x6;
-	if (pwrite(fd, &cmd, 2, 4) != 2)
-		fail("config write");
-	close(fd);
+	uio = open_vgpu();
 	mmio = map_bar(VGPU_SIM_MMIO_BAR, VGPU_SIM_MMIO_SIZE);
 	vram = map_bar(VGPU_SIM_VRAM_BAR, VRAM_MAP);
 	if (rd(VGPU_SIM_REG_ID) != VGPU_SIM_ID_VALUE)
 		fail("ID register reads %#x", rd(VGPU_SIM_REG_ID));
-	{
-		struct dirent *d;
-		DIR *dir;
-
-		snprintf(path, sizeof(path), "%s/uio", dev);
-		dir = opendir(path);
-		while (dir && (d = readdir(dir)))
-			if (!strncmp(d->d_name, "uio", 3)) {
-				snprintf(path, sizeof(path), "/dev/%s", d->d_name);
-				uio = open(path, O_RDWR);
-			}
-		if (uio < 0)
-			fail("vGPU not bound to uio_pci_generic");
-	}
 
 	dispi(VGPU_SIM_DISPI_ENABLE, 0);
 	dispi(VGPU_SIM_DISPI_XRES, WIDTH);
