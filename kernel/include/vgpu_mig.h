@@ -25,9 +25,10 @@
  *
  * The destination checks the header as soon as it is written, applies each
  * VRAM section as it arrives once its crc and bounds are checked, checks
- * the device state (CONFIG to END) when END is written and applies it at
- * RESUMING -> STOP, where the vendor checks its blob. Everything but the
- * vendor's blob and a missing END fails the write() that brings it. It
+ * the device state (CONFIG to END) when END is written, the vendor's blob
+ * too if the vendor has &vgpu_ops.check_state, and applies it at
+ * RESUMING -> STOP. All but a missing END (and the blob of a vendor
+ * without check_state) fails the write() that brings it. It
  * refuses, applying nothing of the device state: another magic, format
  * version or header size; other PCI IDs, vendor driver or vGPU type; a
  * header or VRAM crc mismatch; a missing, unknown, misplaced or wrongly
