@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "mdev.h"
+#include "vgpu_mig.h"
 #include "vgpu_sim_regs.h"
 
 #define MiB		(1024UL * 1024)
@@ -732,18 +733,6 @@ static void fig_memory(void)
 }
 
 /* ---- m: migration downtime and STOP_COPY bytes, PRE_COPY against none ---- */
-
-/* PRE_COPY (6.2+) by value: the build's uAPI headers may predate it */
-#define MIG_PRE_COPY		6
-#define MIG_PRE_COPY_P2P	7
-#define MIG_FLAG_PRE_COPY	(1 << 2)
-struct mig_precopy_info {
-	uint32_t argsz;
-	uint32_t flags;
-	uint64_t initial_bytes;
-	uint64_t dirty_bytes;
-};
-#define MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
 
 /*
  * The guest, as far as migration sees it: a thread storing to @rate

@@ -100,4 +100,23 @@ struct vgpu_mig_end {
 	__le32 reserved;		/* zero */
 };
 
+#ifndef __KERNEL__
+/*
+ * For user space: VFIO's PRE_COPY uAPI (Linux 6.2) by value, since a
+ * program's uAPI headers may predate it (Debian 12's are 6.1). Use after
+ * <linux/vfio.h>.
+ */
+#define MIG_PRE_COPY		6	/* VFIO_DEVICE_STATE_PRE_COPY */
+#define MIG_PRE_COPY_P2P	7	/* VFIO_DEVICE_STATE_PRE_COPY_P2P */
+#define MIG_FLAG_PRE_COPY	(1 << 2)	/* VFIO_MIGRATION_PRE_COPY */
+struct mig_precopy_info {		/* struct vfio_precopy_info */
+	__u32 argsz;
+	__u32 flags;
+	__u64 initial_bytes;
+	__u64 dirty_bytes;
+};
+
+#define MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+
 #endif /* _VGPU_MIG_H */

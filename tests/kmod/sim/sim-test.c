@@ -2327,18 +2327,6 @@ static void t_dmesg(void)
 
 /* ---- migration (VFIO migration v2) ------------------------------------- */
 
-/* PRE_COPY (6.2+) by value: the build's uAPI headers may predate it */
-#define MIG_PRE_COPY		6
-#define MIG_PRE_COPY_P2P	7
-#define MIG_FLAG_PRE_COPY	(1 << 2)	/* VFIO_MIGRATION_PRE_COPY */
-struct mig_precopy_info {			/* struct vfio_precopy_info */
-	uint32_t argsz;
-	uint32_t flags;
-	uint64_t initial_bytes;
-	uint64_t dirty_bytes;
-};
-#define MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
-
 /* The running kernel has VFIO PRE_COPY (6.2+): the vGPU must offer it. */
 static bool kernel_precopy(void)
 {
