@@ -2979,6 +2979,20 @@ static unsigned int klog_refused(const char *what)
  * VRAM pages that came before the fault were applied (the stream goes in
  * as it arrives); @vram_blank: the fault came before any.
  */
+/* After a refusal: still RESUMING, nothing of the state applied; reset. */
+static void mig_refused_reset(struct mig_dev *d, bool vram_blank)
+{
+	struct vgpu *g = &d->e.g;
+
+	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RESUMING);
+	mig_reset(g);
+	/* reset cleared the command register: decode on again */
+	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	if (vram_blank)
+		ASSERT(all_zero(d->vram, d->vram_len));
+	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
+}
+
 static void mig_refused_vram(struct mig_dev *d, const uint8_t *s, size_t len,
 			     int want, const char *why, bool vram_blank)
 {
@@ -2992,13 +3006,7 @@ static void mig_refused_vram(struct mig_dev *d, const uint8_t *s, size_t len,
 	ASSERT_CMP(ret, ==, want);
 	if (want == -EINVAL)
 		ASSERT_CMP(klog_refused(why), ==, before + 1);
-	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RESUMING);
-	mig_reset(g);
-	/* reset cleared the command register: decode on again */
-	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	if (vram_blank)
-		ASSERT(all_zero(d->vram, d->vram_len));
-	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
+	mig_refused_reset(d, vram_blank);
 }
 
 static void mig_refused(struct mig_dev *d, const uint8_t *s, size_t len,
@@ -3018,10 +3026,7 @@ static void mig_refused_write(struct mig_dev *d, const uint8_t *s, size_t len,
 	ASSERT_CMP(write_stream(fd, s, len), ==, -EINVAL);
 	close(fd);
 	ASSERT_CMP(klog_refused(why), ==, before + 1);
-	ASSERT_CMP(mig_get(g), ==, VFIO_DEVICE_STATE_RESUMING);
-	mig_reset(g);
-	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
+	mig_refused_reset(d, false);
 }
 
 static void t_mig_refuse(void)
