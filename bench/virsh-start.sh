@@ -19,7 +19,7 @@ mkdir -p "$work"
 echo vgpu_sim >"/sys/bus/pci/devices/$gpu/driver_override"
 echo "$gpu" >/sys/bus/pci/drivers_probe
 [ -d "$types/vgpu_sim-32m" ] || die "vgpu_sim did not take $gpu"
-[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || die "the hook is not installed (--setup 'meson install')"
+[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || die "the hook is not installed (tools/lab's --install)"
 
 domain() { # name uuid managed [vgpu-uuid]
 	cat <<XML

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # In the lab as a stock Debian host (--libvirt with Debian's AppArmor profiles enforced,
-# --gpus 2 --gpu-vram 128, `meson install` done by --setup): libvirt drives the hook the way it
+# --gpus 2 --gpu-vram 128, our build installed by --install): libvirt drives the hook the way it
 # really does, and the hook touches no vGPU that is not its domain's.
 #
 #   - two domains with no <parent> start at the same moment on two GPUs with one free
@@ -33,7 +33,7 @@ for g in "${gpus[@]}"; do
 		bail "vgpu_sim did not take $g (128 MiB of VRAM wanted)"
 done
 [ -x /etc/libvirt/hooks/qemu.d/vgpu ] && [ ! -L /etc/libvirt/hooks/qemu.d/vgpu ] ||
-	bail "the hook program is not installed in /etc/libvirt/hooks/qemu.d (run with --setup 'meson install')"
+	bail "the hook program is not installed in /etc/libvirt/hooks/qemu.d (run with tools/lab's --install)"
 
 [ "${LAB_APPARMOR:-0}" = 1 ] && grep -q '(enforce)' "/proc/$(pidof libvirtd)/attr/current"
 ok $? "libvirtd runs confined by Debian's AppArmor profile ($(cat "/proc/$(pidof libvirtd)/attr/current"))"

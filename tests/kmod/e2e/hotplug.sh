@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# In the lab (--libvirt --nested, our build installed by --setup): a running domain gains and
+# In the lab (--libvirt --nested, our build installed by --install): a running domain gains and
 # loses vGPUs live, and its guest sees them come and go (PCI hotplug on the 'pc' machine's
 # root bus, which QEMU handles with ACPI):
 #   - a native mdev hostdev with virsh attach-device/detach-device --live (an unmanaged vGPU

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# In the lab (--libvirt --nested, with `meson install` done by --setup so libvirtd found our
+# In the lab (--libvirt --nested, with our build installed by --install so libvirtd found our
 # hook): a domain with a managed vGPU, defined by vgpuctl from the hostdev dialect, started
 # and destroyed with virsh. The hook creates the vGPU at start and removes it at stop; with no
 # free instance the start is refused with the hook's one line and nothing is left behind.
@@ -17,7 +17,7 @@ echo "1..9"
 rm -rf "$work" && mkdir -p "$work"
 bind_gpu "$gpu"
 [ -d "$types/vgpu_sim-32m" ] || bail "vgpu_sim did not take $gpu"
-[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with --setup 'meson install')"
+[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
 tools/lab-guest-image "$work/guest.cpio" || bail "no guest image"
 
 domain() { # name uuid type

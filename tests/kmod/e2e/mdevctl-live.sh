@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# In the lab (--libvirt, with `meson install` done by --setup so mdevctl finds our call-out):
+# In the lab (--libvirt, with our build installed by --install so mdevctl finds our call-out):
 # the world's own mdevctl and libvirt changing a running vGPU's vendor attributes.
 #   mdevctl >= 1.3 (Debian 13: 1.4) asks the call-out for its capabilities; `mdevctl modify
 #   --live` then has it write the new attributes to the running vGPU, bad ones are refused
@@ -25,7 +25,7 @@ echo "1..10"
 rm -rf "$work" && mkdir -p "$work"
 bind_gpu "$gpu"
 [ -d "$types/vgpu_sim-32m" ] || bail "vgpu_sim did not take $gpu"
-[ -x /etc/mdevctl.d/scripts.d/callouts/vgpu ] || bail "the call-out is not installed (run with --setup 'meson install')"
+[ -x /etc/mdevctl.d/scripts.d/callouts/vgpu ] || bail "the call-out is not installed (run with tools/lab's --install)"
 mver=$(mdevctl --version 2>/dev/null)
 echo "# $mver"
 

@@ -114,7 +114,7 @@ echo "1..12"
 status=0
 for boot in 1 2; do
 	"$lab" run --builddir "$builddir" --libvirt --nested --memory 3072 --timeout 600 --rw "$state" \
-		--setup "meson install -C '$builddir' --no-rebuild --quiet >/dev/null && ldconfig && '$me' --setup '$state' $boot" \
+		--install --setup "'$me' --setup '$state' $boot" \
 		-- "$me" --check "$state" "$boot" || status=1
 done
 exit $status

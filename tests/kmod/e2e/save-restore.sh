@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# In the lab (--libvirt --nested, our build installed by --setup, AppArmor enforcing): virsh
+# In the lab (--libvirt --nested, our build installed by --install, AppArmor enforcing): virsh
 # save and virsh restore of a running domain with a managed vGPU in our dialect.
 #   - without enable-migration=on on its vfio-pci device, virsh save is refused with QEMU's
 #     dirty-tracking blocker and the domain keeps running
@@ -53,7 +53,7 @@ rm -rf "$work" && mkdir -p "$work"
 bind_gpu "$gpu"
 udevadm settle
 [ -d "$types/$vtype" ] || bail "vgpu_sim did not take $gpu"
-[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with --setup 'meson install')"
+[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
 python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import innerguest
 innerguest.build_initramfs(sys.argv[2], sys.argv[3], programs=[(sys.argv[4], "mig")],
                            modules=[("uio", "uio_pci_generic")])' \

@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..27"
+echo "1..29"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -91,6 +91,15 @@ lab run --builddir "$builddir" --timeout 20 -- sleep 600
 [ "$rc" = 124 ] && grep -q 'did not finish within 20s' "$out/stderr"
 ok $? "a hanging command times out with status 124"
 
+# A guest that stops as a whole (its heartbeat stops: played here by killing it) is ended after
+# LAB_STALL_SECONDS rather than at --timeout, with 124 and where its vCPUs were.
+LAB_STALL_SECONDS=20 lab run --builddir "$builddir" --timeout 600 -- \
+	sh -c 'kill "$LAB_HEARTBEAT_PID"; sleep 900'
+[ "$rc" = 124 ] && grep -q 'the guest stopped: no heartbeat for 20s' "$out/stderr" &&
+	grep -qE 'vCPU 0 at .*\(RIP [0-9a-f]+, CPL [0-3], halted [01]\)' "$out/stderr" &&
+	! grep -q 'did not finish within' "$out/stderr"
+ok $? "a guest that stops as a whole ends after 20 s without its heartbeat, with its vCPUs' places"
+
 lab run --no-modules --nested -- test -c /dev/kvm
 [ "$rc" = 0 ]
 ok $? "--nested gives the guest /dev/kvm"
@@ -111,6 +120,12 @@ ok $? "--setup runs inside before the command"
 lab run --builddir "$builddir" --setup 'exit 3' -- true
 [ "$rc" = 125 ] && grep -q "LAB-FAILED: --setup 'exit 3' failed" "$out/stderr"
 ok $? "a failing --setup fails the run with status 125"
+
+# --install: the build's meson install, staged outside, is in place before --setup runs.
+lab run --builddir "$builddir" --install --setup 'test -x /etc/libvirt/hooks/qemu.d/vgpu' -- \
+	sh -c 'vgpuctl --version && test -x /etc/mdevctl.d/scripts.d/callouts/vgpu'
+[ "$rc" = 0 ] && grep -q '^vgpuctl ' "$out/stdout"
+ok $? "--install puts the build's meson install (vgpuctl and its library, the hook, the call-out) in place before --setup"
 
 # Bad input: one clear line, status 2, nothing booted.
 lab run --bogus -- true
