@@ -2974,11 +2974,6 @@ static unsigned int klog_refused(const char *what)
 	return klog_count(needle);
 }
 
-/*
- * A refused stream applies no device state; the vGPU resets and works.
- * VRAM pages that came before the fault were applied (the stream goes in
- * as it arrives); @vram_blank: the fault came before any.
- */
 /* After a refusal: still RESUMING, nothing of the state applied; reset. */
 static void mig_refused_reset(struct mig_dev *d, bool vram_blank)
 {
@@ -2993,6 +2988,11 @@ static void mig_refused_reset(struct mig_dev *d, bool vram_blank)
 	ASSERT_CMP(dispi_rd(g, VGPU_SIM_DISPI_XRES), ==, 0);
 }
 
+/*
+ * A refused stream applies no device state; the vGPU resets and works.
+ * VRAM pages that came before the fault were applied (the stream goes in
+ * as it arrives); @vram_blank: the fault came before any.
+ */
 static void mig_refused_vram(struct mig_dev *d, const uint8_t *s, size_t len,
 			     int want, const char *why, bool vram_blank)
 {
