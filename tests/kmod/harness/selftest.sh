@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..29"
+echo "1..30"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -126,6 +126,20 @@ lab run --builddir "$builddir" --install --setup 'test -x /etc/libvirt/hooks/qem
 	sh -c 'vgpuctl --version && test -x /etc/mdevctl.d/scripts.d/callouts/vgpu'
 [ "$rc" = 0 ] && grep -q '^vgpuctl ' "$out/stdout"
 ok $? "--install puts the build's meson install (vgpuctl and its library, the hook, the call-out) in place before --setup"
+
+# What tools/lab keeps for the next boot of the same root and build (the ld.so.cache after
+# --install, libvirt's compiled AppArmor profiles) is byte for byte what ldconfig and
+# apparmor_parser write in this boot. Two boots: the first may be the one that keeps them.
+for pass in 1 2; do
+	lab run --builddir "$builddir" --libvirt --install -- sh -c '
+		cp /etc/ld.so.cache /run/kept && ldconfig && cmp /etc/ld.so.cache /run/kept || exit 1
+		[ -n "$LAB_AACACHE" ] || exit 1
+		for p in usr.sbin.libvirtd usr.lib.libvirt.virt-aa-helper; do
+			apparmor_parser -S /etc/apparmor.d/$p | cmp - "$LAB_AACACHE/$p" || exit 1
+		done'
+	[ "$rc" = 0 ] || break
+done
+ok $? "what the lab keeps between boots (ld.so.cache, compiled AppArmor profiles) is what ldconfig and apparmor_parser write"
 
 # Bad input: one clear line, status 2, nothing booted.
 lab run --bogus -- true
