@@ -87,9 +87,13 @@ lab run --builddir "$builddir" --timeout 300 -- sh -c 'echo c > /proc/sysrq-trig
 [ "$rc" = 125 ] && grep -q 'Kernel panic' "$out/stderr"
 ok $? "a kernel panic fails the run with status 125 and shows the panic"
 
-lab run --builddir "$builddir" --timeout 20 -- sleep 600
-[ "$rc" = 124 ] && grep -q 'did not finish within 20s' "$out/stderr"
-ok $? "a hanging command times out with status 124"
+# Alive but stuck: status 124, and where its tasks (here a QEMU) waited shortly before the end.
+lab run --builddir "$builddir" --timeout 60 -- \
+	sh -c 'qemu-system-x86_64 -machine none -display none -monitor none -serial none -S & sleep 600'
+[ "$rc" = 124 ] && grep -q 'did not finish within 60s' "$out/stderr" &&
+	grep -q 'where its tasks waited' "$out/stderr" &&
+	grep -qE '^  \| [0-9]+/task/[0-9]+ qemu-system-x86 \(qemu-system-x86\) state [A-Z] ' "$out/stderr"
+ok $? "a hanging command times out with status 124, saying where its QEMU waited"
 
 # A guest that stops as a whole (its heartbeat stops: played here by killing it) is ended after
 # LAB_STALL_SECONDS rather than at --timeout, with 124 and where its vCPUs were.
