@@ -40,7 +40,7 @@ expect_rc() { # expected description lab-args...
 	ok $? "$what (want status $want, got $rc)"
 }
 
-echo "1..30"
+echo "1..32"
 
 expect_rc 0 "run -- true exits 0" run --builddir "$builddir" -- true
 expect_rc 1 "run -- false exits 1" run --builddir "$builddir" -- false
@@ -103,6 +103,22 @@ LAB_STALL_SECONDS=20 lab run --builddir "$builddir" --timeout 600 -- \
 	grep -qE 'vCPU 0 at .*\(RIP [0-9a-f]+, CPL [0-3], halted [01]\)' "$out/stderr" &&
 	! grep -q 'did not finish within' "$out/stderr"
 ok $? "a guest that stops as a whole ends after 20 s without its heartbeat, with its vCPUs' places"
+
+# A guest broken from inside by lab_crash.ko (built here): a CPU stuck in the kernel ends the
+# run at the kernel's soft-lockup panic, and a triple fault at once, both with 124 (hangs of the
+# lab's machine, not results) and what they were; the stuck CPU's place is on the console.
+kbuild=$(dirname "$lab")/kbuild
+kdir=$("$lab" kdir 2>"$out/stderr") &&
+	"$kbuild" "$(dirname "$0")/labcrash" "$out/labcrash" "$kdir" >"$out/stdout" 2>&1
+crash_built=$?
+lab run --builddir "$builddir" --timeout 300 -- sh -c "insmod $out/labcrash/lab_crash.ko how=lockup; sleep 900"
+[ "$crash_built" = 0 ] && [ "$rc" = 124 ] && grep -q 'the guest locked up' "$out/stderr" &&
+	grep -q 'RIP: 0010:lab_crash_init' "$out/stderr" &&
+	[ "$(grep -cE 'NMI backtrace for cpu [01]' "$out/stderr")" = 2 ]
+ok $? "a CPU stuck in the kernel ends the run with 124 at the soft-lockup panic, with both CPUs' places"
+lab run --builddir "$builddir" --timeout 300 -- sh -c "insmod $out/labcrash/lab_crash.ko how=reset; sleep 900"
+[ "$crash_built" = 0 ] && [ "$rc" = 124 ] && grep -q 'reset by its CPU (a triple fault' "$out/stderr"
+ok $? "a triple fault ends the run at once with 124, named as one"
 
 lab run --no-modules --nested -- test -c /dev/kvm
 [ "$rc" = 0 ]
