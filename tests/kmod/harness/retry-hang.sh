@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # retry-hang.sh LAB-COMMAND...: run an in-lab test whose guest runs an inner KVM guest (nested
 # virtualisation under TCG), once more if the whole lab hung (tools/lab's status 124; the demo
-# exits with it too when its inner guest stopped, tools/demo-lab). Such a hang was seen about
-# once in ten runs of sim-guest, with nothing on the console; its cause is not known.
-# tools/lab's stderr then says whether the guest stopped as a whole (its heartbeat silent, and
-# where the vCPUs were) or stayed alive while the command hung (and where its tasks waited).
+# and e2e-hotplug exit with it too when their inner guest stopped, tools/lab-guest-image
+# --wait). Such a hang was seen about once in ten runs of sim-guest, with nothing on the
+# console; its cause is not known. tools/lab's stderr then says whether the guest stopped as a
+# whole (its heartbeat silent, and where the vCPUs were), locked up (a CPU stuck in the kernel:
+# every CPU's stack), was reset (a triple fault) or stayed alive while the command hung (and
+# where its tasks waited).
 # The first attempt's output and that verdict are kept as TAP comments, so the retry is
 # visible.
 # Any other failure, and a second hang, fail as they are.
