@@ -366,6 +366,13 @@ struct vgpu_attribute {
  *	is the scanout start). Return 0 or -errno; a plane naming a region
  *	that is not mmap-able makes the ioctl fail with -EIO.
  *	Without this op the device has no display (-ENOTTY for that ioctl).
+ *	After vgpu_set_plane_dmabuf() the core also offers the plane as a
+ *	dma-buf (VFIO_GFX_PLANE_TYPE_DMABUF, VFIO_DEVICE_GET_GFX_DMABUF): the
+ *	memory behind the region's first @size bytes, taken through
+ *	@mmap_pfn at the query, read-only and CPU-mappable, revoked (its
+ *	mappings fault SIGBUS) when the region's mappings are zapped. Off by
+ *	default: QEMU prefers a dma-buf display and without OpenGL refuses
+ *	the device.
  *
  * @attrs: optional NULL-terminated array of vendor attributes of each vGPU.
  *
@@ -642,6 +649,17 @@ void vgpu_lower_irq(struct vgpu_device *vgpu);
  * open.
  */
 void vgpu_zap_region(struct vgpu_device *vgpu, unsigned int index);
+
+/**
+ * vgpu_set_plane_dmabuf() - offer the display plane as a dma-buf as well
+ * @vgpu: the vGPU.
+ * @on: whether VFIO_GFX_PLANE_TYPE_DMABUF is offered (see
+ *	&vgpu_ops.query_plane); off until called.
+ *
+ * From &vgpu_ops.open at the latest, for the open it belongs to. Process
+ * context.
+ */
+void vgpu_set_plane_dmabuf(struct vgpu_device *vgpu, bool on);
 
 /**
  * vgpu_vram_dirty() - the device itself wrote VRAM

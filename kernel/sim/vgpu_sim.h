@@ -72,6 +72,7 @@ struct vsim_vgpu {
 	/* display */
 	unsigned int max_width;		/* vendor/max_resolution */
 	unsigned int max_height;
+	bool dmabuf;			/* vendor/display_dmabuf */
 	u8 edid[VSIM_EDID_SIZE];	/* lists modes up to the maximum */
 	u16 dispi[VGPU_SIM_DISPI_NREGS];
 	u8 vga[VGPU_SIM_VGA_SIZE];

@@ -639,6 +639,12 @@ static int vsim_reset(struct vgpu_device *vgpu)
 	return 0;
 }
 
+static int vsim_open(struct vgpu_device *vgpu)
+{
+	vgpu_set_plane_dmabuf(vgpu, to_vsim(vgpu)->dmabuf);
+	return 0;
+}
+
 static void vsim_close(struct vgpu_device *vgpu)
 {
 	struct vsim_vgpu *v = to_vsim(vgpu);
@@ -722,10 +728,35 @@ static const struct vgpu_attribute vsim_attr_max_res = {
 	.store = vsim_max_res_store,
 };
 
+/*
+ * vendor/display_dmabuf: "1" offers the display plane as a dma-buf too.
+ * Off by default: QEMU picks a dma-buf display first, and without OpenGL
+ * it then refuses the device.
+ */
+static ssize_t vsim_dmabuf_show(struct vgpu_device *vgpu, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_vsim(vgpu)->dmabuf);
+}
+
+static ssize_t vsim_dmabuf_store(struct vgpu_device *vgpu, const char *buf,
+				 size_t count)
+{
+	int ret = kstrtobool(buf, &to_vsim(vgpu)->dmabuf);
+
+	return ret ? ret : count;
+}
+
+static const struct vgpu_attribute vsim_attr_dmabuf = {
+	.name = "display_dmabuf",
+	.show = vsim_dmabuf_show,
+	.store = vsim_dmabuf_store,
+};
+
 static const struct vgpu_attribute *const vsim_attrs[] = {
 	&vsim_attr_display,
 	&vsim_attr_vram,
 	&vsim_attr_max_res,
+	&vsim_attr_dmabuf,
 	NULL,
 };
 
@@ -908,6 +939,7 @@ const struct vgpu_ops vsim_ops = {
 	.create = vsim_create,
 	.destroy = vsim_destroy,
 	.get_available = vsim_get_available,
+	.open = vsim_open,
 	.close = vsim_close,
 	.reset = vsim_reset,
 	.region_read = vsim_region_read,

@@ -125,7 +125,7 @@ static long vgpu_vfio_query_plane(struct vgpu_vfio *vv, void __user *arg)
 					  region_index);
 	struct vfio_device_gfx_plane_info plane;
 	struct vgpu_device *vgpu = vv->vgpu;
-	u32 type;
+	u32 type, kind;
 	int ret;
 
 	if (!vv->ops->query_plane)
@@ -134,11 +134,12 @@ static long vgpu_vfio_query_plane(struct vgpu_vfio *vv, void __user *arg)
 		return -EFAULT;
 	if (plane.argsz < minsz)
 		return -EINVAL;
-	if (plane.flags & VFIO_GFX_PLANE_TYPE_PROBE)
-		return plane.flags == (VFIO_GFX_PLANE_TYPE_PROBE |
-				       VFIO_GFX_PLANE_TYPE_REGION) ? 0 : -EINVAL;
-	if (plane.flags != VFIO_GFX_PLANE_TYPE_REGION)
+	kind = plane.flags & ~VFIO_GFX_PLANE_TYPE_PROBE;
+	if (kind != VFIO_GFX_PLANE_TYPE_REGION &&
+	    (kind != VFIO_GFX_PLANE_TYPE_DMABUF || !READ_ONCE(vv->plane_dmabuf)))
 		return -EINVAL;
+	if (plane.flags & VFIO_GFX_PLANE_TYPE_PROBE)
+		return 0;
 	/* Passed through: QEMU's region display path sends 0, not PRIMARY. */
 	type = plane.drm_plane_type;
 
@@ -146,20 +147,36 @@ static long vgpu_vfio_query_plane(struct vgpu_vfio *vv, void __user *arg)
 	plane.drm_plane_type = type;
 	mutex_lock(&vgpu->lock);
 	ret = vv->ops->query_plane(vgpu, &plane);
-	mutex_unlock(&vgpu->lock);
-	if (ret)
-		return ret;
 	/* A vendor mistake must not send the VMM to a region it cannot map. */
-	if (plane.drm_format &&
+	if (!ret && plane.drm_format &&
 	    (plane.region_index >= vv->nr_regions ||
 	     !(vv->regions[plane.region_index].flags &
 	       VFIO_REGION_INFO_FLAG_MMAP)))
-		return -EIO;
+		ret = -EIO;
+	/* the memory behind it, named while the vendor cannot change it */
+	if (!ret && plane.drm_format && kind == VFIO_GFX_PLANE_TYPE_DMABUF)
+		ret = vgpu_vfio_dmabuf_plane(vv, &plane);
+	else if (kind == VFIO_GFX_PLANE_TYPE_DMABUF)
+		plane.dmabuf_id = 0;
+	mutex_unlock(&vgpu->lock);
+	if (ret)
+		return ret;
 	plane.argsz = minsz;
-	plane.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	plane.flags = kind;
 	plane.drm_plane_type = type;
 	return copy_to_user(arg, &plane, minsz) ? -EFAULT : 0;
 }
+
+/* vgpu.h: the vendor asks for VFIO_GFX_PLANE_TYPE_DMABUF. */
+void vgpu_set_plane_dmabuf(struct vgpu_device *vgpu, bool on)
+{
+	struct vgpu_vfio *vv = vgpu->backend;
+
+	if (vv)
+		WRITE_ONCE(vv->plane_dmabuf,
+			   on && IS_ENABLED(CONFIG_DMA_SHARED_BUFFER));
+}
+EXPORT_SYMBOL_GPL(vgpu_set_plane_dmabuf);
 
 static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			    unsigned long arg)
@@ -180,6 +197,10 @@ static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		return vgpu_vfio_reset(vv);
 	case VFIO_DEVICE_QUERY_GFX_PLANE:
 		return vgpu_vfio_query_plane(vv, uarg);
+	case VFIO_DEVICE_GET_GFX_DMABUF:
+		if (!vv->ops->query_plane)
+			return -ENOTTY;
+		return vgpu_vfio_get_dmabuf(vv, uarg);
 	}
 	return -ENOTTY;
 }
@@ -204,6 +225,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 
 	vgpu_vfio_irq_fini(vv);
 	vgpu_vfio_mig_fini(vv);
+	vgpu_vfio_dmabuf_fini(vv);
 	if (vv->cookie)
 		ida_free(&vgpu_vfio_cookies, vv->cookie);
 	vgpu_vfio_release_done(vdev);
@@ -255,6 +277,9 @@ static int vgpu_vfio_probe(struct vgpu_device *vgpu)
 	if (ret)
 		goto err_put;
 	vgpu_vfio_mig_init(vv);
+	ret = vgpu_vfio_dmabuf_init(vv);
+	if (ret)
+		goto err_put;
 
 	/*
 	 * The VFIO core makes a singleton set itself but ignores its failure

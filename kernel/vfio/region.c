@@ -352,9 +352,7 @@ out:
 /* The cache mode of a region's mappings on top of @prot. */
 static pgprot_t region_prot(const struct vgpu_vfio_region *vr, pgprot_t prot)
 {
-	if (vr->decl->flags & VGPU_REGION_PREFETCH)
-		return pgprot_writecombine(prot);
-	return pgprot_noncached(prot);
+	return vgpu_vfio_pgprot(vr->decl->flags, prot);
 }
 
 /*
@@ -617,17 +615,19 @@ void vgpu_vfio_zap_all_locked(struct vgpu_vfio *vv)
 {
 	zap_locked(vv, vgpu_vfio_region_base(vv->cookie, 0),
 		   1ULL << VGPU_VFIO_COOKIE_SHIFT);
+	vgpu_vfio_dmabuf_revoke_locked(vv, ~0U);
 }
 
 void vgpu_vfio_zap(struct vgpu_vfio *vv, int index)
 {
 	down_write(&vv->memory_lock);
-	if (index < 0)
-		zap_locked(vv, vgpu_vfio_region_base(vv->cookie, 0),
-			   1ULL << VGPU_VFIO_COOKIE_SHIFT);
-	else
+	if (index < 0) {
+		vgpu_vfio_zap_all_locked(vv);
+	} else {
 		zap_locked(vv, vgpu_vfio_region_base(vv->cookie, index),
 			   1ULL << VGPU_VFIO_INDEX_SHIFT);
+		vgpu_vfio_dmabuf_revoke_locked(vv, BIT(index));
+	}
 	up_write(&vv->memory_lock);
 }
 
@@ -635,9 +635,11 @@ void vgpu_vfio_set_memory(struct vgpu_vfio *vv, bool enabled)
 {
 	down_write(&vv->memory_lock);
 	/* Disabling memory decode drops every BAR mapping; faults SIGBUS. */
-	if (vv->mem_enabled && !enabled)
+	if (vv->mem_enabled && !enabled) {
 		zap_locked(vv, vgpu_vfio_region_base(vv->cookie, 0),
 			   (u64)PCI_STD_NUM_BARS << VGPU_VFIO_INDEX_SHIFT);
+		vgpu_vfio_dmabuf_revoke_locked(vv, VGPU_VFIO_BARS_MASK);
+	}
 	vv->mem_enabled = enabled;
 	up_write(&vv->memory_lock);
 }

@@ -15,6 +15,8 @@
 
 #define VGPU_VGA_SIZE	0xc0000	/* legacy VGA region, as the VFIO uAPI lays it out */
 
+struct vgpu_dmabuf_set;
+
 /* What VFIO reports for one region index. */
 struct vgpu_vfio_region {
 	__u64 size;			/* 0: absent */
@@ -93,6 +95,10 @@ struct vgpu_vfio {
 	unsigned long *vram_dirty;
 	unsigned long *vram_send;
 	bool tracking;
+
+	/* Display planes as dma-bufs (dmabuf.c), when the vendor said so. */
+	bool plane_dmabuf;
+	struct vgpu_dmabuf_set *dmabuf_set;
 };
 
 static inline struct vgpu_vfio *to_vv(struct vfio_device *vdev)
@@ -151,6 +157,44 @@ static inline void vgpu_vfio_vram_mark(struct vgpu_vfio *vv,
 	for (off >>= PAGE_SHIFT; off < DIV_ROUND_UP_ULL(end, PAGE_SIZE); off++)
 		set_bit(off, vv->vram_dirty);
 }
+
+/* The page protection of a mapping of a region with VGPU_REGION_* @flags. */
+static inline pgprot_t vgpu_vfio_pgprot(u32 flags, pgprot_t prot)
+{
+	if (flags & VGPU_REGION_PREFETCH)
+		return pgprot_writecombine(prot);
+	return pgprot_noncached(prot);
+}
+
+/* dmabuf.c; without dma-buf support, no plane is offered as one */
+#define VGPU_VFIO_BARS_MASK	GENMASK(VFIO_PCI_BAR5_REGION_INDEX, 0)
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+int vgpu_vfio_dmabuf_init(struct vgpu_vfio *vv);
+void vgpu_vfio_dmabuf_fini(struct vgpu_vfio *vv);
+void vgpu_vfio_dmabuf_revoke_locked(struct vgpu_vfio *vv, u32 regions);
+int vgpu_vfio_dmabuf_plane(struct vgpu_vfio *vv,
+			   struct vfio_device_gfx_plane_info *plane);
+long vgpu_vfio_get_dmabuf(struct vgpu_vfio *vv, u32 __user *arg);
+#else
+static inline int vgpu_vfio_dmabuf_init(struct vgpu_vfio *vv)
+{
+	return 0;
+}
+
+static inline void vgpu_vfio_dmabuf_fini(struct vgpu_vfio *vv) {}
+static inline void vgpu_vfio_dmabuf_revoke_locked(struct vgpu_vfio *vv,
+						  u32 regions) {}
+static inline int vgpu_vfio_dmabuf_plane(struct vgpu_vfio *vv,
+					 struct vfio_device_gfx_plane_info *plane)
+{
+	return -EINVAL;
+}
+
+static inline long vgpu_vfio_get_dmabuf(struct vgpu_vfio *vv, u32 __user *arg)
+{
+	return -ENOTTY;
+}
+#endif
 
 /* dma.c */
 void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);

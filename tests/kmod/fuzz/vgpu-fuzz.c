@@ -49,6 +49,7 @@
 #include <linux/vfio.h>
 
 #include "vgpu_mig.h"
+#include "vgpu_sim_regs.h"
 
 #ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
@@ -478,6 +479,11 @@ static int slot_create(struct slot *s)
 	atomic_fetch_add(&op_count[NR_OPS + 1], 1);
 	if (ret)
 		return ret;
+	/* every other slot offers its plane as a dma-buf too */
+	if ((s - slots) & 1) {
+		snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/vendor/display_dmabuf", s->uuid);
+		sysfs_write(p, "1");
+	}
 	s->present = true;
 	s->probed = false;
 	return 0;
@@ -815,7 +821,7 @@ static bool forge_capture(struct slot *s)
 static void do_mig_forge(struct slot *s, const uint32_t *a)
 {
 	size_t keep = forge_vendor_len < FORGE_PREFIX ? forge_vendor_len : FORGE_PREFIX;
-	size_t vlen, total, i;
+	size_t vlen, total, payload, i;
 	struct vgpu_mig_header *h;
 	struct vgpu_mig_section *vs, *es;
 	struct vgpu_mig_end *end;
@@ -846,13 +852,15 @@ static void do_mig_forge(struct slot *s, const uint32_t *a)
 	es->len = sizeof(*end);
 	end = (void *)(es + 1);
 	h = (void *)forge_buf;
-	end->payload_len = total - sizeof(*h);
+	payload = total - sizeof(*h);
+	end->payload_len = payload;
 	total += sizeof(*es) + sizeof(*end);
 	/* byte changes in the head, before or after the checksums */
 	for (i = 0; i < (a[1] & 3); i++)
 		forge_buf[(a[2] + i * 0x9e37) % (forge_head + keep)] ^= (uint8_t)mix(&seed) | 1;
 	if (!(a[1] & 4)) {
-		end->crc = crc32_std(forge_buf + sizeof(*h), end->payload_len);
+		/* not end->payload_len: a flip above may have hit it */
+		end->crc = crc32_std(forge_buf + sizeof(*h), payload);
 		h->crc = 0;
 		h->crc = crc32_std(forge_buf, sizeof(*h));
 	}
@@ -983,7 +991,28 @@ static void do_rw(struct slot *s, const uint32_t *a, bool wr)
 	}
 }
 
-static atomic_ulong nr_maps, nr_touches, nr_sigbus, mmap_errno[64];
+static atomic_ulong nr_maps, nr_touches, nr_sigbus, nr_dmabufs, mmap_errno[64];
+
+/* files @p among @s's mappings for touch and munmap: its index, or -1 (unmapped) */
+static int map_keep(struct slot *s, void *p, size_t len, bool wr)
+{
+	int i;
+
+	pthread_rwlock_wrlock(&s->maplock);
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (!s->maps[i].p) {
+			s->maps[i].p = p;
+			s->maps[i].len = len;
+			s->maps[i].wr = wr;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	if (i < MAX_MAPS)
+		return i;
+	munmap(p, len);
+	return -1;
+}
 
 static void do_mmap(struct slot *s, const uint32_t *a)
 {
@@ -1066,22 +1095,8 @@ static void do_mmap(struct slot *s, const uint32_t *a)
 		return;
 	}
 	atomic_fetch_add(&nr_maps, 1);
-	pthread_rwlock_wrlock(&s->maplock);
-	for (i = 0; i < MAX_MAPS; i++) {
-		if (!s->maps[i].p) {
-			s->maps[i].p = p;
-			s->maps[i].len = len;
-			s->maps[i].wr = prot & PROT_WRITE;
-			p = NULL;
-			break;
-		}
-	}
-	pthread_rwlock_unlock(&s->maplock);
-	if (p) {
-		munmap(p, len);
-		return;
-	}
-	if (a[3] & 8) {
+	i = map_keep(s, p, len, prot & PROT_WRITE);
+	if (i >= 0 && (a[3] & 8)) {
 		/* mprotect to writable: refused for a read-only region */
 		mprotect(s->maps[i].p, len, PROT_READ | PROT_WRITE);
 	}
@@ -1267,8 +1282,15 @@ static void do_ioctl(struct slot *s, const uint32_t *a)
 	unsigned long cmd = a[0] & 0x80000000 ? (a[0] & 0x7fffffff) | (VFIO_TYPE << 8) :
 			    cmds[a[0] % (sizeof(cmds) / sizeof(cmds[0]))];
 
-	if (cmd == VFIO_DEVICE_GET_GFX_DMABUF)
-		return;		/* returns a new fd on success; not ours to handle */
+	if (cmd == VFIO_DEVICE_GET_GFX_DMABUF) {
+		/* an id near those the planes were given, or any; a new fd */
+		uint32_t id = a[2] & 1 ? a[3] : a[3] % 40;
+		int fd = ioctl(s->dev, cmd, a[1] & 1 ? (void *)&id : (void *)(uintptr_t)a[3]);
+
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
 	b = io_buf(argsz_of(a[1], 64), &room);
 	fill(b, room, a[2] | (uint64_t)a[3] << 32);
 	memcpy(b, (uint32_t[]){ argsz_of(a[1], 64) }, 4);
@@ -1276,6 +1298,57 @@ static void do_ioctl(struct slot *s, const uint32_t *a)
 	}
 
 static void exec_op_timed(const struct op *o);
+
+/*
+ * A mode the sim shows, at one of four frames (@r selects depth and frame),
+ * memory decode on: random writes seldom make one, and planes and their
+ * dma-bufs need one.
+ */
+static void plane_mode(struct slot *s, uint32_t r)
+{
+	const uint16_t regs[][2] = {
+		{ VGPU_SIM_DISPI_ENABLE, 0 },
+		{ VGPU_SIM_DISPI_BPP, r & 2 ? 16 : 32 },
+		{ VGPU_SIM_DISPI_XRES, 640 },
+		{ VGPU_SIM_DISPI_YRES, 480 },
+		{ VGPU_SIM_DISPI_VIRT_WIDTH, 640 },
+		{ VGPU_SIM_DISPI_Y_OFFSET, (r >> 2) % 4 * 480 },
+		{ VGPU_SIM_DISPI_ENABLE, VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED },
+	};
+	uint16_t cmd = 0;
+	size_t i;
+
+	if (s->nregions <= VGPU_SIM_MMIO_BAR)
+		return;
+	pread(s->dev, &cmd, 2, s->reg[VFIO_PCI_CONFIG_REGION_INDEX].off + 0x04);
+	cmd |= 0x2;
+	pwrite(s->dev, &cmd, 2, s->reg[VFIO_PCI_CONFIG_REGION_INDEX].off + 0x04);
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		pwrite(s->dev, &regs[i][1], 2,
+		       s->reg[VGPU_SIM_MMIO_BAR].off + VGPU_SIM_DISPI_REG(regs[i][0]));
+}
+
+/* exports a plane's dma-buf and maps it, or part of it, beside the device's mappings */
+static void plane_dmabuf(struct slot *s, uint32_t id, uint32_t size, const uint32_t *a)
+{
+	size_t len = a[3] & 1 ? size : 4096 * (1 + a[3] % 64);
+	int fd = ioctl(s->dev, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+	void *p;
+
+	if (fd < 0)
+		return;
+	atomic_fetch_add(&nr_dmabufs, 1);
+	/* read-only: a writable or private map must fail */
+	p = mmap(NULL, len, a[3] & 2 ? PROT_READ | PROT_WRITE : PROT_READ,
+		 a[3] & 4 ? MAP_PRIVATE : MAP_SHARED, fd, a[3] & 8 ? 4096 : 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		atomic_fetch_add(&mmap_errno[errno < 64 ? errno : 0], 1);
+		return;
+	}
+	atomic_fetch_add(&nr_maps, 1);
+	map_keep(s, p, len, false);
+}
 
 /* a buffer of ours per vGPU that the device may DMA to: nothing else is mapped */
 #define DMA_SIZE (2u << 20)
@@ -1410,12 +1483,19 @@ static void exec_op_timed(const struct op *o)
 			VFIO_GFX_PLANE_TYPE_DMABUF, 0,
 		};
 
+		if (a[4] & 1)
+			plane_mode(s, a[4] >> 1);
 		pl = (void *)io_buf(argsz, &room);
 		pl->argsz = argsz;
 		pl->flags = a[1] & 0x80000000 ? a[1] : fl[a[1] % 5];
+		/* with a mode set, often a dma-buf to export */
+		if ((a[4] & 1) && (a[1] & 0x80000008) == 8)
+			pl->flags = VFIO_GFX_PLANE_TYPE_DMABUF;
 		pl->drm_plane_type = a[2] % 4;
 		io_arm((uint8_t *)pl, argsz);
-		ioctl(s->dev, VFIO_DEVICE_QUERY_GFX_PLANE, pl);
+		if (ioctl(s->dev, VFIO_DEVICE_QUERY_GFX_PLANE, pl) == 0 &&
+		    pl->flags == VFIO_GFX_PLANE_TYPE_DMABUF && pl->dmabuf_id)
+			plane_dmabuf(s, pl->dmabuf_id, pl->size, a);
 		io_check("QUERY_GFX_PLANE", (uint8_t *)pl);
 		break;
 	}
@@ -2299,9 +2379,9 @@ int main(int argc, char **argv)
 			if (mmap_errno[i])
 				used += snprintf(line + used, sizeof(line) - used, " %s %lu",
 						 strerror(i), (unsigned long)mmap_errno[i]);
-		diag("mmaps that succeeded %lu (failed:%s), touches of a mapping %lu (%lu faulted: SIGBUS/SIGSEGV)",
+		diag("mmaps that succeeded %lu (failed:%s), touches of a mapping %lu (%lu faulted: SIGBUS/SIGSEGV), plane dma-bufs exported %lu",
 		     (unsigned long)nr_maps, line, (unsigned long)nr_touches,
-		     (unsigned long)nr_sigbus);
+		     (unsigned long)nr_sigbus, (unsigned long)nr_dmabufs);
 	}
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	teardown();

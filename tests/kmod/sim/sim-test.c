@@ -31,6 +31,7 @@
 #include <linux/pci_regs.h>
 
 #include "simtest.h"
+#include "importer/dmabuf_import.h"
 #include "vgpu_mig.h"
 #include "vgpu_sim_regs.h"
 
@@ -1943,9 +1944,10 @@ static void t_unbind(void)
 	ASSERT(access(p, F_OK) != 0);
 }
 
-static int load_sim(const char *params)
+/* loads the module that environment variable @env names */
+static int load_ko(const char *env, const char *params)
 {
-	const char *ko = getenv("SIM_KO");
+	const char *ko = getenv(env);
 	int fd, ret;
 
 	ASSERT(ko && *ko);
@@ -1970,7 +1972,7 @@ static void t_module(void)
 		ASSERT(sysfs_write(p, st_gpu) == 0);
 	ASSERT(syscall(SYS_delete_module, "vgpu_sim", O_NONBLOCK) == 0);
 	snprintf(p, sizeof(p), "gpus=0000:ff:1f.7,%s", st_gpu);
-	ASSERT(load_sim(p) == 0);
+	ASSERT(load_ko("SIM_KO", p) == 0);
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", st_gpu);
 	n = readlink(p, link, sizeof(link) - 1);
 	ASSERT(n > 0);
@@ -1982,7 +1984,7 @@ static void t_module(void)
 	vgpu_remove(&g);
 	ASSERT(syscall(SYS_delete_module, "vgpu_sim", O_NONBLOCK) == 0);
 	/* without a parameter it binds nothing */
-	ASSERT(load_sim("") == 0);
+	ASSERT(load_ko("SIM_KO", "") == 0);
 	ASSERT(access(p, F_OK) != 0);
 }
 
@@ -2502,8 +2504,8 @@ static void mig_sigbus(int sig)
 	raise(sig);
 }
 
-/* true if a store to @p faults (SIGBUS) */
-static bool store_faults(volatile uint32_t *p, uint32_t v)
+/* true if a store of @v to @p (a load with !@store) faults (SIGBUS) */
+static bool access_faults(volatile uint32_t *p, bool store, uint32_t v)
 {
 	struct sigaction sa = { .sa_handler = mig_sigbus }, old;
 	volatile bool faulted = false;
@@ -2511,7 +2513,10 @@ static bool store_faults(volatile uint32_t *p, uint32_t v)
 	sigaction(SIGBUS, &sa, &old);
 	if (!sigsetjmp(mig_jmp, 1)) {
 		mig_armed = 1;
-		*p = v;
+		if (store)
+			*p = v;
+		else
+			(void)*p;
 		mig_armed = 0;
 	} else {
 		mig_armed = 0;
@@ -2519,6 +2524,282 @@ static bool store_faults(volatile uint32_t *p, uint32_t v)
 	}
 	sigaction(SIGBUS, &old, NULL);
 	return faulted;
+}
+
+static bool store_faults(volatile uint32_t *p, uint32_t v)
+{
+	return access_faults(p, true, v);
+}
+
+static bool load_faults(volatile uint32_t *p)
+{
+	return access_faults(p, false, 0);
+}
+
+/* ---- display planes as dma-bufs --------------------------------------- */
+
+static int get_dmabuf(struct vgpu *g, uint32_t id)
+{
+	return ioctl(g->dev, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+}
+
+/* maps dma-buf @fd of @size bytes and checks it holds what @vram holds */
+static volatile uint32_t *dmabuf_map_check(int fd, size_t size,
+					   const volatile uint32_t *vram)
+{
+	volatile uint32_t *m;
+	size_t i;
+
+	ASSERT_CMP(lseek(fd, 0, SEEK_END), ==, size);
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT(m != MAP_FAILED);
+	for (i = 0; i < size / 4; i++)
+		if (m[i] != vram[i])
+			st_fail(__FILE__, __LINE__, "dma-buf word %zu: %#x, VRAM %#x",
+				i, m[i], vram[i]);
+	return m;
+}
+
+static void dmabuf_mode(struct vgpu *g)
+{
+	dispi_wr(g, VGPU_SIM_DISPI_ENABLE, 0);
+	dispi_wr(g, VGPU_SIM_DISPI_BPP, 32);
+	dispi_wr(g, VGPU_SIM_DISPI_XRES, 1024);
+	dispi_wr(g, VGPU_SIM_DISPI_YRES, 768);
+	dispi_wr(g, VGPU_SIM_DISPI_VIRT_WIDTH, 1024);
+	dispi_wr(g, VGPU_SIM_DISPI_ENABLE,
+		 VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED);
+}
+
+static void t_plane_dmabuf(void)
+{
+	static struct vgpu g;
+	const unsigned int dmabuf = VFIO_GFX_PLANE_TYPE_DMABUF;
+	const size_t fb = 4096 * 768;
+	struct vfio_device_gfx_plane_info p;
+	volatile uint32_t *vram, *m, *m2;
+	char path[PATH_MAX], buf[16];
+	uint32_t id, id2;
+	int fd, fd2;
+	size_t i;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vendor/display_dmabuf",
+		 g.uuid);
+	ASSERT(sysfs_read_str(path, buf, sizeof(buf)) == 0);
+	ASSERT(!strcmp(buf, "0"));
+	ASSERT_CMP(sysfs_write(path, "maybe"), ==, -EINVAL);
+	ASSERT(sysfs_write(path, "1") == 0);
+	vgpu_open(&g);
+	ASSERT_CMP(sysfs_write(path, "0"), ==, -EBUSY);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_PROBE | dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+			   DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_ERRNO(query_plane(&g, dmabuf | VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p),
+		     EINVAL);
+	/* display off: no buffer */
+	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.drm_format, ==, 0);
+	ASSERT_CMP(p.dmabuf_id, ==, 0);
+	ASSERT_ERRNO(get_dmabuf(&g, 0), ENOENT);
+	ASSERT_ERRNO(ioctl(g.dev, VFIO_DEVICE_GET_GFX_DMABUF, NULL), EFAULT);
+
+	/* two frames of distinct words */
+	vram = vram_map(&g);
+	for (i = 0; i < 2 * fb / 4; i++)
+		vram[i] = 0x40000000u + i;
+	dmabuf_mode(&g);
+	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.flags, ==, dmabuf);
+	ASSERT_CMP(p.drm_format, ==, DRM_FORMAT_XRGB8888);
+	ASSERT_CMP(p.width, ==, 1024);
+	ASSERT_CMP(p.height, ==, 768);
+	ASSERT_CMP(p.stride, ==, 4096);
+	ASSERT_CMP(p.size, ==, fb);
+	ASSERT_CMP(p.dmabuf_id, !=, 0);
+	id = p.dmabuf_id;
+	/* the same buffer keeps its id (QEMU caches imports by it) */
+	ASSERT(query_plane(&g, dmabuf, 0, &p) == 0);
+	ASSERT_CMP(p.dmabuf_id, ==, id);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_REGION, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.region_index, ==, VFIO_PCI_NUM_REGIONS);
+
+	fd = get_dmabuf(&g, id);
+	ASSERT(fd >= 0);
+	ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	m = dmabuf_map_check(fd, fb, vram);
+	/* the same memory, not a copy */
+	vram[5] = 0xdeadbeef;
+	ASSERT_CMP(m[5], ==, 0xdeadbeef);
+	/* read-only, shared, inside the buffer */
+	ASSERT(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
+	ASSERT(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED);
+	ASSERT(mprotect((void *)m, 4096, PROT_READ | PROT_WRITE) != 0);
+	ASSERT(mmap(NULL, fb + 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	/* another fd of the id is another export of the same memory */
+	fd2 = get_dmabuf(&g, id);
+	ASSERT(fd2 >= 0);
+	close(fd2);
+	ASSERT_ERRNO(get_dmabuf(&g, id + 1000), ENOENT);
+
+	/* a page flip revokes the old frame's buffers; the new one gets an id */
+	dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, 768);
+	ASSERT(load_faults(&m[0]));
+	ASSERT_ERRNO(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+	ASSERT_ERRNO(get_dmabuf(&g, id), ENOENT);
+	munmap((void *)m, fb);
+	close(fd);
+	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	ASSERT_CMP(p.dmabuf_id, !=, id);
+	id2 = p.dmabuf_id;
+	fd2 = get_dmabuf(&g, id2);
+	ASSERT(fd2 >= 0);
+	m2 = dmabuf_map_check(fd2, fb, vram + fb / 4);
+
+	/* planes that differ without a flip get their own ids; 16 are kept */
+	for (i = 1; i <= 16; i++) {
+		dispi_wr(&g, VGPU_SIM_DISPI_XRES, 1024 - 8 * i);
+		ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+		ASSERT_CMP(p.width, ==, 1024 - 8 * i);
+		ASSERT_CMP(p.dmabuf_id, !=, id2);
+	}
+	ASSERT_ERRNO(get_dmabuf(&g, id2), ENOENT);
+	fd = get_dmabuf(&g, p.dmabuf_id);
+	ASSERT(fd >= 0);
+	close(fd);
+	/* a forgotten id's export lives on */
+	ASSERT_CMP(m2[7], ==, vram[fb / 4 + 7]);
+
+	/* a reset revokes */
+	ASSERT(ioctl(g.dev, VFIO_DEVICE_RESET) == 0);
+	ASSERT(load_faults(&m2[0]));
+	munmap((void *)m2, fb);
+	close(fd2);
+
+	/* so does a reset of the physical GPU */
+	cfg_write(&g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	dmabuf_mode(&g);
+	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	fd = get_dmabuf(&g, p.dmabuf_id);
+	ASSERT(fd >= 0);
+	m = dmabuf_map_check(fd, fb, vram);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
+	ASSERT(sysfs_write(path, "1") == 0);
+	ASSERT(load_faults(&m[0]));
+	ASSERT_ERRNO(get_dmabuf(&g, p.dmabuf_id), ENOENT);
+	munmap((void *)m, fb);
+	close(fd);
+
+	/* so does the close; an export outlives its vGPU */
+	cfg_write(&g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	dmabuf_mode(&g);
+	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
+	fd = get_dmabuf(&g, p.dmabuf_id);
+	ASSERT(fd >= 0);
+	m = dmabuf_map_check(fd, fb, vram);
+	vgpu_close(&g);
+	ASSERT(load_faults(&m[0]));
+	vgpu_remove(&g);
+	ASSERT(load_faults(&m[0]));
+	munmap((void *)m, fb);
+	close(fd);
+
+	/* off by default, and then no dma-buf plane */
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	ASSERT_ERRNO(query_plane(&g, VFIO_GFX_PLANE_TYPE_PROBE | dmabuf, DRM_PLANE_PRIMARY, &p),
+		     EINVAL);
+	ASSERT_ERRNO(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p), EINVAL);
+	ASSERT_ERRNO(get_dmabuf(&g, 1), ENOENT);
+	vgpu_remove(&g);
+}
+
+/*
+ * A device importer (importer/dmabuf_import.ko) reads the plane through the
+ * DMA addresses our export gave it: what a GPU importing the display would
+ * read. Revocation reaches it through move_notify.
+ */
+static void t_plane_dmabuf_import(void)
+{
+	static struct vgpu g;
+	const size_t fb = 4096 * 768;
+	struct vfio_device_gfx_plane_info p;
+	struct dmabuf_import im;
+	const char *ko = getenv("IMPORT_KO");
+	char path[PATH_MAX];
+	volatile uint32_t *vram;
+	uint32_t *copy;
+	int imp, fd;
+	size_t i;
+
+	if (!ko || access(ko, R_OK)) {
+		st_skip("importer/dmabuf_import.ko not built");
+		return;
+	}
+	if (access("/sys/module/dmabuf_import", F_OK))
+		ASSERT(load_ko("IMPORT_KO", "") == 0);
+	imp = open("/dev/vgpu_dmabuf_import", O_RDWR | O_CLOEXEC);
+	ASSERT(imp >= 0);
+	copy = malloc(fb);
+	ASSERT(copy);
+
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vendor/display_dmabuf",
+		 g.uuid);
+	ASSERT(sysfs_write(path, "1") == 0);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	for (i = 0; i < 2 * fb / 4; i++)
+		vram[i] = 0x70000000u ^ (uint32_t)(i * 2654435761u);
+	dmabuf_mode(&g);
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_DMABUF, DRM_PLANE_PRIMARY, &p) == 0);
+	fd = get_dmabuf(&g, p.dmabuf_id);
+	ASSERT(fd >= 0);
+
+	memset(&im, 0, sizeof(im));
+	im.fd = fd;
+	im.buf = (uintptr_t)copy;
+	im.len = fb;
+	/* a static importer pins, which revocation could not undo: refused */
+	im.flags = DMABUF_IMPORT_STATIC;
+	ASSERT_ERRNO(ioctl(imp, DMABUF_IMPORT_IMPORT, &im), EOPNOTSUPP);
+	/* device memory has no struct pages for one that wants them */
+	im.flags = DMABUF_IMPORT_NO_P2P;
+	ASSERT_ERRNO(ioctl(imp, DMABUF_IMPORT_IMPORT, &im), EOPNOTSUPP);
+	/* dynamic and peer-to-peer: the device reads the frame in VRAM */
+	im.flags = 0;
+	ASSERT(ioctl(imp, DMABUF_IMPORT_IMPORT, &im) == 0);
+	ASSERT_CMP(im.nents, >=, 1);
+	ASSERT_CMP(im.moves, ==, 0);
+	for (i = 0; i < fb / 4; i++)
+		if (copy[i] != vram[i])
+			st_fail(__FILE__, __LINE__, "imported word %zu: %#x, VRAM %#x",
+				i, copy[i], vram[i]);
+	/* the importer's reference keeps the buffer; the mapping is VRAM itself */
+	close(fd);
+	vram[3] = 0x0ddba11u;
+	ASSERT(ioctl(imp, DMABUF_IMPORT_REMAP, &im) == 0);
+	ASSERT_CMP(copy[3], ==, 0x0ddba11u);
+	/* a page flip revokes: move_notify, and mapping again fails */
+	dispi_wr(&g, VGPU_SIM_DISPI_Y_OFFSET, 768);
+	ASSERT_ERRNO(ioctl(imp, DMABUF_IMPORT_REMAP, &im), ENODEV);
+	ASSERT_CMP(im.moves, ==, 1);
+	ASSERT(ioctl(imp, DMABUF_IMPORT_RELEASE) == 0);
+
+	/* an import outlives its vGPU: removal revokes it */
+	ASSERT(query_plane(&g, VFIO_GFX_PLANE_TYPE_DMABUF, DRM_PLANE_PRIMARY, &p) == 0);
+	fd = get_dmabuf(&g, p.dmabuf_id);
+	ASSERT(fd >= 0);
+	im.fd = fd;
+	ASSERT(ioctl(imp, DMABUF_IMPORT_IMPORT, &im) == 0);
+	ASSERT_CMP(copy[0], ==, vram[fb / 4]);
+	close(fd);
+	vgpu_remove(&g);
+	ASSERT_ERRNO(ioctl(imp, DMABUF_IMPORT_REMAP, &im), ENODEV);
+	ASSERT_CMP(im.moves, ==, 2);
+	ASSERT(ioctl(imp, DMABUF_IMPORT_RELEASE) == 0);
+	close(imp);
+	free(copy);
 }
 
 /* CRC-32 as zlib's crc32(), what the stream format documents */
@@ -3463,6 +3744,8 @@ static const struct st_case cases[] = {
 	{ "isolation", t_isolation },
 	{ "scrub", t_scrub },
 	{ "plane", t_plane },
+	{ "plane-dmabuf", t_plane_dmabuf },
+	{ "plane-dmabuf-import", t_plane_dmabuf_import },
 	{ "isolation-attack", t_isolation_attack },
 	{ "mig-fsm", t_mig_fsm },
 	{ "mig-move", t_mig_move },
