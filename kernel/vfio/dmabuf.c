@@ -12,10 +12,13 @@
  * are zapped and fault SIGBUS, and it cannot be mapped again; a page flip
  * thus ends the previous frame's buffers and the next query names new ones.
  *
- * Read-only (an O_RDONLY file): a display reads planes, and a write through
- * an export would escape migration's VRAM dirty tracking. Device importers
- * must be dynamic: revocation sends them move_notify() and their next map
- * fails; a pinned mapping could not be taken back.
+ * Read-only memory: a display reads planes, and a write through an export
+ * would escape migration's VRAM dirty tracking. CPU mappings may be
+ * writable, as importers such as Mesa's llvmpipe map buffers, but a store
+ * faults SIGBUS; devices get mappings for reading (DMA_TO_DEVICE, which an
+ * IOMMU enforces). Device importers must be dynamic: revocation sends them
+ * move_notify() and their next map fails; a pinned mapping could not be
+ * taken back.
  *
  * Locks, outermost first: vgpu->lock, memory_lock, the vGPU's
  * vgpu_dmabuf_set.lock, an export's vgpu_dmabuf.lock, the buffer's
@@ -40,6 +43,9 @@
 #include "vfio.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
+
+/* Whatever an importer asks for, a device may only read. */
+#define VGPU_DMABUF_DIR	DMA_TO_DEVICE
 
 /* Ids a vGPU keeps at once; the oldest is forgotten first. */
 #define VGPU_PLANE_IDS	16
@@ -151,7 +157,17 @@ static void vgpu_dmabuf_vm_close(struct vm_area_struct *vma)
 	up_write(&d->lock);
 }
 
+/*
+ * A store through a writable mapping: the PTEs are read-only (pfn_mkwrite
+ * makes mmap_region() leave vm_page_prot without write), so it ends here.
+ */
+static vm_fault_t vgpu_dmabuf_pfn_mkwrite(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
 static const struct vm_operations_struct vgpu_dmabuf_vm_ops = {
+	.pfn_mkwrite = vgpu_dmabuf_pfn_mkwrite,
 	.open = vgpu_dmabuf_vm_open,
 	.close = vgpu_dmabuf_vm_close,
 	.fault = vgpu_dmabuf_fault,
@@ -162,11 +178,8 @@ static int vgpu_dmabuf_mmap(struct dma_buf *buf, struct vm_area_struct *vma)
 	struct vgpu_dmabuf *d = buf->priv;
 	int ret = 0;
 
-	/*
-	 * The file is read-only: mmap() refused shared writes and cleared
-	 * VM_SHARED, leaving VM_MAYSHARE. No private (copy-on-write) maps.
-	 */
-	if (!(vma->vm_flags & VM_MAYSHARE) || (vma->vm_flags & VM_WRITE))
+	/* No private (copy-on-write) maps. */
+	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	down_write(&d->lock);
 	if (d->revoked) {
@@ -176,7 +189,6 @@ static int vgpu_dmabuf_mmap(struct dma_buf *buf, struct vm_area_struct *vma)
 	/* As the region's own mappings: no GUP, no IOMMU mapping by type1. */
 	vgpu_vm_flags_set(vma, VM_IO | VM_MIXEDMAP | VM_DONTEXPAND |
 			       VM_DONTDUMP);
-	vgpu_vm_flags_clear(vma, VM_MAYWRITE);
 	vma->vm_page_prot = vgpu_vfio_pgprot(d->pb->decl_flags,
 					     vma->vm_page_prot);
 	vma->vm_ops = &vgpu_dmabuf_vm_ops;
@@ -238,20 +250,19 @@ static void vgpu_dmabuf_unpin(struct dma_buf_attachment *attach)
 }
 
 static void unmap_runs(struct dma_buf_attachment *attach,
-		       struct sg_table *sgt, enum dma_data_direction dir,
-		       bool pages, unsigned int n)
+		       struct sg_table *sgt, bool pages, unsigned int n)
 {
 	struct scatterlist *sg;
 	unsigned int i;
 
 	if (pages) {
-		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+		dma_unmap_sgtable(attach->dev, sgt, VGPU_DMABUF_DIR, 0);
 	} else {
 		for_each_sgtable_dma_sg(sgt, sg, i) {
 			if (i == n)
 				break;
 			dma_unmap_resource(attach->dev, sg_dma_address(sg),
-					   sg_dma_len(sg), dir,
+					   sg_dma_len(sg), VGPU_DMABUF_DIR,
 					   DMA_ATTR_SKIP_CPU_SYNC);
 		}
 	}
@@ -283,7 +294,7 @@ static struct sg_table *vgpu_dmabuf_map(struct dma_buf_attachment *attach,
 		sg_set_page(sg, pb->pages ? pfn_to_page(pb->runs[i].pfn) : NULL,
 			    pb->runs[i].npages << PAGE_SHIFT, 0);
 	if (pb->pages) {
-		ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+		ret = dma_map_sgtable(attach->dev, sgt, VGPU_DMABUF_DIR, 0);
 		if (ret)
 			goto err_table;
 		return sgt;
@@ -291,11 +302,11 @@ static struct sg_table *vgpu_dmabuf_map(struct dma_buf_attachment *attach,
 	for_each_sgtable_sg(sgt, sg, i) {
 		dma_addr_t a = dma_map_resource(attach->dev,
 						PFN_PHYS(pb->runs[i].pfn),
-						sg->length, dir,
+						sg->length, VGPU_DMABUF_DIR,
 						DMA_ATTR_SKIP_CPU_SYNC);
 
 		if (dma_mapping_error(attach->dev, a)) {
-			unmap_runs(attach, sgt, dir, false, i);
+			unmap_runs(attach, sgt, false, i);
 			return ERR_PTR(-EIO);
 		}
 		sg_dma_address(sg) = a;
@@ -316,7 +327,7 @@ static void vgpu_dmabuf_unmap(struct dma_buf_attachment *attach,
 {
 	struct vgpu_dmabuf *d = attach->dmabuf->priv;
 
-	unmap_runs(attach, sgt, dir, d->pb->pages, UINT_MAX);
+	unmap_runs(attach, sgt, d->pb->pages, UINT_MAX);
 }
 
 /* The last file reference: no VMA is left, the vGPU may be gone. */
@@ -565,7 +576,7 @@ long vgpu_vfio_get_dmabuf(struct vgpu_vfio *vv, u32 __user *arg)
 found:
 	exp.ops = &vgpu_dmabuf_ops;
 	exp.size = pb->npages << PAGE_SHIFT;
-	exp.flags = O_RDONLY;
+	exp.flags = O_RDWR;
 	exp.priv = d;
 	buf = dma_buf_export(&exp);
 	if (IS_ERR(buf)) {

@@ -1338,7 +1338,7 @@ static void plane_dmabuf(struct slot *s, uint32_t id, uint32_t size, const uint3
 	if (fd < 0)
 		return;
 	atomic_fetch_add(&nr_dmabufs, 1);
-	/* read-only: a writable or private map must fail */
+	/* a private map must fail; a writable one maps, and stores through it fault */
 	p = mmap(NULL, len, a[3] & 2 ? PROT_READ | PROT_WRITE : PROT_READ,
 		 a[3] & 4 ? MAP_PRIVATE : MAP_SHARED, fd, a[3] & 8 ? 4096 : 0);
 	close(fd);

@@ -191,8 +191,10 @@ try:
 except subprocess.TimeoutExpired:
     qemu.kill()
     qemu.wait()
+out = qemu.stdout.read().decode(errors="replace").splitlines()
+with open(os.path.join(outdir, "qemu-output.log"), "w") as f:
+    f.write("\n".join(out) + "\n")
 if taplib.failed:
-    out = qemu.stdout.read().decode(errors="replace").splitlines()
     for line in [l for l in out if "INTX" not in l][-20:]:
         print(f"# qemu: {line}")
 if not reference:
