@@ -41,6 +41,7 @@
 #include <linux/vfio.h>
 
 #include "vgpu_test_regs.h"
+#include "../harness/importer/dmabuf_import.h"
 
 #define PARENT		"/sys/devices/platform/vgpu_test.0"
 #define TYPES		PARENT "/mdev_supported_types"
@@ -429,6 +430,9 @@ static void unmap_all(void)
 		maps[i].p = NULL;
 	}
 }
+
+static const char *skip_reason;	/* a test returning SKIP says why here */
+#define SKIP 77
 
 /* ---- SIGBUS probing of mappings ---- */
 
@@ -1771,6 +1775,86 @@ static int t_gfx_plane(void)
 	return 0;
 }
 
+static const char *importer_path;	/* --importer: dmabuf_import.ko */
+
+/*
+ * The plane as a dma-buf, on RAM with struct pages (vgpu_sim's VRAM has
+ * none: sim-test covers that): mapped, imported by a device that wants
+ * pages, revoked at close.
+ */
+static int t_gfx_plane_dmabuf(void)
+{
+	struct vfio_device_gfx_plane_info p = { .argsz = sizeof(p) };
+	struct dmabuf_import im = { 0 };
+	uint32_t *copy = NULL, word;
+	volatile uint32_t *m;
+	char u[40], path[256];
+	int fd, imp = -1, ret;
+	struct dev d;
+	unsigned int i;
+
+	make_uuid(u, 0xdb);
+	CHECK_OK(mdev_create(SMALL, u));
+	snprintf(path, sizeof(path), MDEV_DEVS "/%s/vendor/display_dmabuf", u);
+	CHECK_OK(write_file(path, "1"));
+	CHECK(!dev_open(&d, u, true));
+	p.flags = VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF;
+	CHECK_OK(ioctl(d.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	p.flags = VFIO_GFX_PLANE_TYPE_DMABUF;
+	p.drm_plane_type = 1;
+	CHECK_OK(ioctl(d.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	CHECK_EQ(p.drm_format, DRM_FORMAT_XRGB8888_);
+	CHECK_EQ(p.size, VT_PLANE_W * VT_PLANE_H * 4);
+	CHECK(p.dmabuf_id != 0);
+	fd = ioctl(d.fd, VFIO_DEVICE_GET_GFX_DMABUF, &p.dmabuf_id);
+	CHECK(fd >= 0);
+	m = mmap(NULL, p.size, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	for (i = 0; i < p.size / 4; i++)
+		CHECK_EQ(m[i], VT_DISP_WORD(i));
+
+	/* a device importer that wants pages gets them here */
+	if (importer_path) {
+		int kfd = open(importer_path, O_RDONLY | O_CLOEXEC);
+
+		CHECK(kfd >= 0);
+		ret = syscall(SYS_finit_module, kfd, "", 0);
+		close(kfd);
+		CHECK(!ret || errno == EEXIST);
+		imp = open("/dev/vgpu_dmabuf_import", O_RDWR | O_CLOEXEC);
+		CHECK(imp >= 0);
+		copy = calloc(1, p.size);
+		CHECK(copy);
+		im.fd = fd;
+		im.buf = (uintptr_t)copy;
+		im.len = p.size;
+		im.flags = DMABUF_IMPORT_STATIC;
+		CHECK_ERRNO(ioctl(imp, DMABUF_IMPORT_IMPORT, &im), EOPNOTSUPP);
+		im.flags = DMABUF_IMPORT_NO_P2P;
+		CHECK_OK(ioctl(imp, DMABUF_IMPORT_IMPORT, &im));
+		for (i = 0; i < p.size / 4; i++)
+			CHECK_EQ(copy[i], VT_DISP_WORD(i));
+	}
+	/* the close revokes: the mapping faults, the importer was told */
+	dev_close(&d);
+	CHECK_EQ(probe_read(&m[0], &word), 1);
+	if (imp >= 0) {
+		CHECK_ERRNO(ioctl(imp, DMABUF_IMPORT_REMAP, &im), ENODEV);
+		CHECK_EQ(im.moves, 1);
+		CHECK_OK(ioctl(imp, DMABUF_IMPORT_RELEASE));
+		close(imp);
+	}
+	free(copy);
+	munmap((void *)m, p.size);
+	close(fd);
+	CHECK_OK(mdev_remove(u));
+	if (!importer_path) {
+		skip_reason = "no --importer: the device import was not tried";
+		return SKIP;
+	}
+	return 0;
+}
+
 static int t_tracepoints(void)
 {
 	const char *t = "/sys/kernel/tracing";
@@ -2607,8 +2691,6 @@ static int t_module_unload(void)
 
 static unsigned long huge_base;	/* --huge-base: the lab's reserved range */
 static struct dev H;		/* the huge vGPU, open */
-static const char *skip_reason;	/* a test returning SKIP says why here */
-#define SKIP 77
 
 static bool kernel_at_least(int major, int minor)
 {
@@ -3054,6 +3136,7 @@ static const struct test vfio_tests[] = {
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
 	{ "reset: a fault during the vendor's reset does not survive it", t_reset_refaults, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
+	{ "the plane as a dma-buf: RAM pages mapped, imported, revoked at close", t_gfx_plane_dmabuf, false },
 	{ "tracepoints: access and irq", t_tracepoints, true },
 	{ "every reported region reads, and writes exactly when flagged", t_regions_as_flagged, true },
 	{ "copy failures are -EFAULT for every ioctl", t_ioctl_efault, true },
@@ -3161,6 +3244,8 @@ int main(int argc, char **argv)
 			group = argv[++i];
 		else if (!strcmp(argv[i], "--huge-base") && i + 1 < argc)
 			huge_base = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--importer") && i + 1 < argc)
+			importer_path = argv[++i];
 		else
 			break;
 	}

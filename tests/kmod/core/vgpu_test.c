@@ -144,6 +144,7 @@ struct vt_vgpu {
 	u8 ext[VT_EXT_SIZE];		/* extended config space from 0x100 */
 	u8 vga[VT_VGA_PORTS_LEN];	/* the 0x3c0-0x3df ports (big type) */
 	char label[32];
+	bool dmabuf;		/* vendor/display_dmabuf */
 	unsigned int opens;
 	atomic_t pfn_calls;	/* mmap_pfn runs without the vGPU mutex */
 	/*
@@ -393,6 +394,7 @@ static int vt_open(struct vgpu_device *vgpu)
 	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
 
 	vt->opens++;
+	vgpu_set_plane_dmabuf(vgpu, vt->dmabuf);
 	return 0;
 }
 
@@ -669,8 +671,30 @@ static const struct vgpu_attribute vt_attr_opens = {
 	.name = "opens", .show = vt_opens_show,
 };
 
+/* the plane as a dma-buf too: RAM with struct pages, unlike vgpu_sim's VRAM */
+static ssize_t vt_dmabuf_show(struct vgpu_device *vgpu, char *buf)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+
+	return sysfs_emit(buf, "%d\n", vt->dmabuf);
+}
+
+static ssize_t vt_dmabuf_store(struct vgpu_device *vgpu, const char *buf,
+			       size_t count)
+{
+	struct vt_vgpu *vt = vgpu_get_drvdata(vgpu);
+	int ret = kstrtobool(buf, &vt->dmabuf);
+
+	return ret ? ret : count;
+}
+
+static const struct vgpu_attribute vt_attr_dmabuf = {
+	.name = "display_dmabuf", .show = vt_dmabuf_show,
+	.store = vt_dmabuf_store,
+};
+
 static const struct vgpu_attribute *const vt_attrs[] = {
-	&vt_attr_label, &vt_attr_opens, NULL,
+	&vt_attr_label, &vt_attr_opens, &vt_attr_dmabuf, NULL,
 };
 
 static const struct vgpu_ops vt_ops = {

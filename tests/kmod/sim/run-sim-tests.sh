@@ -8,7 +8,7 @@ set -u
 builddir=$1
 shift
 export SIM_KO=$builddir/kernel/sim/vgpu_sim.ko
-export IMPORT_KO=$builddir/tests/kmod/sim/importer/dmabuf_import.ko
+export IMPORT_KO=$builddir/tests/kmod/harness/importer/dmabuf_import.ko
 if [ ! -d /sys/module/vgpu_sim ]; then
 	insmod "$SIM_KO" || { echo "Bail out! insmod vgpu_sim.ko failed"; exit 1; }
 fi

@@ -14,6 +14,7 @@
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -71,7 +72,10 @@ static int imp_copy(struct imp *im, struct dmabuf_import *arg)
 
 		if (!n)
 			break;
-		p = memremap(sg_dma_address(sg), n, MEMREMAP_WC);
+		/* memremap() refuses to map RAM other than write-back */
+		p = memremap(sg_dma_address(sg), n,
+			     pfn_valid(PHYS_PFN(sg_dma_address(sg))) ?
+			     MEMREMAP_WB : MEMREMAP_WC);
 		if (!p)
 			return -ENOMEM;
 		ret = copy_to_user(u64_to_user_ptr(arg->buf + done), p, n) ?
