@@ -2573,6 +2573,18 @@ static void dmabuf_mode(struct vgpu *g)
 		 VGPU_SIM_DISPI_ENABLED | VGPU_SIM_DISPI_LFB_ENABLED);
 }
 
+/* memory decode on, the mode set, its plane exported (*@fd) and mapped */
+static volatile uint32_t *dmabuf_fresh(struct vgpu *g, const volatile uint32_t *vram,
+				       struct vfio_device_gfx_plane_info *p, int *fd)
+{
+	cfg_write(g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	dmabuf_mode(g);
+	ASSERT(query_plane(g, VFIO_GFX_PLANE_TYPE_DMABUF, DRM_PLANE_PRIMARY, p) == 0);
+	*fd = get_dmabuf(g, p->dmabuf_id);
+	ASSERT(*fd >= 0);
+	return dmabuf_map_check(*fd, p->size, vram);
+}
+
 static void t_plane_dmabuf(void)
 {
 	static struct vgpu g;
@@ -2694,12 +2706,7 @@ static void t_plane_dmabuf(void)
 	close(fd2);
 
 	/* so does a reset of the physical GPU */
-	cfg_write(&g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	dmabuf_mode(&g);
-	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
-	fd = get_dmabuf(&g, p.dmabuf_id);
-	ASSERT(fd >= 0);
-	m = dmabuf_map_check(fd, fb, vram);
+	m = dmabuf_fresh(&g, vram, &p, &fd);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sim_reset", st_gpu);
 	ASSERT(sysfs_write(path, "1") == 0);
 	ASSERT(load_faults(&m[0]));
@@ -2708,12 +2715,7 @@ static void t_plane_dmabuf(void)
 	close(fd);
 
 	/* so does the close; an export outlives its vGPU */
-	cfg_write(&g, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	dmabuf_mode(&g);
-	ASSERT(query_plane(&g, dmabuf, DRM_PLANE_PRIMARY, &p) == 0);
-	fd = get_dmabuf(&g, p.dmabuf_id);
-	ASSERT(fd >= 0);
-	m = dmabuf_map_check(fd, fb, vram);
+	m = dmabuf_fresh(&g, vram, &p, &fd);
 	vgpu_close(&g);
 	ASSERT(load_faults(&m[0]));
 	vgpu_remove(&g);
