@@ -335,8 +335,9 @@ struct vgpu_attribute {
  *	6.12 huge faults: the VMA's lock) held for reading (it may sleep,
  *	but must not take locks it also holds
  *	across vgpu_*() calls, nor call vgpu_zap_region(), whose lock the
- *	fault holds). Return 0, or a negative errno which makes the access
- *	fail with SIGBUS.
+ *	fault holds), and for a dma-buf plane (vgpu_set_plane_dmabuf()) from
+ *	VFIO_DEVICE_QUERY_GFX_PLANE with the vGPU mutex held too. Return 0,
+ *	or a negative errno which makes the access fail with SIGBUS.
  *
  * @config_read: optional. Read @size bytes at absolute config-space @offset,
  *	which lies inside the body of one of the vendor's struct

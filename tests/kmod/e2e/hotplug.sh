@@ -66,7 +66,7 @@ XML
 vgpuctl define "$work/hp.xml" >/dev/null
 out=$(vgpuctl attach-device --live hp "$work/managed.xml" 2>&1)
 rc=$?
-echo "# $out"
+sed 's/^/# /' <<<"$out"
 [ $rc = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "^vgpuctl: Domain hp is not running" <<<"$out"
 ok $? "vgpuctl attach-device --live on a stopped domain: one line, nothing done"
 sed "s/vgpu_sim-16m/vgpu_sim-1g/" "$work/managed.xml" >"$work/badtype.xml"
@@ -75,7 +75,7 @@ wait_console "guest: watching" || bail "the guest did not come up: $(tail -5 "$c
 before=$(mdevs)
 out=$(vgpuctl attach-device --live hp "$work/badtype.xml" 2>&1)
 rc=$?
-echo "# $out"
+sed 's/^/# /' <<<"$out"
 [ $rc = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "vgpu_sim-1g" <<<"$out" && [ "$(mdevs)" = "$before" ]
 ok $? "a type no GPU offers: one line naming it, no vGPU made"
 
@@ -127,7 +127,7 @@ sed "s|</source>|</source><address type='pci' domain='0x0000' bus='0x00' slot='0
 before=$(mdevs)
 out=$(vgpuctl attach-device --live hp "$work/taken.xml" 2>&1)
 rc=$?
-echo "# $out"
+sed 's/^/# /' <<<"$out"
 [ $rc = 1 ] && grep -q "was removed again" <<<"$out"
 ok $? "a live attach libvirt refuses fails with one line, undoing the vGPU"
 [ "$(mdevs)" = "$before" ] &&

@@ -97,7 +97,7 @@ vgpuctl define "$work/plain.xml" >"$work/define.out" 2>&1 || { show "$work/defin
 virsh start $name >"$work/start.out" 2>&1 || { show "$work/start.out"; bail "domain $name does not start"; }
 out=$(virsh save $name "$image" 2>&1)
 rc=$?
-echo "# $out" | head -3
+sed 's/^/# /' <<<"$out" | head -3	# every line a TAP comment
 [ $rc != 0 ] && grep -q "dirty tracking" <<<"$out" && virsh domstate $name | grep -q running &&
 	[ ! -e "$image" ]
 ok $? "without enable-migration=on: virsh save refused with QEMU's dirty-tracking blocker, domain still running"
