@@ -385,15 +385,24 @@ tap(intx_ok and not lost, "INTx keeps coming on B: at least half the copies afte
      f"{max((f for f, n in ia), default=0)}; B: {b_span}"]
     + [l for l in dst.text().splitlines() if l.startswith((LOST, REWRITE))],
     todo="QEMU 10 leaves the vGPU's INTx irqfd on a stale GSI after migration")
+# During the loss the inner guest's kernel may take the line for a stuck one
+# and switch it off ("irq N: nobody cared", seen once in a CI run): no
+# re-route brings INTx back then, and the run shows nothing either way.
+SWITCHED_OFF = re.compile(r"irq (\d+): nobody cared")
 if lost:
     wait_for(lambda: intx_kept(intx_ticks(dst, REWRITE))[0] or dst.failures()
              or dst.proc.poll() is not None, 300)
     rewrote = [l for l in dst.text().splitlines() if l.startswith(REWRITE)]
     ok_after, span = intx_kept(intx_ticks(dst, REWRITE))
-    tap(ok_after and rewrote and "failed" not in rewrote[0],
+    after_ok = bool(ok_after and rewrote and "failed" not in rewrote[0])
+    off = SWITCHED_OFF.search(dst.text())
+    tap(after_ok,
         "once the guest rewrites the PIIX's PIRQ routing with its own value (QEMU routes the "
         "irqfd again), INTx comes on B for at least 8 frames: the loss is QEMU's stale route",
-        rewrote + [f"B after the rewrite: {span}"] + dst.failures())
+        rewrote + [f"B after the rewrite: {span}"] + dst.failures(),
+        todo=None if after_ok or not off else
+        f"the inner guest switched its IRQ {off.group(1)} off during the loss (nobody cared): "
+        "nothing to observe")
 else:
     skip("INTx after the guest rewrites the PIIX's PIRQ routing",
          "INTx was not lost on B: nothing to re-route")
