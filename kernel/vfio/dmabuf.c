@@ -455,14 +455,16 @@ static bool plane_same(const struct vgpu_plane_buf *a,
 	       !memcmp(a->runs, b->runs, a->nr_runs * sizeof(a->runs[0]));
 }
 
-static bool id_used(struct vgpu_dmabuf_set *set, u32 id)
+/* The buffer named @id, or NULL. Caller holds set->lock. */
+static struct vgpu_plane_buf *plane_buf_find(struct vgpu_dmabuf_set *set,
+					     u32 id)
 {
 	struct vgpu_plane_buf *pb;
 
 	list_for_each_entry(pb, &set->plane_bufs, node)
 		if (pb->id == id)
-			return true;
-	return false;
+			return pb;
+	return NULL;
 }
 
 /*
@@ -538,7 +540,7 @@ int vgpu_vfio_dmabuf_plane(struct vgpu_vfio *vv,
 	/* never 0, never one still named */
 	do {
 		pb->id = ++set->next_id;
-	} while (!pb->id || id_used(set, pb->id));
+	} while (!pb->id || plane_buf_find(set, pb->id));
 	list_add_tail(&pb->node, &set->plane_bufs);
 	plane->dmabuf_id = pb->id;
 unlock:
@@ -567,13 +569,12 @@ long vgpu_vfio_get_dmabuf(struct vgpu_vfio *vv, u32 __user *arg)
 	init_rwsem(&d->lock);
 
 	mutex_lock(&set->lock);
-	list_for_each_entry(pb, &set->plane_bufs, node)
-		if (pb->id == id)
-			goto found;
-	mutex_unlock(&set->lock);
-	kfree(d);
-	return -ENOENT;
-found:
+	pb = plane_buf_find(set, id);
+	if (!pb) {
+		mutex_unlock(&set->lock);
+		kfree(d);
+		return -ENOENT;
+	}
 	exp.ops = &vgpu_dmabuf_ops;
 	exp.size = pb->npages << PAGE_SHIFT;
 	exp.flags = O_RDWR;

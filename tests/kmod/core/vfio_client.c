@@ -1777,6 +1777,19 @@ static int t_gfx_plane(void)
 
 static const char *importer_path;	/* --importer: dmabuf_import.ko */
 
+/* finit_module() of the module file @path: 0, or -1 with errno */
+static int load_ko(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
 /*
  * The plane as a dma-buf, on RAM with struct pages (vgpu_sim's VRAM has
  * none: sim-test covers that): mapped, imported by a device that wants
@@ -1815,11 +1828,7 @@ static int t_gfx_plane_dmabuf(void)
 
 	/* a device importer that wants pages gets them here */
 	if (importer_path) {
-		int kfd = open(importer_path, O_RDONLY | O_CLOEXEC);
-
-		CHECK(kfd >= 0);
-		ret = syscall(SYS_finit_module, kfd, "", 0);
-		close(kfd);
+		ret = load_ko(importer_path, "");
 		CHECK(!ret || errno == EEXIST);
 		imp = open("/dev/vgpu_dmabuf_import", O_RDWR | O_CLOEXEC);
 		CHECK(imp >= 0);
@@ -3032,17 +3041,11 @@ static int t_huge_remove(void)
 
 static int load_module(void)
 {
-	int fd = open(module_path, O_RDONLY | O_CLOEXEC);
 	char params[64] = "";
-	int ret;
 
-	if (fd < 0)
-		return -1;
 	if (huge_base)
 		snprintf(params, sizeof(params), "huge_base=%#lx", huge_base);
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
+	return load_ko(module_path, params);
 }
 
 /* /dev/kmsg at the end of the log when the tests began: the scan sees only theirs */
