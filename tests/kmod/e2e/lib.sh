@@ -34,3 +34,78 @@ finish() { # the plan's closing line; exit status 0 when nothing failed
 	echo "# $failed of $n failed"
 	[ "$failed" = 0 ]
 }
+
+# The migration guest (sim/guest/mig.c), which prints its checks on a serial console written
+# to the file $console: its ticks, its failures, and waiting for a tick.
+ticks() { sed -n 's/^MIG-TICK \([0-9]*\) .*/\1/p' "$console" 2>/dev/null | tr -d '\r'; }
+last_tick() { ticks | tail -1; }
+fails() { grep -a "MIG-FAIL" "$console" 2>/dev/null; }
+wait_tick() { # N SECONDS: the guest printed a tick >= N, or failed
+	for _ in $(seq $(($2 * 2))); do
+		[ "$(last_tick)" -ge "$1" ] 2>/dev/null && return 0
+		[ -n "$(fails)" ] && return 1
+		sleep 0.5
+	done
+	return 1
+}
+mig_guest_image() { # CPIO INIT MIG: its initramfs
+	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import innerguest
+innerguest.build_initramfs(sys.argv[2], sys.argv[3], programs=[(sys.argv[4], "mig")],
+                           modules=[("uio", "uio_pci_generic")])' \
+		"$(dirname "${BASH_SOURCE[0]}")/../harness" "$@"
+}
+# mig_domain NAME UUID TYPE CPIO [OVERRIDE]: a dialect domain running it on a managed vGPU of
+# TYPE; with OVERRIDE, enable-migration=on on its vfio-pci device (a <qemu:override>: libvirt
+# 11.3 has no element for it)
+mig_domain() {
+	cat <<XML
+<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$1</name>
+  <uuid>$2</uuid>
+  <memory unit='MiB'>192</memory>
+  <vcpu>1</vcpu>
+$(guest_os "$4")
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <serial type='file'><source path='$console' append='on'/></serial>
+    <hostdev mode='subsystem' type='vgpu' managed='yes'>
+      <source><type id='$3'/></source>
+      <alias name='ua-vgpu0'/>
+    </hostdev>
+    <video><model type='none'/></video>
+    <memballoon model='none'/>
+  </devices>
+XML
+	[ $# = 5 ] && cat <<XML
+  <qemu:override>
+    <qemu:device alias='ua-vgpu0'>
+      <qemu:frontend>
+        <qemu:property name='enable-migration' type='string' value='on'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+XML
+	echo "</domain>"
+}
+# bounded_job DOMAIN OUT COMMAND...: a migration-like COMMAND on DOMAIN in the background,
+# output to OUT, its job polled and aborted after 5 min; OUT and the time taken said; the status
+bounded_job() {
+	local dom=$1 out=$2 t0 pid rc
+	shift 2
+	t0=$(date +%s)
+	"$@" >"$out" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		if [ $(($(date +%s) - t0)) -ge 300 ]; then
+			echo "# not done in 300 s; the domain's job:"
+			virsh domjobinfo "$dom" | sed 's/^/#   /'
+			virsh domjobabort "$dom" >/dev/null 2>&1
+		fi
+		sleep 2
+	done
+	wait $pid
+	rc=$?
+	show "$out"
+	echo "# done in $(($(date +%s) - t0)) s"
+	return $rc
+}

@@ -35,18 +35,6 @@ console=/run/vgpu-save-console.log
 image=/run/vgpu-save.img
 rm -f "$console" "$image"
 trap 'cp "$console" "$work/console.log" 2>/dev/null; rm -f "$image"' EXIT
-ticks() { sed -n 's/^MIG-TICK \([0-9]*\) .*/\1/p' "$console" 2>/dev/null | tr -d '\r'; }
-last_tick() { ticks | tail -1; }
-fails() { grep -a "MIG-FAIL" "$console" 2>/dev/null; }
-# wait_tick N SECONDS: the guest printed a tick >= N, or failed
-wait_tick() {
-	for _ in $(seq $(($2 * 2))); do
-		[ "$(last_tick)" -ge "$1" ] 2>/dev/null && return 0
-		[ -n "$(fails)" ] && return 1
-		sleep 0.5
-	done
-	return 1
-}
 
 echo "1..18"
 rm -rf "$work" && mkdir -p "$work"
@@ -54,42 +42,10 @@ bind_gpu "$gpu"
 udevadm settle
 [ -d "$types/$vtype" ] || bail "vgpu_sim did not take $gpu"
 [ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
-python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import innerguest
-innerguest.build_initramfs(sys.argv[2], sys.argv[3], programs=[(sys.argv[4], "mig")],
-                           modules=[("uio", "uio_pci_generic")])' \
-	"$(dirname "$0")/../harness" "$work/guest.cpio" "$init" "$mig" || bail "no guest image"
+mig_guest_image "$work/guest.cpio" "$init" "$mig" || bail "no guest image"
 
 # domain [OVERRIDE]: the dialect domain; with OVERRIDE its vGPU gets enable-migration=on
-domain() {
-	cat <<XML
-<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$name</name>
-  <uuid>5a7e5a7e-0000-4000-8000-0000000000bb</uuid>
-  <memory unit='MiB'>192</memory>
-  <vcpu>1</vcpu>
-$(guest_os "$work/guest.cpio")
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <serial type='file'><source path='$console' append='on'/></serial>
-    <hostdev mode='subsystem' type='vgpu' managed='yes'>
-      <source><type id='$vtype'/></source>
-      <alias name='ua-vgpu0'/>
-    </hostdev>
-    <video><model type='none'/></video>
-    <memballoon model='none'/>
-  </devices>
-XML
-	[ $# = 1 ] && cat <<XML
-  <qemu:override>
-    <qemu:device alias='ua-vgpu0'>
-      <qemu:frontend>
-        <qemu:property name='enable-migration' type='string' value='on'/>
-      </qemu:frontend>
-    </qemu:device>
-  </qemu:override>
-XML
-	echo "</domain>"
-}
+domain() { mig_domain $name 5a7e5a7e-0000-4000-8000-0000000000bb $vtype "$work/guest.cpio" "$@"; }
 
 # 1. QEMU's default (enable-migration=auto): the save is refused, the domain runs on.
 domain >"$work/plain.xml"
@@ -126,25 +82,9 @@ ok $? "the guest draws and copies on its vGPU (tick $(last_tick))"
 
 # 3. Save: QEMU stops, libvirt runs release, the hook removes the managed vGPU (the image
 # holds its state; a vGPU kept for a domain that does not run would pin an instance).
-# save_bounded: virsh save in the background, its job polled, aborted after 5 min; the status
-save_bounded() {
-	local t0 pid rc
-	t0=$(date +%s)
-	virsh save $name "$image" >"$work/save.out" 2>&1 &
-	pid=$!
-	while kill -0 $pid 2>/dev/null; do
-		if [ $(($(date +%s) - t0)) -ge 300 ]; then
-			echo "# the save did not finish in 300 s; its job:"
-			virsh domjobinfo $name | sed 's/^/#   /'
-			virsh domjobabort $name >/dev/null 2>&1
-		fi
-		sleep 2
-	done
-	wait $pid
-	rc=$?
-	show "$work/save.out"
-	echo "# save took $(($(date +%s) - t0)) s, image $(stat -c %s "$image" 2>/dev/null) bytes"
-	return $rc
+save_bounded() { # virsh save, aborted after 5 min; its time and the image's size said
+	bounded_job $name "$work/save.out" virsh save $name "$image" || return
+	echo "# image $(stat -c %s "$image" 2>/dev/null) bytes"
 }
 before_save=$(last_tick)
 # QEMU finishes when what is left fits downtime-limit x its bandwidth estimate; with the guest
