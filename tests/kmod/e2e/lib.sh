@@ -35,6 +35,16 @@ finish() { # the plan's closing line; exit status 0 when nothing failed
 	[ "$failed" = 0 ]
 }
 
+# One TAP SKIP line and the exit, unless the lab's QEMU drives VFIO migration v2 with KVM.
+mig_require() {
+	local v
+	v=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+	if [ "${v% *}" -lt 8 ]; then
+		echo "1..0 # SKIP QEMU ${v/ /.} cannot drive VFIO migration v2 (QEMU >= 8.0 does: the Debian 13 world)"
+		exit 0
+	fi
+	[ -e /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm (run the lab with --nested)"; exit 0; }
+}
 # The migration guest (sim/guest/mig.c), which prints its checks on a serial console written
 # to the file $console: its ticks, its failures, and waiting for a tick.
 ticks() { sed -n 's/^MIG-TICK \([0-9]*\) .*/\1/p' "$console" 2>/dev/null | tr -d '\r'; }
@@ -47,6 +57,34 @@ wait_tick() { # N SECONDS: the guest printed a tick >= N, or failed
 		sleep 0.5
 	done
 	return 1
+}
+mig_setup() { # $work made afresh, vgpu_sim on $gpu, the hook there, $work/guest.cpio built
+	rm -rf "$work" && mkdir -p "$work"
+	bind_gpu "$gpu"
+	udevadm settle
+	[ -d "$types/$vtype" ] || bail "vgpu_sim did not take $gpu"
+	[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
+	mig_guest_image "$work/guest.cpio" "$init" "$mig" || bail "no guest image"
+}
+mig_nothing_lost() { # the check that the guest reported no failure, and its first and last tick
+	[ -z "$(fails)" ]
+	ok $? "the guest found nothing lost"
+	fails | sed 's/^/# /'
+	# The guest polls for completions; INTx after migration is a known bug (kernel/README.md).
+	grep -a "MIG-TICK" "$console" | sed -n '1p;$p' | sed 's/^/# /'
+}
+fill_type() { # every free instance of $vtype taken, by unmanaged vGPUs listed in $fill
+	fill=()
+	local u
+	while [ "$(cat "$types/$vtype/available_instances")" -gt 0 ]; do
+		u=$(cat /proc/sys/kernel/random/uuid)
+		echo "$u" >"$types/$vtype/create" || break
+		fill+=("$u")
+	done
+}
+unfill_type() {
+	local u
+	for u in "${fill[@]}"; do echo 1 >"/sys/bus/mdev/devices/$u/remove"; done
 }
 mig_guest_image() { # CPIO INIT MIG: its initramfs
 	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import innerguest

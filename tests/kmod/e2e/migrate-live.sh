@@ -29,12 +29,7 @@ vtype=vgpu_sim-16m
 name=e2e-migrate
 . "$(dirname "$0")/lib.sh"
 
-qemu=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
-if [ "${qemu% *}" -lt 8 ]; then
-	echo "1..0 # SKIP QEMU ${qemu/ /.} cannot drive VFIO migration v2 (QEMU >= 8.0 does: the Debian 13 world)"
-	exit 0
-fi
-[ -e /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm (run the lab with --nested)"; exit 0; }
+mig_require
 
 # The destination's files outside its namespace: its sockets, pid files, copied state.
 dst=/run/lab-dst
@@ -60,12 +55,7 @@ stop_dst() {
 trap 'cp "$console" "$work/console.log" 2>/dev/null; stop_dst' EXIT
 
 echo "1..16"
-rm -rf "$work" && mkdir -p "$work"
-bind_gpu "$gpu"
-udevadm settle
-[ -d "$types/$vtype" ] || bail "vgpu_sim did not take $gpu"
-[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
-mig_guest_image "$work/guest.cpio" "$init" "$mig" || bail "no guest image"
+mig_setup
 
 # 1. The destination: a copy of this host's libvirt state, taken before any domain exists,
 # behind its own mounts; its cgroup namespace is rooted at lab-dst, the daemons in a child
@@ -136,12 +126,7 @@ nothing_moved() {
 
 # 3. The destination full: its hook refuses at prepare; its release after that failed start
 # leaves the source's vGPU alone (no record of it there).
-fill=()
-while [ "$(cat "$types/$vtype/available_instances")" -gt 0 ]; do
-	u=$(cat /proc/sys/kernel/random/uuid)
-	echo "$u" >"$types/$vtype/create" || break
-	fill+=("$u")
-done
+fill_type
 before=$(mdevs)
 out=$(migrate "$work/dst.xml" 2>&1)
 rc=$?
@@ -150,7 +135,7 @@ echo "$out" | sed 's/^/# /'
 ok $? "migration to a destination with no free $vtype instance (${#fill[@]} taken): refused with its hook's one line"
 [ "$(mdevs)" = "$before" ] && nothing_moved
 ok $? "the source runs on, on vGPU $uuid; no vGPU and no domain left at the destination"
-for u in "${fill[@]}"; do echo 1 >"/sys/bus/mdev/devices/$u/remove"; done
+unfill_type
 
 # 4. The source's own uuid (what a migration to another host would carry): the vGPU exists
 # here and is no domain's at the destination, so its hook refuses to take it.
@@ -183,11 +168,7 @@ for _ in $(seq 50); do [ -e "/sys/bus/mdev/devices/$uuid" ] || break; sleep 0.2;
 ok $? "the source's release removed its vGPU $uuid"
 wait_tick $((before + 16)) 300
 ok $? "the guest carries on at the destination: VRAM canvas, engine pages, done count intact at every frame (ticks $before -> $(last_tick))"
-[ -z "$(fails)" ]
-ok $? "the guest found nothing lost"
-fails | sed 's/^/# /'
-# The guest polls for completions; INTx after migration is a known bug (kernel/README.md).
-grep -a "MIG-TICK" "$console" | sed -n '1p;$p' | sed 's/^/# /'
+mig_nothing_lost
 
 # 6. The end, at the destination; the source still has the domain defined.
 dvirsh destroy $name >/dev/null

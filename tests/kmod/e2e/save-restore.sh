@@ -23,12 +23,7 @@ vtype=vgpu_sim-16m
 name=e2e-save
 . "$(dirname "$0")/lib.sh"
 
-qemu=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
-if [ "${qemu% *}" -lt 8 ]; then
-	echo "1..0 # SKIP QEMU ${qemu/ /.} cannot drive VFIO migration v2 (QEMU >= 8.0 does: the Debian 13 world)"
-	exit 0
-fi
-[ -e /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm (run the lab with --nested)"; exit 0; }
+mig_require
 
 # On the lab's own /run: QEMU writes it a byte at a time, and the 9p share reads back holes.
 console=/run/vgpu-save-console.log
@@ -37,12 +32,7 @@ rm -f "$console" "$image"
 trap 'cp "$console" "$work/console.log" 2>/dev/null; rm -f "$image"' EXIT
 
 echo "1..18"
-rm -rf "$work" && mkdir -p "$work"
-bind_gpu "$gpu"
-udevadm settle
-[ -d "$types/$vtype" ] || bail "vgpu_sim did not take $gpu"
-[ -x /etc/libvirt/hooks/qemu.d/vgpu ] || bail "the hook is not installed (run with tools/lab's --install)"
-mig_guest_image "$work/guest.cpio" "$init" "$mig" || bail "no guest image"
+mig_setup
 
 # domain [OVERRIDE]: the dialect domain; with OVERRIDE its vGPU gets enable-migration=on
 domain() { mig_domain $name 5a7e5a7e-0000-4000-8000-0000000000bb $vtype "$work/guest.cpio" "$@"; }
@@ -104,12 +94,7 @@ ok $? "the image's XML carries the hostdev and the metadata entry with uuid $uui
 grep -q "vgpu:device" "$work/saved.xml" || show "$work/saved.xml"
 
 # 4. Restore with every instance of the type taken: one line from the hook, nothing left.
-fill=()
-while [ "$(cat "$types/$vtype/available_instances")" -gt 0 ]; do
-	u=$(cat /proc/sys/kernel/random/uuid)
-	echo "$u" >"$types/$vtype/create" || break
-	fill+=("$u")
-done
+fill_type
 before=$(mdevs)
 out=$(virsh restore "$image" 2>&1)
 rc=$?
@@ -118,7 +103,7 @@ echo "$out" | sed 's/^/# /'
 ok $? "virsh restore with no free $vtype instance (${#fill[@]} taken): refused with the hook's one line"
 [ "$(mdevs)" = "$before" ] && virsh domstate $name | grep -q "shut off" && [ -e "$image" ]
 ok $? "the refused restore left no vGPU behind, the domain shut off, the image in place"
-for u in "${fill[@]}"; do echo 1 >"/sys/bus/mdev/devices/$u/remove"; done
+unfill_type
 
 # 5. Restore: the hook creates the vGPU with the saved uuid, QEMU loads its state.
 t0=$(date +%s.%N)
@@ -134,11 +119,7 @@ ok $? "the hook made vGPU $uuid again ($vtype, owned by $name, managed)"
 vgpuctl list | sed 's/^/# /'
 wait_tick $((saved + 16)) 300
 ok $? "the guest carries on after the restore: VRAM canvas, engine pages, done count intact at every frame (ticks $saved -> $(last_tick))"
-[ -z "$(fails)" ]
-ok $? "the guest found nothing lost"
-fails | sed 's/^/# /'
-# The guest polls for completions; INTx after migration is a known bug (kernel/README.md).
-grep -a "MIG-TICK" "$console" | sed -n '1p;$p' | sed 's/^/# /'
+mig_nothing_lost
 
 # 6. Save and restore once more (the second image of the same vGPU), then the stop.
 rm -f "$image"
