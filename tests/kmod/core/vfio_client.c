@@ -42,6 +42,7 @@
 
 #include "vgpu_test_regs.h"
 #include "../harness/importer/dmabuf_import.h"
+#include "../harness/kmsg.h"
 
 #define PARENT		"/sys/devices/platform/vgpu_test.0"
 #define TYPES		PARENT "/mdev_supported_types"
@@ -3054,53 +3055,9 @@ static int kmsg = -1;
 /* The kernel's log since the tests began: no report a test caused. */
 static int t_dmesg_clean(void)
 {
-	static char rec[8192];
-	bool in_lockdep = false;
-	int bad = 0;
-	ssize_t n;
+	int bad = kmsg_reports(kmsg);
 
-	CHECK(kmsg >= 0);
-	for (;;) {
-		char *line;
-
-		n = read(kmsg, rec, sizeof(rec) - 1);
-		/*
-		 * The ring wrapped (lifecycle's many probes): what is gone
-		 * went to the console too, which the lab scans whole.
-		 */
-		if (n < 0 && errno == EPIPE) {
-			diag("dmesg: some records were overwritten before this scan");
-			continue;
-		}
-		if (n < 0 && errno == EAGAIN)
-			break;
-		CHECK(n > 0);
-		rec[n] = 0;
-		/* "prio,seq,usec,flags;text\n", then " KEY=value" lines */
-		line = strchr(rec, ';');
-		CHECK(line);
-		line++;
-		line[strcspn(line, "\n")] = 0;
-		/*
-		 * Lockdep's cycle reports, to the end of their stack, are the
-		 * lab's to judge (tools/lab --debug-kernel): it knows the one
-		 * that is the kernel's own (type1's lock inversion).
-		 */
-		if (strstr(line, "WARNING: possible circular locking dependency"))
-			in_lockdep = true;
-		if (in_lockdep) {
-			in_lockdep = !strstr(line, "</TASK>");
-			continue;
-		}
-		if (strstr(line, "WARNING:") || strstr(line, "BUG:") ||
-		    strstr(line, "Oops") || strstr(line, "general protection") ||
-		    strstr(line, "Call Trace") || strstr(line, "refcount_t") ||
-		    strstr(line, "list_add corruption") ||
-		    strstr(line, "list_del corruption")) {
-			diag("dmesg: %s", line);
-			bad++;
-		}
-	}
+	CHECK(bad >= 0);
 	CHECK_EQ(bad, 0);
 	return 0;
 }
@@ -3263,9 +3220,7 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	/* the boot's own reports are the lab's to judge, not ours */
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg >= 0)
-		lseek(kmsg, 0, SEEK_END);
+	kmsg = kmsg_open_at_end();
 	if (load_module()) {
 		printf("not ok 1 - load %s (errno %d: %s)\n1..1\n", module_path,
 		       errno, strerror(errno));
