@@ -57,18 +57,20 @@ static const struct dma_buf_attach_ops imp_pages_ops = {
 	.move_notify = imp_move_notify,
 };
 
-/* Copies the mapped buffer to user memory through its DMA addresses. */
-static int imp_copy(struct imp *im, struct dmabuf_import *arg)
+/*
+ * Reads @len bytes of the mapped buffer into @dst through its DMA addresses,
+ * under the reservation that keeps the mapping valid.
+ */
+static int imp_read(struct imp *im, void *dst, u64 len, __u32 *nents)
 {
-	u64 done = 0, len = min_t(u64, arg->len, im->buf->size);
 	struct scatterlist *sg;
 	unsigned int i;
+	u64 done = 0;
 
-	arg->nents = im->sgt->nents;
+	*nents = im->sgt->nents;
 	for_each_sgtable_dma_sg(im->sgt, sg, i) {
 		u64 n = min_t(u64, sg_dma_len(sg), len - done);
 		void *p;
-		int ret;
 
 		if (!n)
 			break;
@@ -78,32 +80,42 @@ static int imp_copy(struct imp *im, struct dmabuf_import *arg)
 			     MEMREMAP_WB : MEMREMAP_WC);
 		if (!p)
 			return -ENOMEM;
-		ret = copy_to_user(u64_to_user_ptr(arg->buf + done), p, n) ?
-		      -EFAULT : 0;
+		memcpy(dst + done, p, n);
 		memunmap(p);
-		if (ret)
-			return ret;
 		done += n;
 	}
 	return 0;
 }
 
+/*
+ * Maps the attachment (again, after a move) and copies the buffer out. The
+ * copy to user memory waits for the reservation's release: a user fault
+ * takes mmap_lock, which dma-buf orders before reservations.
+ */
 static int imp_map(struct imp *im, struct dmabuf_import *arg)
 {
+	u64 len = min_t(u64, arg->len, im->buf->size);
 	struct sg_table *sgt;
-	int ret;
+	void *bounce;
+	int ret = 0;
 
+	bounce = kvmalloc(len ?: 1, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
 	dma_resv_lock(im->buf->resv, NULL);
 	if (!im->sgt) {
 		sgt = dma_buf_map_attachment(im->attach, DMA_FROM_DEVICE);
-		if (IS_ERR(sgt)) {
-			dma_resv_unlock(im->buf->resv);
-			return PTR_ERR(sgt);
-		}
-		im->sgt = sgt;
+		if (IS_ERR(sgt))
+			ret = PTR_ERR(sgt);
+		else
+			im->sgt = sgt;
 	}
-	ret = imp_copy(im, arg);
+	if (!ret)
+		ret = imp_read(im, bounce, len, &arg->nents);
 	dma_resv_unlock(im->buf->resv);
+	if (!ret && copy_to_user(u64_to_user_ptr(arg->buf), bounce, len))
+		ret = -EFAULT;
+	kvfree(bounce);
 	return ret;
 }
 
