@@ -153,4 +153,17 @@ static inline vm_fault_t vgpu_insert_pfn_order(struct vm_fault *vmf,
 #define VGPU_HAVE_MIG_PRECOPY 1
 #endif
 
+/*
+ * Device DMA logging: struct vfio_log_ops (6.1) reports through the VFIO
+ * core's iova_bitmap, part of vfio.ko up to 6.6. 6.7 moved it into iommufd
+ * (symbol namespace IOMMUFD), built only with CONFIG_IOMMUFD_DRIVER, which
+ * IOMMU drivers select when CONFIG_IOMMUFD is set; without it the core's
+ * DMA_LOGGING_REPORT always fails (a stub), so the ops are left out there:
+ * Debian 13's kernel has no IOMMUFD.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0) || \
+	IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+#define VGPU_HAVE_DMA_LOGGING 1
+#endif
+
 #endif /* _VGPU_COMPAT_H */

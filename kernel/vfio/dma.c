@@ -2,7 +2,8 @@
 /*
  * DMA services for vendors: guest memory only through the VFIO core
  * (vfio_pin_pages/vfio_dma_rw), only while the vGPU is open and the guest
- * allows bus mastering, and pins invalidated through dma_unmap.
+ * allows bus mastering, and pins invalidated through dma_unmap. What the
+ * device writes is logged for the VMM (dmalog.c).
  */
 #include <linux/iommu.h>
 #include <linux/module.h>
@@ -43,7 +44,13 @@ int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 	ret = dma_begin(vv);
 	if (ret)
 		return ret;
-	ret = vfio_pin_pages(&vv->vdev, iova, npage, prot, pages);
+	/* counted first: logging may report a page before the pin is done */
+	ret = vgpu_dmalog_pin(vv, iova, npage, prot & IOMMU_WRITE);
+	if (!ret) {
+		ret = vfio_pin_pages(&vv->vdev, iova, npage, prot, pages);
+		if (ret != npage)
+			vgpu_dmalog_unpin(vv, iova, npage, false);
+	}
 	up_read(&vv->open_lock);
 	return ret;
 }
@@ -63,8 +70,10 @@ void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage)
 	 * before open clears), so a vendor unpinning what it pinned is never
 	 * racing the close.
 	 */
-	if (READ_ONCE(vv->open))
+	if (READ_ONCE(vv->open)) {
 		vfio_unpin_pages(&vv->vdev, iova, npage);
+		vgpu_dmalog_unpin(vv, iova, npage, true);
+	}
 }
 EXPORT_SYMBOL_GPL(vgpu_dma_unpin);
 
@@ -83,6 +92,9 @@ int vgpu_dma_rw(struct vgpu_device *vgpu, dma_addr_t iova, void *data,
 	if (ret)
 		return ret;
 	ret = vfio_dma_rw(&vv->vdev, iova, data, len, write);
+	/* after the write, even a failed one: part of it may have landed */
+	if (write)
+		vgpu_dmalog_written(vv, iova, len);
 	up_read(&vv->open_lock);
 	return ret;
 }

@@ -70,6 +70,7 @@ static void vgpu_vfio_close_device(struct vfio_device *vdev)
 	WRITE_ONCE(vv->open, false);
 	WRITE_ONCE(vv->bus_master, false);
 	up_write(&vv->open_lock);
+	vgpu_dmalog_reset(vv);
 	/* No stale BARs or MSI state for the next user. */
 	vcfg_reset(&vv->cfg);
 	vgpu_vfio_irq_reset(vv);
@@ -226,6 +227,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	vgpu_vfio_irq_fini(vv);
 	vgpu_vfio_mig_fini(vv);
 	vgpu_vfio_dmabuf_fini(vv);
+	vgpu_dmalog_fini(vv);
 	if (vv->cookie)
 		ida_free(&vgpu_vfio_cookies, vv->cookie);
 	vgpu_vfio_release_done(vdev);
@@ -264,6 +266,7 @@ static int vgpu_vfio_probe(struct vgpu_device *vgpu)
 	vv->ops = vgpu->gpu->ops;
 	init_rwsem(&vv->memory_lock);
 	init_rwsem(&vv->open_lock);
+	vgpu_dmalog_init(vv);
 
 	ret = ida_alloc_range(&vgpu_vfio_cookies, 1, VGPU_VFIO_MAX_COOKIE,
 			      GFP_KERNEL);

@@ -8,7 +8,9 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
+#include <linux/xarray.h>
 
+#include "compat.h"
 #include "internal.h"
 #include "config.h"
 #include "layout.h"
@@ -99,6 +101,18 @@ struct vgpu_vfio {
 	/* Display planes as dma-bufs (dmabuf.c), when the vendor said so. */
 	bool plane_dmabuf;
 	struct vgpu_dmabuf_set *dmabuf_set;
+
+#ifdef VGPU_HAVE_DMA_LOGGING
+	/*
+	 * Device DMA logging (dmalog.c), under log_lock: the log's bitmaps
+	 * by 128 MiB chunk of IOVA while logging, and the pin count of every
+	 * pinned page (count << 1 | pinned writable) while open.
+	 */
+	struct mutex log_lock;
+	bool logging;
+	struct xarray log;
+	struct xarray pins;
+#endif
 };
 
 static inline struct vgpu_vfio *to_vv(struct vfio_device *vdev)
@@ -136,6 +150,30 @@ bool vgpu_vfio_in_msix(struct vgpu_vfio *vv, unsigned int index, u64 off,
 void vgpu_vfio_mig_init(struct vgpu_vfio *vv);
 void vgpu_vfio_mig_reset(struct vgpu_vfio *vv);
 void vgpu_vfio_mig_fini(struct vgpu_vfio *vv);
+
+/* dmalog.c: device DMA logging, where the kernel can report it */
+#ifdef VGPU_HAVE_DMA_LOGGING
+void vgpu_dmalog_init(struct vgpu_vfio *vv);
+void vgpu_dmalog_reset(struct vgpu_vfio *vv);
+void vgpu_dmalog_fini(struct vgpu_vfio *vv);
+int vgpu_dmalog_pin(struct vgpu_vfio *vv, u64 iova, int npage, bool write);
+void vgpu_dmalog_unpin(struct vgpu_vfio *vv, u64 iova, int npage, bool done);
+void vgpu_dmalog_written(struct vgpu_vfio *vv, u64 iova, size_t len);
+#else
+static inline void vgpu_dmalog_init(struct vgpu_vfio *vv) {}
+static inline void vgpu_dmalog_reset(struct vgpu_vfio *vv) {}
+static inline void vgpu_dmalog_fini(struct vgpu_vfio *vv) {}
+static inline int vgpu_dmalog_pin(struct vgpu_vfio *vv, u64 iova, int npage,
+				  bool write)
+{
+	return 0;
+}
+
+static inline void vgpu_dmalog_unpin(struct vgpu_vfio *vv, u64 iova,
+				     int npage, bool done) {}
+static inline void vgpu_dmalog_written(struct vgpu_vfio *vv, u64 iova,
+				       size_t len) {}
+#endif
 
 /* Is [@off, @off + @len) of region @index VRAM that migration tracks now? */
 static inline bool vgpu_vfio_vram_tracked(struct vgpu_vfio *vv,

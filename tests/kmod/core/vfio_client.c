@@ -1738,6 +1738,172 @@ static int t_dma(void)
 	return 0;
 }
 
+/*
+ * Device DMA logging, offered where the kernel can report it: where it has
+ * iova_bitmap_set() (vfio.ko up to 6.6, CONFIG_IOMMUFD_DRIVER from 6.7).
+ */
+static bool kernel_has_iova_bitmap(void)
+{
+	char line[512], name[128];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %127s", name) == 1 &&
+			!strcmp(name, "iova_bitmap_set");
+	fclose(f);
+	return found;
+}
+
+/* VFIO_DEVICE_FEATURE with @len bytes of payload, copied back; -errno */
+static int feature(struct dev *d, uint32_t flags, void *data, size_t len)
+{
+	uint64_t buf[8] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+
+	if (sizeof(*f) + len > sizeof(buf))
+		return -E2BIG;
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	memcpy(f->data, data, len);
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	memcpy(data, f->data, len);
+	return 0;
+}
+
+static int log_start(struct dev *d, uint64_t page, uint64_t iova, uint64_t len,
+		     uint64_t *got)
+{
+	struct vfio_device_feature_dma_logging_range r = { .iova = iova, .length = len };
+	struct vfio_device_feature_dma_logging_control c = {
+		.page_size = page, .num_ranges = 1, .ranges = (uintptr_t)&r,
+	};
+	int ret = feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			  &c, sizeof(c));
+
+	if (got)
+		*got = c.page_size;
+	return ret;
+}
+
+static int log_stop(struct dev *d)
+{
+	return feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+		       NULL, 0);
+}
+
+/* Which @page-sized pages of [IOVA, IOVA + DMA_SIZE) the device wrote: a bit each. */
+static int64_t log_report(struct dev *d, uint64_t page)
+{
+	uint64_t bits = 0;
+	struct vfio_device_feature_dma_logging_report r = {
+		.iova = IOVA, .length = DMA_SIZE, .page_size = page,
+		.bitmap = (uintptr_t)&bits,
+	};
+	int ret = feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+			  &r, sizeof(r));
+
+	return ret ? ret : (int64_t)bits;
+}
+
+static int dma_cmd(struct dev *d, uint64_t iova, uint64_t cmd)
+{
+	if (reg_wr(d, VT_REG_DMA_IOVA, iova) || reg_wr(d, VT_REG_DMA_CMD, cmd))
+		return -EIO;
+	return (int)reg_rd(d, VT_REG_DMA_RESULT);
+}
+
+static int t_dma_log(void)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	uint64_t page = sysconf(_SC_PAGESIZE), got = 0;
+	uint8_t *mem;
+
+	if (!kernel_has_iova_bitmap()) {
+		diag("no iova_bitmap_set in this kernel: DMA logging must not be offered");
+		CHECK_EQ(feature(&D, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+				 VFIO_DEVICE_FEATURE_DMA_LOGGING_START, NULL, 0), -ENOTTY);
+		CHECK_EQ(log_report(&D, page), -ENOTTY);
+		return 0;
+	}
+	CHECK_EQ(page, 4096);
+	CHECK_EQ(feature(&D, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			 VFIO_DEVICE_FEATURE_DMA_LOGGING_START, NULL, 0), 0);
+	/* from invalid states: a report fails, a stop does nothing */
+	CHECK_EQ(log_report(&D, page), -EINVAL);
+	CHECK_EQ(log_stop(&D), 0);
+	/* hostile starts */
+	CHECK_EQ(log_start(&D, 0, IOVA, DMA_SIZE, NULL), -EINVAL);
+	CHECK_EQ(log_start(&D, 3, IOVA, DMA_SIZE, NULL), -EINVAL);
+	CHECK_EQ(log_start(&D, page, 0, 1ULL << 41, NULL), -E2BIG);
+	CHECK_EQ(log_report(&D, page), -EINVAL);
+	/* the device logs at its own page size, whatever was hinted */
+	CHECK_EQ(log_start(&D, 2 * page, IOVA, DMA_SIZE, &got), 0);
+	CHECK_EQ(got, page);
+	CHECK_EQ(log_start(&D, page, IOVA, DMA_SIZE, NULL), -EBUSY);
+	CHECK_EQ(log_report(&D, page), 0);
+
+	mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	memset(mem, 0x5a, DMA_SIZE);
+	map.vaddr = (uintptr_t)mem;
+	map.iova = IOVA;
+	map.size = DMA_SIZE;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	CHECK_OK(ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map));
+	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
+	CHECK_OK(reg_wr(&D, VT_REG_DMA_LEN, 256));
+	/* reads are not logged; writes are, once, by page */
+	CHECK_EQ(dma_cmd(&D, IOVA + 0x1000, VT_DMA_FROM_GUEST), 0);
+	CHECK_EQ(log_report(&D, page), 0);
+	CHECK_EQ(dma_cmd(&D, IOVA + 0x3003, VT_DMA_TO_GUEST), 0);
+	CHECK_EQ(log_report(&D, page), 1 << 3);
+	CHECK_EQ(log_report(&D, page), 0);
+	CHECK_EQ(dma_cmd(&D, IOVA + 0x4f80, VT_DMA_TO_GUEST), 0);
+	CHECK_EQ(log_report(&D, page), 3 << 4);
+	/* a coarser report: 8 KiB per bit */
+	CHECK_EQ(dma_cmd(&D, IOVA + 0x5000, VT_DMA_TO_GUEST), 0);
+	CHECK_EQ(dma_cmd(&D, IOVA + 0xe000, VT_DMA_TO_GUEST), 0);
+	CHECK_EQ(log_report(&D, 2 * page), (1 << 2) | (1 << 7));
+	CHECK_EQ(log_report(&D, page), 0);
+	/* a page pinned writable is reported while pinned, and once after */
+	CHECK_EQ(dma_cmd(&D, IOVA + 0x8000, VT_DMA_PIN), 0);
+	CHECK_EQ(log_report(&D, page), 1 << 8);
+	CHECK_EQ(log_report(&D, page), 1 << 8);
+	CHECK_EQ(dma_cmd(&D, 0, VT_DMA_UNPIN_ALL), 0);
+	CHECK_EQ(log_report(&D, page), 1 << 8);
+	CHECK_EQ(log_report(&D, page), 0);
+	/* pinned twice, both dropped by dma_unmap: logged at the last unpin */
+	CHECK_EQ(dma_cmd(&D, IOVA + 0xa000, VT_DMA_PIN), 0);
+	CHECK_EQ(dma_cmd(&D, IOVA + 0xa000, VT_DMA_PIN), 0);
+	CHECK_EQ(log_report(&D, page), 1 << 10);
+	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 2);
+	unmap.iova = IOVA;
+	unmap.size = DMA_SIZE;
+	CHECK_OK(ioctl(D.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 0);
+	CHECK_EQ(log_report(&D, page), 1 << 10);
+	CHECK_EQ(log_report(&D, page), 0);
+	/* a failed write is logged too: nothing landed, nothing is lost */
+	CHECK((int64_t)dma_cmd(&D, IOVA + 0x6000, VT_DMA_TO_GUEST) < 0);
+	CHECK_EQ(log_report(&D, page), 1 << 6);
+	CHECK_EQ(log_stop(&D), 0);
+	CHECK_EQ(log_report(&D, page), -EINVAL);
+	CHECK_EQ(log_stop(&D), 0);
+	/* a new start begins with an empty log */
+	CHECK_EQ(log_start(&D, page, IOVA, DMA_SIZE, NULL), 0);
+	CHECK_EQ(log_report(&D, page), 0);
+	CHECK_EQ(log_stop(&D), 0);
+	CHECK_OK(munmap(mem, DMA_SIZE));
+	return 0;
+}
+
 static int t_gfx_plane(void)
 {
 	struct vfio_device_gfx_plane_info p = { .argsz = sizeof(p) };
@@ -3094,6 +3260,7 @@ static const struct test vfio_tests[] = {
 	{ "ERR and REQ triggers", t_irq_err_req, true },
 	{ "SET_IRQS bad input", t_irq_bad, true },
 	{ "DMA: rw, bus master, pins and dma_unmap", t_dma, true },
+	{ "DMA logging: writes and writable pins reported, hostile starts", t_dma_log, true },
 	{ "reset: a fault during the vendor's reset does not survive it", t_reset_refaults, true },
 	{ "QUERY_GFX_PLANE", t_gfx_plane, true },
 	{ "the plane as a dma-buf: RAM pages mapped, imported, revoked at close", t_gfx_plane_dmabuf, false },
