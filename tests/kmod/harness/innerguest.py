@@ -7,9 +7,10 @@ import subprocess
 
 
 def lab_kernel():
-    """(vmlinux, modules root, kernel ABI) of the lab, from tools/lab's environment."""
-    cache = os.environ["LAB_CACHE"]
-    abi = os.environ["LAB_ABI"]
+    """(vmlinux, modules root, kernel ABI) for an inner guest, from tools/lab's environment:
+    the world's stock kernel, also when the lab runs the debug kernel."""
+    cache = os.environ.get("LAB_INNER_CACHE") or os.environ["LAB_CACHE"]
+    abi = os.environ.get("LAB_INNER_ABI") or os.environ["LAB_ABI"]
     return os.path.join(cache, f"vmlinux-{abi}"), os.path.join(cache, "root"), abi
 
 

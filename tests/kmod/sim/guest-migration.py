@@ -50,8 +50,25 @@ if not gpu:
 if not os.path.exists("/dev/kvm"):
     print("1..0 # SKIP no /dev/kvm (run the lab with --nested)")
     sys.exit(0)
-print("1..14", flush=True)
+print("1..15", flush=True)
 note(version.splitlines()[0])
+
+
+def kernel_has_iova_bitmap():
+    """Our core offers device DMA logging where the kernel can report it: where it
+    has iova_bitmap_set() (kernel/compat.h)."""
+    try:
+        with open("/proc/kallsyms") as f:
+            return any(l.split()[2:3] == ["iova_bitmap_set"] for l in f)
+    except OSError:
+        return False
+
+
+# With device DMA logging QEMU needs no enable-migration=on: its default, auto, migrates.
+DMALOG = kernel_has_iova_bitmap()
+MIGRATION = "auto" if DMALOG else "on"
+note("device DMA logging: " + ("offered (the kernel has iova_bitmap_set): enable-migration=auto"
+                               if DMALOG else "not offered by this kernel: enable-migration=on"))
 
 # -- the vGPUs: A and B of one type, C of another ---------------------------
 if not os.path.isdir("/sys/module/vgpu_sim"):
@@ -84,7 +101,7 @@ procs = []
 class Qemu:
     """One inner QEMU with a vGPU and a QMP socket; @incoming: a destination."""
 
-    def __init__(self, name, vgpu, incoming=False, migration="on", start=True, trace=()):
+    def __init__(self, name, vgpu, incoming=False, migration=MIGRATION, start=True, trace=()):
         self.name = name
         self.trace = f"/run/simmig-{os.getpid()}-trace-{name}.log"
         # in the lab's own memory: read back through the 9p share, a file
@@ -123,13 +140,25 @@ class Qemu:
         json.loads(self.f.readline())
         self.cmd("qmp_capabilities")
 
+    def closed(self, why):
+        # a QEMU that went away: say which, how it ended and what it printed
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        return RuntimeError(f"QEMU {self.name} closed QMP ({why}), exit status "
+                            f"{self.proc.poll()}: {self.output()[-8:]}")
+
     def cmd(self, name, **args):
-        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.f.flush()
+        try:
+            self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+            self.f.flush()
+        except OSError as e:
+            raise self.closed(f"{name}: {e}") from None
         while True:
             line = self.f.readline()
             if not line:
-                raise RuntimeError(f"QEMU {self.name} closed QMP: {self.output()[-5:]}")
+                raise self.closed(name)
             r = json.loads(line)
             if "return" in r or "error" in r:
                 return r
@@ -243,23 +272,27 @@ def migrate(src, dst, timeout):
 # -- what QEMU asks of a VFIO device before it migrates it -------------------
 try:
     probe = Qemu("probe", vgpus["C"], migration=None, start=False)
-    r = probe.cmd("migrate", uri=f"unix:/run/simmig-{os.getpid()}-none.mig")
-    desc = r.get("error", {}).get("desc", "")
-    tap("error" in r and "dirty tracking" in desc,
-        "enable-migration=auto (QEMU's default): QEMU blocks migrating a vGPU without "
-        "device dirty tracking", [desc or json.dumps(r)])
+    reasons = probe.cmd("query-migrate").get("return", {}).get("blocked-reasons", [])
+    blocked = any("dirty tracking" in r for r in reasons)
+    if DMALOG:
+        tap(not blocked, "enable-migration=auto (QEMU's default): the vGPU has device DMA "
+            "logging, QEMU does not block its migration", reasons)
+    else:
+        tap(blocked, "enable-migration=auto (QEMU's default): QEMU blocks migrating a vGPU "
+            "without device dirty tracking (this kernel cannot report DMA logging)", reasons)
     probe.quit()
 except Exception as e:
     tap(False, "enable-migration=auto (QEMU's default)", [repr(e)])
 
 # -- the source guest ----------------------------------------------------------
 QTRACE = ("vfio_intx*", "pci_route_irq", "vfio_migration_set_state",
-          "vfio_load_device_config_state*", "vfio_pci_write_config", "kvm_irqchip*")
+          "vfio_load_device_config_state*", "vfio_pci_write_config", "kvm_irqchip*",
+          "vfio_device_dirty_tracking_start", "vfio_get_dirty_bitmap")
 src = Qemu("A", vgpus["A"], trace=QTRACE)
 wait_for(lambda: len(src.ticks()) >= 2 or src.failures() or src.proc.poll() is not None,
                  300)
 if not tap(len(src.ticks()) >= 2 and not src.failures(),
-           "source: the inner guest draws and copies on vGPU A (enable-migration=on)",
+           f"source: the inner guest draws and copies on vGPU A (enable-migration={MIGRATION})",
            src.failures() + src.text().splitlines()[-10:] + src.output()[-10:]):
     for q in procs:
         q.quit()
@@ -281,7 +314,10 @@ except Exception as e:
 # -- a destination that must refuse: vGPU C is of another type ----------------
 bad = Qemu("C", vgpus["C"], incoming=True)
 before = max(src.ticks())
-info = migrate(src, bad, 600)
+try:
+    info = migrate(src, bad, 600)
+except RuntimeError as e:
+    info = {"status": "error", "error-desc": str(e)}
 bad_out = []
 if wait_for(lambda: bad.proc.poll() is not None, 30):
     bad_out = bad.output()
@@ -289,6 +325,12 @@ tap(info.get("status") in ("failed", "refused"),
     "migration to a vGPU of another type (vgpu_sim-32m) fails",
     [f"status {info.get('status')}: {info.get('error-desc', '')}"] +
     [f"destination: {l}" for l in bad_out[-6:]])
+if src.proc.poll() is not None:
+    tap(False, "the source QEMU is still there after the failed migration",
+        src.output()[-10:] + src.text().splitlines()[-10:])
+    for q in procs:
+        q.quit()
+    bail("the source QEMU exited")
 st = src.status()
 tap(st == "running", f"the source guest is still running after the failed migration ({st})")
 again = wait_for(lambda: max(src.ticks()) >= before + 16 or src.failures(), 300)
@@ -332,6 +374,22 @@ if ok:
          f"vfio device bytes {info.get('vfio', {}).get('transferred')}, "
          f"RAM bytes {ram.get('transferred')} ({ram.get('normal')} normal pages, "
          f"{ram.get('dirty-sync-count')} dirty syncs)")
+# Which tracking QEMU used for guest RAM the vGPU wrote: our DMA logging, or type1's.
+try:
+    qt = open(src.trace, errors="replace").read()
+except OSError:
+    qt = ""
+starts = re.findall(r"vfio_device_dirty_tracking_start .*", qt)
+dirty = [int(n) for n in re.findall(r"vfio_get_dirty_bitmap .*dirty_pages=(\d+)", qt)]
+if DMALOG:
+    tap(starts and sum(dirty) > 0,
+        "QEMU tracked the guest RAM the vGPU wrote through its DMA logging "
+        "(VFIO_DEVICE_FEATURE_DMA_LOGGING), not type1's container",
+        starts[:1] + [f"{len(dirty)} reports, {sum(dirty)} dirty pages in all"])
+else:
+    skip("QEMU tracks the guest RAM the vGPU writes through its DMA logging",
+         "this kernel cannot report device DMA logging (no iova_bitmap: Debian 13 has no "
+         f"IOMMUFD); type1's container tracking: {len(dirty)} reports, {sum(dirty)} dirty pages")
 st_src = src.status()
 st_dst = wait_for(lambda: dst.proc.poll() is None and dst.status() == "running", 60)
 tap(st_dst and st_src == "postmigrate",
