@@ -135,40 +135,49 @@ void vgpu_dmalog_unpin(struct vgpu_vfio *vv, u64 iova, int npage, bool done)
 	mutex_unlock(&vv->log_lock);
 }
 
+/* The log chunks range @node touches: [*first, *last]. */
+static void range_chunks(struct interval_tree_node *node, unsigned long *first,
+			 unsigned long *last)
+{
+	*first = (node->start >> PAGE_SHIFT) / LOG_CHUNK_PAGES;
+	*last = (node->last >> PAGE_SHIFT) / LOG_CHUNK_PAGES;
+}
+
+#define for_each_range(node, ranges)					\
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX); node;	\
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
+
 static int vgpu_log_start(struct vfio_device *vdev,
 			  struct rb_root_cached *ranges, u32 nnodes,
 			  u64 *page_size)
 {
 	struct vgpu_vfio *vv = to_vv(vdev);
 	struct interval_tree_node *node;
-	unsigned long chunks = 0;
+	unsigned long chunks = 0, idx, last;
 	int ret = 0;
 
 	/* The core checks the ranges against page_size, not page_size. */
 	if (!*page_size || !is_power_of_2(*page_size))
 		return -EINVAL;
+	/* Too much to log is refused before anything is allocated. */
+	for_each_range(node, ranges) {
+		range_chunks(node, &idx, &last);
+		chunks += last - idx + 1;
+		if (chunks > LOG_MAX_CHUNKS)
+			return -E2BIG;
+	}
 	mutex_lock(&vv->log_lock);
 	if (vv->logging) {
 		ret = -EBUSY;
 		goto out;
 	}
 	vv->logging = true;
-	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX); node;
-	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		unsigned long idx =
-			(node->start >> PAGE_SHIFT) / LOG_CHUNK_PAGES;
-		unsigned long end =
-			(node->last >> PAGE_SHIFT) / LOG_CHUNK_PAGES;
-
-		for (; idx <= end; idx++) {
+	for_each_range(node, ranges) {
+		for (range_chunks(node, &idx, &last); idx <= last; idx++) {
 			unsigned long map;
 
 			if (xa_load(&vv->log, idx))
 				continue;
-			if (++chunks > LOG_MAX_CHUNKS) {
-				ret = -E2BIG;
-				goto fail;
-			}
 			map = get_zeroed_page(GFP_KERNEL_ACCOUNT);
 			if (!map) {
 				ret = -ENOMEM;

@@ -74,19 +74,19 @@ enum op_kind {
 	OP_GET_INFO, OP_REGION_INFO, OP_IRQ_INFO, OP_SET_IRQS, OP_RESET,
 	OP_FEATURE, OP_MIG_STATE, OP_MIG_DATA, OP_PLANE, OP_PREAD, OP_PWRITE,
 	OP_MMAP, OP_MUNMAP, OP_TOUCH, OP_CFG, OP_EFD, OP_CLOSE, OP_REOPEN,
-	OP_REMOVE, OP_IOCTL, OP_DMA, OP_MIG_FORGE, NR_OPS
+	OP_REMOVE, OP_IOCTL, OP_DMA, OP_MIG_FORGE, OP_DMA_LOG, NR_OPS
 };
 
 static const char *const op_names[] = {
 	"get_info", "region_info", "irq_info", "set_irqs", "reset",
 	"feature", "mig_state", "mig_data", "plane", "pread", "pwrite",
 	"mmap", "munmap", "touch", "cfg", "efd", "close", "reopen",
-	"remove", "ioctl", "dma", "mig_forge",
+	"remove", "ioctl", "dma", "mig_forge", "dma_log",
 };
 
 /* how often the generator picks each */
 static const unsigned int op_weight[] = {
-	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4, 2,
+	2, 4, 3, 10, 3, 4, 3, 4, 2, 8, 10, 6, 3, 8, 10, 3, 2, 2, 1, 2, 4, 2, 3,
 };
 
 _Static_assert(sizeof(op_names) / sizeof(op_names[0]) == NR_OPS, "a name per op");
@@ -1390,6 +1390,71 @@ static void do_dma(struct slot *s, const uint32_t *a)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Device DMA logging as a VMM drives it: START over do_dma()'s IOVA windows,
+ * REPORTs into a bitmap with a guard after it, STOP; now and then hostile
+ * page sizes, overlapping or huge ranges, and reports beyond the bitmap
+ * (into an unmapped address). ENOTTY where the kernel offers no logging.
+ */
+static void do_dma_log(struct slot *s, const uint32_t *a)
+{
+	struct vfio_device_feature_dma_logging_range r[4];
+	uint64_t bits[8 + 2], guard = 0x5a5a5a5a5a5a5a5aull;
+	uint64_t buf[8] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+	unsigned int i, n = 1 + a[1] % 4;
+
+	memset(r, 0, sizeof(r));
+	memset(bits, 0xa5, sizeof(bits));
+	bits[8] = bits[9] = guard;
+	f->argsz = sizeof(*f);
+	switch (a[0] % 3) {
+	case 0: {
+		struct vfio_device_feature_dma_logging_control *c = (void *)f->data;
+
+		for (i = 0; i < n; i++) {
+			r[i].iova = (uint64_t)((a[2] >> (2 * i)) % 4) << 21;
+			r[i].length = 2u << 20;
+		}
+		if (a[3] & 1) {		/* hostile: any range, maybe overlapping */
+			r[0].iova = (uint64_t)a[4] << 12;
+			r[0].length = a[3] & 2 ? (uint64_t)a[5] << 20 : (uint64_t)a[5] << 12;
+		}
+		f->argsz += sizeof(*c);
+		f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
+		c->page_size = a[3] & 4 ? 1ull << (a[3] >> 3) % 64 : 4096;
+		c->num_ranges = a[3] & 8 ? a[4] % 8 : n;
+		c->ranges = (uintptr_t)(a[3] & 16 ? (void *)8 : r);
+		break;
+	}
+	case 1: {
+		struct vfio_device_feature_dma_logging_report *rep = (void *)f->data;
+		uint64_t page = 4096ull << a[2] % 4;
+
+		/* 2 MiB at 4 KiB pages fills the 8 words; the two after are the guard */
+		f->argsz += sizeof(*rep);
+		f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
+		rep->iova = (uint64_t)(a[1] % 4) << 21;
+		rep->length = 2u << 20;
+		rep->page_size = page;
+		rep->bitmap = (uintptr_t)bits;
+		if (a[3] & 1) {		/* hostile, into no memory */
+			rep->iova = (uint64_t)a[4] << 12;
+			rep->length = (uint64_t)a[5] << (a[3] & 2 ? 30 : 12);
+			rep->page_size = a[3] & 4 ? a[2] : page;
+			rep->bitmap = 8;
+		}
+		break;
+	}
+	default:
+		f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP;
+		break;
+	}
+	ioctl(s->dev, VFIO_DEVICE_FEATURE, f);
+	if (a[0] % 3 == 1 && (bits[8] != guard || bits[9] != guard))
+		oracle("DMA_LOGGING_REPORT wrote past its bitmap");
+}
+
 static void exec_op(const struct op *o)
 {
 	unsigned long long t = now_ns();
@@ -1556,6 +1621,9 @@ static void exec_op_timed(const struct op *o)
 		break;
 	case OP_MIG_FORGE:
 		do_mig_forge(s, a);
+		break;
+	case OP_DMA_LOG:
+		do_dma_log(s, a);
 		break;
 	}
 }
