@@ -685,12 +685,17 @@ void vgpu_vram_dirty(struct vgpu_device *vgpu, u64 offset, u64 len);
  * @prot: IOMMU_READ and/or IOMMU_WRITE.
  * @pages: receives @npage struct page pointers.
  *
- * Wraps vfio_pin_pages(). Process context, may sleep.
+ * Wraps vfio_pin_pages(). Process context, may sleep. Where the core offers
+ * the VMM device DMA logging, a page pinned with IOMMU_WRITE counts as
+ * written for as long as any pin on it is held, and once more when the last
+ * is dropped: pin writable only what the device writes, write guest memory
+ * only through pages pinned writable (or vgpu_dma_rw()), and unpin only
+ * after the device's last write to them.
  *
  * Return: @npage, or -EPERM if the guest disabled bus mastering
  * (PCI_COMMAND_MASTER), -ENODEV if the vGPU is not open, -EOPNOTSUPP
- * without a dma_unmap op, -EINVAL for bad arguments, or the errno of
- * vfio_pin_pages().
+ * without a dma_unmap op, -EINVAL for bad arguments, -ENOMEM, or the errno
+ * of vfio_pin_pages().
  */
 int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 		 int prot, struct page **pages);
@@ -711,7 +716,8 @@ void vgpu_dma_unpin(struct vgpu_device *vgpu, dma_addr_t iova, int npage);
  * @len: bytes to copy.
  * @write: true to write guest memory from @data, false to read into @data.
  *
- * Wraps vfio_dma_rw(). Process context, may sleep.
+ * Wraps vfio_dma_rw(). Process context, may sleep. A write is logged for
+ * the VMM's device DMA logging once it is done, failed or not.
  *
  * Return: 0, -EPERM if bus mastering is disabled, -ENODEV if the vGPU is not
  * open, or the errno of vfio_dma_rw() (-EFAULT for an unmapped IOVA).

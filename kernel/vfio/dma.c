@@ -48,8 +48,13 @@ int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 	ret = vgpu_dmalog_pin(vv, iova, npage, prot & IOMMU_WRITE);
 	if (!ret) {
 		ret = vfio_pin_pages(&vv->vdev, iova, npage, prot, pages);
-		if (ret != npage)
-			vgpu_dmalog_unpin(vv, iova, npage, false);
+		/* (6.x pins all or nothing; a count would be pins held) */
+		if (ret != npage) {
+			int held = clamp(ret, 0, npage);
+
+			vgpu_dmalog_unpin(vv, iova + (u64)held * PAGE_SIZE,
+					  npage - held, false);
+		}
 	}
 	up_read(&vv->open_lock);
 	return ret;
