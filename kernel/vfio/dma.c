@@ -48,7 +48,7 @@ int vgpu_dma_pin(struct vgpu_device *vgpu, dma_addr_t iova, int npage,
 	ret = vgpu_dmalog_pin(vv, iova, npage, prot & IOMMU_WRITE);
 	if (!ret) {
 		ret = vfio_pin_pages(&vv->vdev, iova, npage, prot, pages);
-		/* (6.x pins all or nothing; a count would be pins held) */
+		/* 6.x pins all or none; were a count returned, those are held */
 		if (ret != npage) {
 			int held = clamp(ret, 0, npage);
 

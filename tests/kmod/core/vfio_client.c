@@ -1675,22 +1675,41 @@ static int t_irq_bad(void)
 	return 0;
 }
 
-static int t_dma(void)
+/*
+ * DMA_SIZE bytes of anonymous memory, filled with 0x5a, DMA-mapped at IOVA
+ * for D, with memory decode on (bus mastering stays as it was); NULL on
+ * failure.
+ */
+static uint8_t *dma_window(void)
 {
 	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
-	uint8_t *mem, pat[256];
+	uint8_t *mem;
 
 	mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(mem != MAP_FAILED);
+	if (mem == MAP_FAILED)
+		return NULL;
 	memset(mem, 0x5a, DMA_SIZE);
 	map.vaddr = (uintptr_t)mem;
 	map.iova = IOVA;
 	map.size = DMA_SIZE;
 	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	CHECK_OK(ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map));
-	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	if (ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map) ||
+	    cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY)) {
+		diag("DMA window at 0x%llx: %s", IOVA, strerror(errno));
+		munmap(mem, DMA_SIZE);
+		return NULL;
+	}
+	return mem;
+}
+
+static int t_dma(void)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	uint8_t *mem, pat[256];
+
+	mem = dma_window();
+	CHECK(mem);
 	/* Bus mastering off: the device may not DMA. */
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA + 0x1000));
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_LEN, sizeof(pat)));
@@ -1818,7 +1837,6 @@ static int dma_cmd(struct dev *d, uint64_t iova, uint64_t cmd)
 
 static int t_dma_log(void)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	uint64_t page = sysconf(_SC_PAGESIZE), got = 0;
 	uint8_t *mem;
@@ -1847,16 +1865,8 @@ static int t_dma_log(void)
 	CHECK_EQ(log_start(&D, page, IOVA, DMA_SIZE, NULL), -EBUSY);
 	CHECK_EQ(log_report(&D, page), 0);
 
-	mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(mem != MAP_FAILED);
-	memset(mem, 0x5a, DMA_SIZE);
-	map.vaddr = (uintptr_t)mem;
-	map.iova = IOVA;
-	map.size = DMA_SIZE;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	CHECK_OK(ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map));
-	CHECK_OK(cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
+	mem = dma_window();
+	CHECK(mem);
 	CHECK_OK(enable_decode(&D, PCI_COMMAND_MASTER));
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_LEN, 256));
 	/* reads are not logged; writes are, once, by page */
