@@ -156,7 +156,7 @@ static int vgpu_log_start(struct vfio_device *vdev,
 	unsigned long chunks = 0, idx, last;
 	int ret = 0;
 
-	/* The core checks the ranges against page_size, not page_size. */
+	/* The core checks the ranges against page_size, not page_size itself. */
 	if (!*page_size || !is_power_of_2(*page_size))
 		return -EINVAL;
 	/* Too much to log is refused before anything is allocated. */

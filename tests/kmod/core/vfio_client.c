@@ -2361,20 +2361,15 @@ static int t_unknown_ioctl(void)
 /* vgpu_test has no state ops: no migration feature, as vgpu.h promises. */
 static int t_no_migration(void)
 {
-	uint64_t buf[4] = { 0 };
-	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_migration m = { 0 };
+	struct vfio_device_feature_mig_state st = { .device_state = VFIO_DEVICE_STATE_STOP };
 
-	f->argsz = sizeof(*f) + sizeof(struct vfio_device_feature_migration);
-	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
-	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
-	f->flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-		   VFIO_DEVICE_FEATURE_MIGRATION;
-	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
-	f->argsz = sizeof(*f) + sizeof(struct vfio_device_feature_mig_state);
-	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	((struct vfio_device_feature_mig_state *)f->data)->device_state =
-		VFIO_DEVICE_STATE_STOP;
-	CHECK_ERRNO(ioctl(D.fd, VFIO_DEVICE_FEATURE, f), ENOTTY);
+	CHECK_EQ(feature(&D, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
+			 &m, sizeof(m)), -ENOTTY);
+	CHECK_EQ(feature(&D, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			 VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m)), -ENOTTY);
+	CHECK_EQ(feature(&D, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			 &st, sizeof(st)), -ENOTTY);
 	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
 	return 0;
 }
