@@ -6,7 +6,12 @@
  * test and prints the expression, the values and errno.
  *
  *   vgpu-core-test --module PATH/vgpu_test.ko [--group vfio|lifecycle|all]
+ *   vgpu-core-test --module PATH/vgpu_test.ko --group vfio --iommufd
  *   vgpu-core-test --module PATH/vgpu_test.ko --group huge --huge-base ADDR
+ *
+ * --iommufd opens every device through its VFIO cdev bound to an iommufd IOAS
+ * instead of a type1 container (kernels with CONFIG_IOMMUFD and
+ * CONFIG_VFIO_DEVICE_CDEV: the lab's debug kernels).
  *
  * Exit status: 0 all passed, 1 a test failed, 4 cannot run here (skip).
  */
@@ -39,6 +44,9 @@
 #include <linux/netlink.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#endif
 
 #include "vgpu_test_regs.h"
 #include "../harness/importer/dmabuf_import.h"
@@ -55,7 +63,13 @@
 #define DMA_SIZE	0x10000ULL
 #define DRM_FORMAT_XRGB8888_ 0x34325258	/* fourcc 'XR24' */
 
+/* the cdev/iommufd uAPI came with 6.6's headers */
+#if defined(VFIO_DEVICE_BIND_IOMMUFD) && defined(IOMMU_IOAS_MAP)
+#define HAVE_IOMMUFD 1
+#endif
+
 static int tap_n, tap_failed;
+static bool use_iommufd;	/* --iommufd: cdev + IOAS instead of type1 */
 static void *volatile bad_ptr = (void *)8;	/* an unmapped user address */
 static const char *module_path;
 
@@ -198,6 +212,8 @@ static long avail(const char *type)
 struct dev {
 	char uuid[40];
 	int container, group, fd;
+	int iommufd;		/* --iommufd: the iommufd and the IOAS */
+	unsigned int ioas;
 	struct vfio_device_info info;
 	struct vfio_region_info reg[16];
 	bool small;
@@ -219,11 +235,79 @@ static int group_path(const char *uuid, char *out, size_t size)
 	return 0;
 }
 
+#ifdef HAVE_IOMMUFD
+/* The device's VFIO cdev, opened, bound to d->iommufd and attached to d->ioas. */
+static int cdev_open_bound(struct dev *d)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct dirent *e;
+	char p[300 + sizeof(e->d_name)], name[sizeof(e->d_name)] = "";
+	DIR *dir;
+	int fd;
+
+	snprintf(p, sizeof(p), MDEV_DEVS "/%s/vfio-dev", d->uuid);
+	dir = opendir(p);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		if (!strncmp(e->d_name, "vfio", 4))
+			snprintf(name, sizeof(name), "%s", e->d_name);
+	closedir(dir);
+	snprintf(p, sizeof(p), "/dev/vfio/devices/%s", name);
+	fd = name[0] ? open(p, O_RDWR) : -1;
+	if (fd < 0)
+		return -1;
+	bind.iommufd = d->iommufd;
+	at.pt_id = d->ioas;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
+	    ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+static int iommufd_setup(struct dev *d)
+{
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+
+	d->iommufd = open("/dev/iommu", O_RDWR);
+	if (d->iommufd < 0 || ioctl(d->iommufd, IOMMU_IOAS_ALLOC, &ia))
+		return -1;
+	d->ioas = ia.out_ioas_id;
+	return 0;
+}
+#else
+static int cdev_open_bound(struct dev *d)
+{
+	errno = ENOTTY;
+	return -1;
+}
+
+static int iommufd_setup(struct dev *d)
+{
+	errno = ENOTTY;
+	return -1;
+}
+#endif
+
+/* A new device fd for @d: from its group, or with --iommufd its bound cdev. */
+static int dev_new_fd(struct dev *d)
+{
+	if (use_iommufd)
+		return cdev_open_bound(d);
+	return ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->uuid);
+}
+
 static int dev_open_fd(struct dev *d)
 {
 	unsigned int i;
 
-	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->uuid);
+	d->fd = dev_new_fd(d);
 	if (d->fd < 0)
 		return -1;
 	d->info.argsz = sizeof(d->info);
@@ -244,9 +328,11 @@ static int dev_open(struct dev *d, const char *uuid, bool small)
 	char gp[300];
 
 	memset(d, 0, sizeof(*d));
-	d->container = d->group = d->fd = -1;
+	d->container = d->group = d->fd = d->iommufd = -1;
 	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
 	d->small = small;
+	if (use_iommufd)
+		return iommufd_setup(d) || dev_open_fd(d) ? -1 : 0;
 	if (group_path(uuid, gp, sizeof(gp)))
 		return -1;
 	d->container = open("/dev/vfio/vfio", O_RDWR);
@@ -273,7 +359,57 @@ static void dev_close(struct dev *d)
 		close(d->group);
 	if (d->container >= 0)
 		close(d->container);
-	d->fd = d->group = d->container = -1;
+	if (d->iommufd >= 0)
+		close(d->iommufd);
+	d->fd = d->group = d->container = d->iommufd = -1;
+}
+
+/* Map @size bytes at @mem for DMA at @iova, read and write: type1 or IOAS. */
+static int dma_map(struct dev *d, void *mem, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .vaddr = (uintptr_t)mem, .iova = iova,
+		.size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE };
+
+#ifdef HAVE_IOMMUFD
+	if (use_iommufd) {
+		struct iommu_ioas_map im = {
+			.size = sizeof(im), .ioas_id = d->ioas,
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+				 IOMMU_IOAS_MAP_READABLE |
+				 IOMMU_IOAS_MAP_WRITEABLE,
+			.user_va = (uintptr_t)mem, .length = size,
+			.iova = iova };
+
+		return ioctl(d->iommufd, IOMMU_IOAS_MAP, &im);
+	}
+#endif
+	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* Unmap [@iova, @iova + @size); the bytes unmapped in *@done. */
+static int dma_unmap(struct dev *d, uint64_t iova, uint64_t size,
+		     uint64_t *done)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = size };
+	int ret;
+
+#ifdef HAVE_IOMMUFD
+	if (use_iommufd) {
+		struct iommu_ioas_unmap iu = {
+			.size = sizeof(iu), .ioas_id = d->ioas, .iova = iova,
+			.length = size };
+
+		ret = ioctl(d->iommufd, IOMMU_IOAS_UNMAP, &iu);
+		*done = iu.length;
+		return ret;
+	}
+#endif
+	ret = ioctl(d->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	*done = unmap.size;
+	return ret;
 }
 
 static ssize_t rd(struct dev *d, unsigned int idx, uint64_t off, void *buf,
@@ -1682,7 +1818,6 @@ static int t_irq_bad(void)
  */
 static uint8_t *dma_window(void)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	uint8_t *mem;
 
 	mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
@@ -1690,11 +1825,7 @@ static uint8_t *dma_window(void)
 	if (mem == MAP_FAILED)
 		return NULL;
 	memset(mem, 0x5a, DMA_SIZE);
-	map.vaddr = (uintptr_t)mem;
-	map.iova = IOVA;
-	map.size = DMA_SIZE;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	if (ioctl(D.container, VFIO_IOMMU_MAP_DMA, &map) ||
+	if (dma_map(&D, mem, IOVA, DMA_SIZE) ||
 	    cfg_wr(&D, PCI_COMMAND, 2, PCI_COMMAND_MEMORY)) {
 		diag("DMA window at 0x%llx: %s", IOVA, strerror(errno));
 		munmap(mem, DMA_SIZE);
@@ -1705,7 +1836,7 @@ static uint8_t *dma_window(void)
 
 static int t_dma(void)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	uint64_t done;
 	uint8_t *mem, pat[256];
 
 	mem = dma_window();
@@ -1745,10 +1876,8 @@ static int t_dma(void)
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_PIN));
 	CHECK_EQ(reg_rd(&D, VT_REG_DMA_RESULT), (uint64_t)-EINVAL);
 	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 3);
-	unmap.iova = IOVA;
-	unmap.size = DMA_SIZE;
-	CHECK_OK(ioctl(D.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
-	CHECK_EQ(unmap.size, DMA_SIZE);
+	CHECK_OK(dma_unmap(&D, IOVA, DMA_SIZE, &done));
+	CHECK_EQ(done, DMA_SIZE);
 	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 0);
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_IOVA, IOVA));
 	CHECK_OK(reg_wr(&D, VT_REG_DMA_CMD, VT_DMA_PIN));
@@ -1837,8 +1966,7 @@ static int dma_cmd(struct dev *d, uint64_t iova, uint64_t cmd)
 
 static int t_dma_log(void)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
-	uint64_t page = sysconf(_SC_PAGESIZE), got = 0;
+	uint64_t page = sysconf(_SC_PAGESIZE), got = 0, done;
 	uint8_t *mem;
 
 	if (!kernel_has_iova_bitmap()) {
@@ -1894,9 +2022,7 @@ static int t_dma_log(void)
 	CHECK_EQ(dma_cmd(&D, IOVA + 0xa000, VT_DMA_PIN), 0);
 	CHECK_EQ(log_report(&D, page), 1 << 10);
 	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 2);
-	unmap.iova = IOVA;
-	unmap.size = DMA_SIZE;
-	CHECK_OK(ioctl(D.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	CHECK_OK(dma_unmap(&D, IOVA, DMA_SIZE, &done));
 	CHECK_EQ(reg_rd(&D, VT_REG_PINNED), 0);
 	CHECK_EQ(log_report(&D, page), 1 << 10);
 	CHECK_EQ(log_report(&D, page), 0);
@@ -2381,13 +2507,23 @@ static int t_second_container(void)
 	int c2;
 
 	CHECK(!group_path(D.uuid, gp, sizeof(gp)));
-	/* A VFIO group has one owner at a time. */
+	/* A VFIO group has one owner at a time; a bound cdev fences it off. */
 	CHECK_ERRNO(open(gp, O_RDWR), EBUSY);
-	/* and one container: a second one cannot claim it */
-	c2 = open("/dev/vfio/vfio", O_RDWR);
-	CHECK(c2 >= 0);
-	CHECK_ERRNO(ioctl(D.group, VFIO_GROUP_SET_CONTAINER, &c2), EINVAL);
-	close(c2);
+	if (use_iommufd) {
+		/* and the cdev path has no second opener of a bound device */
+		c2 = cdev_open_bound(&D);
+		if (c2 >= 0)
+			close(c2);
+		CHECK_EQ(c2, -1);
+		CHECK_EQ(errno, EINVAL);
+	} else {
+		/* and one container: a second one cannot claim it */
+		c2 = open("/dev/vfio/vfio", O_RDWR);
+		CHECK(c2 >= 0);
+		CHECK_ERRNO(ioctl(D.group, VFIO_GROUP_SET_CONTAINER, &c2),
+			    EINVAL);
+		close(c2);
+	}
 	CHECK_EQ(cfg_rd(&D, PCI_VENDOR_ID, 2), VT_VENDOR);
 	return 0;
 }
@@ -2420,16 +2556,31 @@ static int t_reopen_clean(void)
 	return 0;
 }
 
+/* /proc/lockdep_stats says "debug_locks: 0" once a report turned lockdep off. */
+static bool lockdep_on(void)
+{
+	char line[128];
+	bool on = false;
+	FILE *f = fopen("/proc/lockdep_stats", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "debug_locks:"))
+			on = strtol(strchr(line, ':') + 1, NULL, 10) == 1;
+	if (f)
+		fclose(f);
+	return on;
+}
+
 static int t_open_close_1000(void)
 {
 	/* Our fd closed first, so each cycle is a real first open/last close. */
 	close(D.fd);
 	D.fd = -1;
 	for (unsigned int i = 0; i < 1000; i++) {
-		int fd = ioctl(D.group, VFIO_GROUP_GET_DEVICE_FD, D.uuid);
+		int fd = dev_new_fd(&D);
 
 		if (fd < 0)
-			FAIL("GET_DEVICE_FD failed at cycle %u", i);
+			FAIL("opening the device failed at cycle %u", i);
 		close(fd);
 	}
 	CHECK_OK(dev_open_fd(&D));
@@ -3274,7 +3425,7 @@ static const struct test vfio_tests[] = {
 	{ "copy failures are -EFAULT for every ioctl", t_ioctl_efault, true },
 	{ "unknown ioctls", t_unknown_ioctl, true },
 	{ "no migration feature without the vendor's state ops", t_no_migration, true },
-	{ "second container claiming the group", t_second_container, true },
+	{ "a second owner: group busy, second container or cdev bind refused", t_second_container, true },
 	{ "20000 random hostile operations, device still works", t_fuzz, true },
 	{ "4 threads x 5000 random operations at once", t_fuzz_threads, true },
 	{ "reopen: no stale BARs, MSI or triggers", t_reopen_clean, true },
@@ -3378,17 +3529,33 @@ int main(int argc, char **argv)
 			huge_base = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--importer") && i + 1 < argc)
 			importer_path = argv[++i];
+		else if (!strcmp(argv[i], "--iommufd"))
+			use_iommufd = true;
 		else
 			break;
 	}
-	if (i < argc || !strcmp(group, "huge") != !!huge_base) {
+	if (i < argc || !strcmp(group, "huge") != !!huge_base ||
+	    (use_iommufd && strcmp(group, "vfio"))) {
 		fprintf(stderr, "usage: %s --module vgpu_test.ko [--group vfio|lifecycle|all]\n"
+			"       %s --module vgpu_test.ko --group vfio --iommufd\n"
 			"       %s --module vgpu_test.ko --group huge --huge-base ADDR (memmap=1G$ADDR)\n",
-			argv[0], argv[0]);
+			argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	if (!module_path || geteuid() != 0 || access("/dev/vfio/vfio", F_OK)) {
 		printf("1..0 # SKIP needs root, /dev/vfio/vfio and --module (run in the lab)\n");
+		return 4;
+	}
+#ifndef HAVE_IOMMUFD
+	if (use_iommufd) {
+		printf("1..0 # SKIP built without the iommufd uAPI (kernel headers before 6.6)\n");
+		return 4;
+	}
+#endif
+	if (use_iommufd && (access("/dev/iommu", F_OK) ||
+			    access("/sys/class/vfio-dev", F_OK))) {
+		printf("1..0 # SKIP --iommufd needs /dev/iommu and VFIO device cdevs "
+		       "(CONFIG_IOMMUFD, CONFIG_VFIO_DEVICE_CDEV)\n");
 		return 4;
 	}
 	/* the boot's own reports are the lab's to judge, not ours */
@@ -3413,6 +3580,11 @@ int main(int argc, char **argv)
 	if (!strcmp(group, "huge"))
 		run(huge_tests, sizeof(huge_tests) / sizeof(huge_tests[0]), &opened);
 	tap(t_dmesg_clean() == 0, "dmesg: no WARN, BUG or oops");
+	if (use_iommufd && !access("/proc/lockdep_stats", F_OK))
+		tap(lockdep_on(), "lockdep still on: no lock report stopped it");
+	else if (!access("/proc/lockdep_stats", F_OK))
+		diag("lockdep %s at the end (type1's own report at the first dma_unmap of pinned pages turns it off)",
+		     lockdep_on() ? "still on" : "off");
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
