@@ -58,6 +58,8 @@ FIGURES = [
     ('5a', '5-mtty', 'create + remove of one vGPU (16 MiB)', 'mtty', ratio_time, '<=', 1.0),
     ('5b', '5-mbochs', 'create + remove of one vGPU (16 MiB)', 'mbochs (16 MiB)', ratio_time,
      '<=', 1.0),
+    ('5c', '5-opened', 'create, open + close, remove of one vGPU (16 MiB; its slice scrubbed)',
+     'mbochs (16 MiB), the same', ratio_time, None, None),
     ('6', '6', 'the last 4 of 64 creates (4 GPUs, round robin)', 'the first 4', ratio_time,
      '<=', 1.5),
     ('7', '7', 'doorbell write -> MSI-X eventfd wake-up (one-page copy)',

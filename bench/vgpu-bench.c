@@ -375,8 +375,11 @@ static void fig_first_touch(void)
 
 /* ---- 5: create + remove; 6: the Nth create ----------------------------- */
 
-static double time_create_remove(const char *parent, const char *type, unsigned int n)
+/* @opened: opened and closed once between (for us: a slice to scrub at remove) */
+static double time_create_remove(const char *parent, const char *type, unsigned int n,
+				 bool opened)
 {
+	struct bench_dev d;
 	char uuid[40];
 	double t = now_ns();
 	unsigned int i;
@@ -388,6 +391,10 @@ static double time_create_remove(const char *parent, const char *type, unsigned 
 			errno = -ret;
 			bench_die("create %s on %s", type, parent);
 		}
+		if (opened) {
+			bench_open(&d, uuid);
+			bench_close(&d);
+		}
 		mdev_remove(uuid);
 	}
 	return (now_ns() - t) / n;
@@ -398,17 +405,20 @@ static void fig_create_remove(void)
 	unsigned int n = iters(10) < 64 ? iters(10) : 64, r;
 
 	for (r = 0; r < runs; r++) {
-		double a[64], b[64], c[64];
+		double a[64], b[64], c[64], ao[64], co[64];
 		unsigned int k;
 
 		for (k = 0; k < n; k++) {
-			a[k] = time_create_remove(gpus[0], type_of("16m"), 1);
-			b[k] = time_create_remove(MTTY, MTTY_TYPE, 1);
-			c[k] = time_create_remove(MBOCHS, "mbochs-medium", 1);
+			a[k] = time_create_remove(gpus[0], type_of("16m"), 1, false);
+			b[k] = time_create_remove(MTTY, MTTY_TYPE, 1, false);
+			c[k] = time_create_remove(MBOCHS, "mbochs-medium", 1, false);
+			ao[k] = time_create_remove(gpus[0], type_of("16m"), 1, true);
+			co[k] = time_create_remove(MBOCHS, "mbochs-medium", 1, true);
 		}
 
 		emit("5-mtty", r, "ns", median(a, n), median(b, n), -1);
 		emit("5-mbochs", r, "ns", median(a, n), median(c, n), -1);
+		emit("5-opened", r, "ns", median(ao, n), median(co, n), -1);
 	}
 }
 

@@ -45,6 +45,7 @@ struct vsim_gpu {
 	struct vgpu_gpu *gpu;
 	spinlock_t alloc_lock;		/* guards @alloc */
 	struct vsim_alloc alloc;
+	atomic64_t scrubbed;		/* bytes zeroed since the bind (sysfs) */
 	bool in_recovery;		/* error_detected until resume or remove */
 };
 
@@ -66,6 +67,7 @@ struct vsim_vgpu {
 	void __iomem *vram;		/* the slice in the physical BAR */
 	struct vgpu_mmap_area vram_area;
 	struct vgpu_extra_region display_region;
+	bool opened;			/* ever: its slice is scrubbed at destroy */
 	/* VRAM offset the display region starts at; read by faults unlocked */
 	u64 scanout_start;
 
@@ -115,7 +117,7 @@ extern unsigned int vsim_ce_delay_us;
 /* vgpu_sim_main.c */
 unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size);
 int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset);
-void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size);
+void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size, bool scrub);
 unsigned int vsim_get_available(struct vgpu_gpu *gpu,
 				const struct vgpu_type *type);
 

@@ -625,7 +625,7 @@ static void vsim_destroy(struct vgpu_device *vgpu)
 
 	vsim_ce_stop(v);
 	/* scrubs: the next tenant of this slice must not see our data */
-	vsim_slice_put(v->gpu, v->slice_offset, v->bar0_size);
+	vsim_slice_put(v->gpu, v->slice_offset, v->bar0_size, v->opened);
 	vgpu_set_drvdata(vgpu, NULL);
 	kfree(v);
 }
@@ -641,6 +641,7 @@ static int vsim_reset(struct vgpu_device *vgpu)
 
 static int vsim_open(struct vgpu_device *vgpu)
 {
+	to_vsim(vgpu)->opened = true;
 	vgpu_set_plane_dmabuf(vgpu, to_vsim(vgpu)->dmabuf);
 	return 0;
 }

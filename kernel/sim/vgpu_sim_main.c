@@ -86,7 +86,9 @@ unsigned int vsim_slice_available(struct vsim_gpu *g, u64 size)
  * per tenant: vsim_slice_put() zeroes the slice before it is free again,
  * and vsim_slice_get() zeroes only granules never scrubbed since the GPU
  * was bound (see vgpu_sim_alloc.h). Both scrub outside the lock: the slice
- * is then owned by its vGPU alone.
+ * is then owned by its vGPU alone. A vGPU never opened had no one to write
+ * its slice (guest, copy engine, migration all need an open), which is
+ * still as vsim_slice_get() left it: zeroed, and put back without a scrub.
  */
 /*
  * Zeroes VRAM a chunk at a time: a slice can be gigabytes on a real GPU, and
@@ -102,6 +104,7 @@ static void vsim_scrub(struct vsim_gpu *g, u64 offset, u64 size)
 		vsim_vram_zero(g->vram + offset + done, n);
 		cond_resched();
 	}
+	atomic64_add(size, &g->scrubbed);
 }
 
 int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
@@ -121,11 +124,12 @@ int vsim_slice_get(struct vsim_gpu *g, u64 size, u64 *offset)
 	return 0;
 }
 
-void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size)
+void vsim_slice_put(struct vsim_gpu *g, u64 offset, u64 size, bool scrub)
 {
 	int ret;
 
-	vsim_scrub(g, offset, size);
+	if (scrub)
+		vsim_scrub(g, offset, size);
 	spin_lock(&g->alloc_lock);
 	ret = vsim_alloc_put(&g->alloc, offset, size);
 	spin_unlock(&g->alloc_lock);
@@ -274,8 +278,19 @@ static ssize_t sim_reset_store(struct device *dev,
 }
 static DEVICE_ATTR_WO(sim_reset);
 
+/* Bytes of VRAM zeroed for tenants since the bind: what scrubbing costs. */
+static ssize_t vram_scrubbed_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct vsim_gpu *g = pci_get_drvdata(to_pci_dev(dev));
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&g->scrubbed));
+}
+static DEVICE_ATTR_RO(vram_scrubbed);
+
 static struct attribute *vsim_dev_attrs[] = {
 	&dev_attr_sim_reset.attr,
+	&dev_attr_vram_scrubbed.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vsim_dev);

@@ -1747,6 +1747,60 @@ static void t_scrub(void)
 	gpu_bind(true);
 }
 
+static long long scrubbed(void)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vram_scrubbed", st_gpu);
+	return sysfs_read_ll(p);
+}
+
+/*
+ * A vGPU never opened is destroyed without a scrub: nothing could write its
+ * slice, which is still zeroed from its create. One that was opened, even
+ * without a write, is scrubbed, and its next tenant reads zeros after a
+ * tenant that wrote. vram_scrubbed counts the bytes zeroed.
+ */
+static void t_scrub_unopened(void)
+{
+	static struct vgpu g;
+	volatile uint32_t *vram;
+	long long before;
+	uint64_t off, off2, size;
+	size_t i;
+
+	ASSERT(vgpu_create(&g, "16m") == 0);	/* may scrub a granule once */
+	vgpu_slice(&g, &off, &size);
+	before = scrubbed();
+	ASSERT_CMP(before, >=, 0);
+	vgpu_remove(&g);
+	ASSERT_CMP(scrubbed(), ==, before);
+	/* the same slice, clean: no scrub at create either */
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_slice(&g, &off2, &size);
+	ASSERT_CMP(off2, ==, off);
+	ASSERT_CMP(scrubbed(), ==, before);
+	/* opened and closed, nothing written: scrubbed all the same */
+	vgpu_open(&g);
+	vgpu_remove(&g);
+	ASSERT_CMP(scrubbed(), ==, before + (long long)size);
+	/* a tenant that writes, then the next one reads zeros */
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	for (i = 0; i < g.vram_len / 4; i++)
+		vram[i] = 0xa5a5a5a5u;
+	vgpu_remove(&g);
+	ASSERT_CMP(scrubbed(), ==, before + 2 * (long long)size);
+	ASSERT(vgpu_create(&g, "16m") == 0);
+	vgpu_slice(&g, &off2, &size);
+	ASSERT_CMP(off2, ==, off);
+	vgpu_open(&g);
+	vram = vram_map(&g);
+	ASSERT_CMP(first_not(vram, g.vram_len, 0), ==, (size_t)-1);
+	vgpu_remove(&g);
+}
+
 /* ---- display plane ---------------------------------------------------- */
 
 static int query_plane(struct vgpu *g, uint32_t flags, uint32_t type,
@@ -3744,6 +3798,7 @@ static const struct st_case cases[] = {
 	{ "msi-intx", t_msi_intx },
 	{ "isolation", t_isolation },
 	{ "scrub", t_scrub },
+	{ "scrub-unopened", t_scrub_unopened },
 	{ "plane", t_plane },
 	{ "plane-dmabuf", t_plane_dmabuf },
 	{ "plane-dmabuf-import", t_plane_dmabuf_import },
