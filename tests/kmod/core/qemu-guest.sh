@@ -10,9 +10,10 @@ set -u
 
 ko=$1
 top=$(cd "$(dirname "$0")/../../.." && pwd)
-abi=$(uname -r)
-# The lab's cache of this world (tools/lab exports it; Debian 13's lives outside the tree).
-cache=${LAB_CACHE:-$top/.cache/lab}
+# The world's stock kernel and the lab's cache of this world (tools/lab exports them; Debian
+# 13's cache lives outside the tree), also under the debug kernel.
+abi=${LAB_INNER_ABI:-$(uname -r)}
+cache=${LAB_INNER_CACHE:-${LAB_CACHE:-$top/.cache/lab}}
 kernel=$cache/vmlinux-$abi
 busybox=$cache/root/bin/busybox
 uuid=1c0ffee0-0000-4000-8000-00000000abcd

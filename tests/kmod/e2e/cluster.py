@@ -542,7 +542,9 @@ console = "/run/vgpu-cluster-console.log"
 if os.path.exists(console):
     os.unlink(console)
 keep_log(console, f"{WORK}/console.log")
-abi, cache = os.environ["LAB_ABI"], os.environ["LAB_CACHE"]
+# the world's stock kernel, also under the debug kernel (as tests/kmod/harness/innerguest.py)
+abi = os.environ.get("LAB_INNER_ABI") or os.environ["LAB_ABI"]
+cache = os.environ.get("LAB_INNER_CACHE") or os.environ["LAB_CACHE"]
 write(f"{WORK}/victim.xml", f"""<domain type='kvm'>
   <name>victim</name>
   <uuid>77777777-0000-4000-8000-0000000000bb</uuid>

@@ -19,11 +19,12 @@ bind_gpu() { # PCI address of an emulated GPU
 	echo vgpu_sim >"/sys/bus/pci/devices/$1/driver_override"
 	echo "$1" >/sys/bus/pci/drivers_probe
 }
-guest_os() { # initramfs: a domain's <os>, booting the lab's own kernel with that initramfs
+guest_os() { # initramfs: a domain's <os>, booting the world's stock kernel with that initramfs
+	# (LAB_INNER_*: on the debug kernel too, which is slower and has no uio_pci_generic)
 	cat <<XML
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$LAB_CACHE/vmlinux-$LAB_ABI</kernel>
+    <kernel>${LAB_INNER_CACHE:-$LAB_CACHE}/vmlinux-${LAB_INNER_ABI:-$LAB_ABI}</kernel>
     <initrd>$1</initrd>
     <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
   </os>

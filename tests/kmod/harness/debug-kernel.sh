@@ -4,9 +4,9 @@
 # KASAN, kmemleak, DEBUG_ATOMIC_SLEEP: tools/lab fetch --debug-kernel). Our modules and
 # vgpu_test are built for it here with Debian 13's toolchain; each batch is one boot, and
 # tools/lab fails a boot (125) on any report of the kernel's checkers or on a kmemleak leak
-# through our modules; each boot's console is kept in BUILDDIR/tests/kmod/debug-kernel/
-# BATCH.log. TAP; one SKIP line when the debug kernel is not built (20 to 95 minutes to build:
-# CI does not build it).
+# through our modules; what tools/lab said of each boot is kept in
+# BUILDDIR/tests/kmod/debug-kernel/BATCH.log, its console in BATCH.console. TAP; one SKIP
+# line when the debug kernel is not built (20 to 95 minutes to build: CI does not build it).
 #
 # core-iommufd is core-vfio with every device opened through its VFIO cdev and an iommufd
 # IOAS (the debug kernels have IOMMUFD and VFIO_DEVICE_CDEV): pins and dma_unmap through
@@ -102,8 +102,8 @@ for b in "${batches[@]}"; do
 		"$src/tests/kmod/sim/guest/mig-init" "$out/guest-migration") ;;
 	*) echo "Bail out! unknown batch '$b' in DEBUG_KERNEL_BATCHES"; exit 1 ;;
 	esac
-	opts=(--timeout 600)
-	[ "$b" != qemu-migration ] || opts=(--nested --timeout 1500)
+	opts=(--timeout 600 --log "$out/$b.console")
+	[ "$b" != qemu-migration ] || opts=(--nested --timeout 1500 --log "$out/$b.console")
 	t0=$SECONDS
 	"$lab" run "$debug" --builddir "$out" "${opts[@]}" -- "${cmd[@]}" >"$err.out" 2>"$out/$b.log"
 	rc=$?
@@ -113,6 +113,7 @@ for b in "${batches[@]}"; do
 	if grep -aq 'KASAN in start_kernel' "$out/$b.log"; then
 		echo "# lockdep was off from boot (a KASAN report in start_kernel(), the kernel's own): $b runs again"
 		mv "$out/$b.log" "$out/$b.lockdep-off.log"
+		mv "$out/$b.console" "$out/$b.lockdep-off.console"
 		"$lab" run "$debug" --builddir "$out" "${opts[@]}" -- "${cmd[@]}" >"$err.out" 2>"$out/$b.log"
 		rc=$?
 	fi
