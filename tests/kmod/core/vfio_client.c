@@ -44,13 +44,11 @@
 #include <linux/netlink.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
-#if __has_include(<linux/iommufd.h>)
-#include <linux/iommufd.h>
-#endif
 
 #include "vgpu_test_regs.h"
 #include "../harness/importer/dmabuf_import.h"
 #include "../harness/kmsg.h"
+#include "../harness/vfio-cdev.h"
 
 #define PARENT		"/sys/devices/platform/vgpu_test.0"
 #define TYPES		PARENT "/mdev_supported_types"
@@ -62,11 +60,6 @@
 #define IOVA		0x100000ULL
 #define DMA_SIZE	0x10000ULL
 #define DRM_FORMAT_XRGB8888_ 0x34325258	/* fourcc 'XR24' */
-
-/* the cdev/iommufd uAPI came with 6.6's headers */
-#if defined(VFIO_DEVICE_BIND_IOMMUFD) && defined(IOMMU_IOAS_MAP)
-#define HAVE_IOMMUFD 1
-#endif
 
 static int tap_n, tap_failed;
 static bool use_iommufd;	/* --iommufd: cdev + IOAS instead of type1 */
@@ -235,65 +228,16 @@ static int group_path(const char *uuid, char *out, size_t size)
 	return 0;
 }
 
-#ifdef HAVE_IOMMUFD
 /* The device's VFIO cdev, opened, bound to d->iommufd and attached to d->ioas. */
 static int cdev_open_bound(struct dev *d)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct dirent *e;
-	char p[300 + sizeof(e->d_name)], name[sizeof(e->d_name)] = "";
-	DIR *dir;
-	int fd;
-
-	snprintf(p, sizeof(p), MDEV_DEVS "/%s/vfio-dev", d->uuid);
-	dir = opendir(p);
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir)))
-		if (!strncmp(e->d_name, "vfio", 4))
-			snprintf(name, sizeof(name), "%s", e->d_name);
-	closedir(dir);
-	snprintf(p, sizeof(p), "/dev/vfio/devices/%s", name);
-	fd = name[0] ? open(p, O_RDWR) : -1;
-	if (fd < 0)
-		return -1;
-	bind.iommufd = d->iommufd;
-	at.pt_id = d->ioas;
-	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return vfio_cdev_open(d->uuid, d->iommufd, d->ioas);
 }
 
 static int iommufd_setup(struct dev *d)
 {
-	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
-
-	d->iommufd = open("/dev/iommu", O_RDWR);
-	if (d->iommufd < 0 || ioctl(d->iommufd, IOMMU_IOAS_ALLOC, &ia))
-		return -1;
-	d->ioas = ia.out_ioas_id;
-	return 0;
+	return vfio_cdev_iommufd(&d->iommufd, &d->ioas);
 }
-#else
-static int cdev_open_bound(struct dev *d)
-{
-	errno = ENOTTY;
-	return -1;
-}
-
-static int iommufd_setup(struct dev *d)
-{
-	errno = ENOTTY;
-	return -1;
-}
-#endif
 
 /* A new device fd for @d: from its group, or with --iommufd its bound cdev. */
 static int dev_new_fd(struct dev *d)
@@ -372,7 +316,7 @@ static int dma_map(struct dev *d, void *mem, uint64_t iova, uint64_t size)
 		.size = size,
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE };
 
-#ifdef HAVE_IOMMUFD
+#ifdef VGPU_TEST_HAVE_IOMMUFD
 	if (use_iommufd) {
 		struct iommu_ioas_map im = {
 			.size = sizeof(im), .ioas_id = d->ioas,
@@ -396,7 +340,7 @@ static int dma_unmap(struct dev *d, uint64_t iova, uint64_t size,
 		.argsz = sizeof(unmap), .iova = iova, .size = size };
 	int ret;
 
-#ifdef HAVE_IOMMUFD
+#ifdef VGPU_TEST_HAVE_IOMMUFD
 	if (use_iommufd) {
 		struct iommu_ioas_unmap iu = {
 			.size = sizeof(iu), .ioas_id = d->ioas, .iova = iova,
@@ -3548,7 +3492,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP needs root, /dev/vfio/vfio and --module (run in the lab)\n");
 		return 4;
 	}
-#ifndef HAVE_IOMMUFD
+#ifndef VGPU_TEST_HAVE_IOMMUFD
 	if (use_iommufd) {
 		printf("1..0 # SKIP built without the iommufd uAPI (kernel headers before 6.6)\n");
 		return 4;

@@ -352,54 +352,28 @@ bool st_iommufd_supported(const char **why)
 #endif
 }
 
-#ifdef ST_HAVE_IOMMUFD
 bool vgpu_open_iommufd(struct vgpu *g, const char **why)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
-	char p[PATH_MAX], name[256] = "";
-	struct dirent *d;
-	DIR *dir;
+	char p[PATH_MAX];
 
-	g->iommufd = open("/dev/iommu", O_RDWR);
-	if (g->iommufd < 0) {
-		*why = "no /dev/iommu: this kernel has no CONFIG_IOMMUFD";
+	if (vfio_cdev_iommufd(&g->iommufd, &g->ioas)) {
+		*why = errno == ENOTTY ?
+			"built without the iommufd uAPI (kernel headers before 6.6)" :
+			"no /dev/iommu: this kernel has no CONFIG_IOMMUFD";
 		return false;
 	}
 	snprintf(p, sizeof(p), "/sys/bus/mdev/devices/%s/vfio-dev", g->uuid);
-	dir = opendir(p);
-	if (!dir) {
+	if (access(p, F_OK)) {
 		close(g->iommufd);
 		g->iommufd = -1;
 		*why = "no vfio-dev in sysfs: this kernel has no CONFIG_VFIO_DEVICE_CDEV";
 		return false;
 	}
-	while ((d = readdir(dir)))
-		if (!strncmp(d->d_name, "vfio", 4))
-			snprintf(name, sizeof(name), "%s", d->d_name);
-	closedir(dir);
-	ASSERT(name[0]);
-	snprintf(p, sizeof(p), "/dev/vfio/devices/%s", name);
-	g->dev = open(p, O_RDWR);
+	g->dev = vfio_cdev_open(g->uuid, g->iommufd, g->ioas);
 	ASSERT(g->dev >= 0);
-	bind.iommufd = g->iommufd;
-	ASSERT(ioctl(g->dev, VFIO_DEVICE_BIND_IOMMUFD, &bind) == 0);
-	ASSERT(ioctl(g->iommufd, IOMMU_IOAS_ALLOC, &ia) == 0);
-	g->ioas = ia.out_ioas_id;
-	at.pt_id = g->ioas;
-	ASSERT(ioctl(g->dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0);
 	device_opened(g);
 	return true;
 }
-#else
-bool vgpu_open_iommufd(struct vgpu *g, const char **why)
-{
-	(void)g;
-	*why = "built without the iommufd uAPI (kernel headers before 6.6)";
-	return false;
-}
-#endif
 
 static void rw_exact(bool wr, int fd, void *buf, size_t len, off_t off)
 {

@@ -15,12 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/vfio.h>
-#if __has_include(<linux/iommufd.h>)
-#include <linux/iommufd.h>
-#endif
 
-/* the cdev/iommufd uAPI came with 6.6's headers */
-#if defined(VFIO_DEVICE_BIND_IOMMUFD) && defined(IOMMU_IOAS_MAP)
+#include "../harness/vfio-cdev.h"
+
+#ifdef VGPU_TEST_HAVE_IOMMUFD
 #define ST_HAVE_IOMMUFD 1
 #endif
 
