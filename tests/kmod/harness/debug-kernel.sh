@@ -107,9 +107,9 @@ for b in "${batches[@]}"; do
 	t0=$SECONDS
 	"$lab" run "$debug" --builddir "$out" "${opts[@]}" -- "${cmd[@]}" >"$err.out" 2>"$out/$b.log"
 	rc=$?
-	# A KASAN report in start_kernel() (the kernel's own, under TCG: one boot in 8 to 10 on
-	# 2026-12-05) turns lockdep off before our modules load, and the batch would run without
-	# it: such a boot is run again, once, and says so.
+	# A KASAN report in start_kernel() (the kernel's own: one boot in 5 on 2026-12-05, before
+	# tools/lab booted the debug kernel with no5lvl, docs/lab.md) turns lockdep off before our
+	# modules load, and the batch would run without it: such a boot is run again, once.
 	if grep -aq 'KASAN in start_kernel' "$out/$b.log"; then
 		echo "# lockdep was off from boot (a KASAN report in start_kernel(), the kernel's own): $b runs again"
 		mv "$out/$b.log" "$out/$b.lockdep-off.log"
